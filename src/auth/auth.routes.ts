@@ -1,0 +1,137 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { badRequest } from '../errors.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors, ErrorBodySchema } from '../http/router.js';
+import type { AuthService } from './auth.service.js';
+import { PERMISSIONS } from './permissions.js';
+
+const TokenSchema = z.object({ access_token: z.string(), token_type: z.literal('bearer'), expires_in: z.number() }).openapi('AccessToken');
+const ClientSchema = z
+  .object({ id: z.string(), name: z.string(), authorizedGrantType: z.string(), permissions: z.array(z.string()), dateCreated: z.string(), secret: z.string().optional() })
+  .openapi('OAuthClient');
+const OrgSchema = z.object({ id: z.string(), name: z.string(), agentlessEmailRateLimitPerMinute: z.number(), dateCreated: z.string() }).openapi('Organization');
+
+const token = createRoute({
+  method: 'post',
+  path: '/oauth/token',
+  summary: 'Get an access token (client-credentials grant)',
+  description: 'Form body `grant_type=client_credentials`; the client id and secret by HTTP Basic or as `client_id` / `client_secret` fields.',
+  tags: ['Authentication'],
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: z.object({ grant_type: z.string(), client_id: z.string().optional(), client_secret: z.string().optional() }),
+        },
+      },
+    },
+  },
+  responses: { 200: json(TokenSchema, 'A bearer token.'), 400: json(ErrorBodySchema, 'Bad grant.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
+});
+
+const createClient = createRoute({
+  method: 'post',
+  path: '/api/v2/oauth/clients',
+  summary: 'Create an OAuth client (client credentials) with chosen permissions',
+  description: 'The secret is returned once, in this response only.',
+  tags: ['Authentication'],
+  security: bearer,
+  request: {
+    body: jsonBody(
+      z.object({
+        name: z.string().min(1).max(200),
+        authorizedGrantType: z.literal('CLIENT-CREDENTIALS').optional(),
+        permissions: z.array(z.string()).min(1),
+      }),
+    ),
+  },
+  responses: { 200: json(ClientSchema, 'The client, with its secret.'), ...standardErrors },
+});
+const listClients = createRoute({
+  method: 'get',
+  path: '/api/v2/oauth/clients',
+  summary: "List the organization's OAuth clients",
+  tags: ['Authentication'],
+  security: bearer,
+  responses: { 200: json(z.object({ entities: z.array(ClientSchema) }), 'The clients (never their secrets).'), ...standardErrors },
+});
+const deleteClient = createRoute({
+  method: 'delete',
+  path: '/api/v2/oauth/clients/{clientId}',
+  summary: 'Disable an OAuth client; its tokens stop working within 10 seconds',
+  tags: ['Authentication'],
+  security: bearer,
+  request: { params: z.object({ clientId: z.string() }) },
+  responses: { 204: { description: 'Disabled.' }, ...standardErrors },
+});
+const getOrg = createRoute({
+  method: 'get',
+  path: '/api/v2/organizations/me',
+  summary: "The caller's organization",
+  tags: ['Organization'],
+  security: bearer,
+  responses: { 200: json(OrgSchema, 'The organization.'), ...standardErrors },
+});
+const patchOrg = createRoute({
+  method: 'patch',
+  path: '/api/v2/organizations/me',
+  summary: "Change the organization's name or agentless send limit",
+  tags: ['Organization'],
+  security: bearer,
+  request: {
+    body: jsonBody(z.object({ name: z.string().min(1).max(200).optional(), agentlessEmailRateLimitPerMinute: z.number().int().min(1).max(10_000_000).optional() })),
+  },
+  responses: { 200: json(OrgSchema, 'The organization.'), ...standardErrors },
+});
+
+function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
+  const m = header ? /^basic\s+(\S+)$/i.exec(header) : null;
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
+  const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  return { id: dec(decoded.slice(0, colon)), secret: dec(decoded.slice(colon + 1)) };
+}
+
+export function authRoutes(auth: AuthService) {
+  const r = newRouter();
+  r.openapi(token, async (c) => {
+    const form = c.req.valid('form');
+    if (form.grant_type !== 'client_credentials') {
+      throw badRequest('grant_type', `grant_type must be client_credentials (got "${form.grant_type}").`, 'unsupported_grant_type');
+    }
+    const creds =
+      basicCredentials(c.req.header('authorization')) ??
+      (form.client_id && form.client_secret ? { id: form.client_id, secret: form.client_secret } : null);
+    if (!creds) throw badRequest('client_id', 'Send the client id and secret by HTTP Basic or as client_id and client_secret.', 'invalid_client');
+    c.header('Cache-Control', 'no-store');
+    return c.json(await auth.issueToken(creds.id, creds.secret), 200);
+  });
+
+  r.openapi(createClient, async (c) => {
+    const p = allow(c, PERMISSIONS.clientEdit);
+    const body = c.req.valid('json');
+    return c.json(await auth.createClient(p.orgId, body.name, body.permissions), 200);
+  });
+  r.openapi(listClients, async (c) => {
+    const p = allow(c, PERMISSIONS.clientView, PERMISSIONS.clientEdit);
+    return c.json({ entities: await auth.listClients(p.orgId) }, 200);
+  });
+  r.openapi(deleteClient, async (c) => {
+    const p = allow(c, PERMISSIONS.clientEdit);
+    await auth.deleteClient(p.orgId, c.req.valid('param').clientId);
+    return c.body(null, 204);
+  });
+  r.openapi(getOrg, async (c) => {
+    const p = allow(c, PERMISSIONS.orgView, PERMISSIONS.orgAdmin);
+    return c.json(await auth.getOrganization(p.orgId), 200);
+  });
+  r.openapi(patchOrg, async (c) => {
+    const p = allow(c, PERMISSIONS.orgAdmin);
+    return c.json(await auth.updateOrganization(p.orgId, c.req.valid('json')), 200);
+  });
+  return r;
+}

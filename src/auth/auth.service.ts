@@ -1,0 +1,144 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/schema.js';
+import { AppError, badRequest, notFound, unauthorized } from '../errors.js';
+import { newId } from '../ids.js';
+import * as repo from './auth.repo.js';
+import { isPermissionString } from './permissions.js';
+import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret } from './secrets.js';
+
+export interface Principal {
+  orgId: string;
+  clientId: string;
+  permissions: string[];
+}
+
+export interface ClientView {
+  id: string;
+  name: string;
+  authorizedGrantType: 'CLIENT-CREDENTIALS';
+  permissions: string[];
+  dateCreated: string;
+}
+
+export interface OrganizationView {
+  id: string;
+  name: string;
+  agentlessEmailRateLimitPerMinute: number;
+  dateCreated: string;
+}
+
+const TOKEN_TTL_SECONDS = 86_400; // Genesys's client-credentials tokens also last a day.
+const CLIENT_CACHE_MS = 10_000; // how long a disabled client's tokens may still work
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number }) {
+  const { db, clock, tokenKey } = deps;
+  const cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  const clientView = (row: repo.ClientRow): ClientView => ({
+    id: row.id,
+    name: row.name,
+    authorizedGrantType: 'CLIENT-CREDENTIALS',
+    permissions: JSON.parse(row.permissions) as string[],
+    dateCreated: new Date(Number(row.created_at)).toISOString(),
+  });
+  const orgView = (row: repo.OrganizationRow): OrganizationView => ({
+    id: row.id,
+    name: row.name,
+    agentlessEmailRateLimitPerMinute: row.rate_limit_per_minute,
+    dateCreated: new Date(Number(row.created_at)).toISOString(),
+  });
+
+  async function createClient(orgId: string, name: string, permissions: string[]) {
+    const bad = permissions.find((p) => !isPermissionString(p));
+    if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like conversation:agentlessEmail:send`);
+    const secret = newClientSecret();
+    const row: repo.ClientRow = {
+      id: newId(clock.now()),
+      org_id: orgId,
+      name,
+      secret_hash: await hashSecret(secret),
+      permissions: JSON.stringify(permissions),
+      created_at: clock.now(),
+      disabled_at: null,
+    };
+    await repo.insertClient(db, row);
+    return { ...clientView(row), secret };
+  }
+
+  return {
+    async createOrganization(name: string) {
+      const row: repo.OrganizationRow = {
+        id: newId(clock.now()),
+        name,
+        rate_limit_per_minute: deps.defaultRateLimitPerMinute,
+        created_at: clock.now(),
+      };
+      await repo.insertOrganization(db, row);
+      return orgView(row);
+    },
+
+    countOrganizations: () => repo.countOrganizations(db),
+
+    async getOrganization(orgId: string) {
+      const row = await repo.findOrganization(db, orgId);
+      if (!row) throw notFound('The organization');
+      return orgView(row);
+    },
+
+    async updateOrganization(orgId: string, patch: { name?: string; agentlessEmailRateLimitPerMinute?: number }) {
+      await repo.updateOrganization(db, orgId, {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.agentlessEmailRateLimitPerMinute !== undefined ? { rate_limit_per_minute: patch.agentlessEmailRateLimitPerMinute } : {}),
+      });
+      return this.getOrganization(orgId);
+    },
+
+    createClient,
+
+    async listClients(orgId: string) {
+      return (await repo.listClients(db, orgId)).map(clientView);
+    },
+
+    async deleteClient(orgId: string, clientId: string) {
+      const r = await repo.disableClient(db, orgId, clientId, clock.now());
+      if (Number(r.numUpdatedRows) === 0) throw notFound(`OAuth client ${clientId}`);
+      cache.delete(clientId);
+    },
+
+    /** The client-credentials grant. One message for every failure: it must not reveal which part was wrong. */
+    async issueToken(clientId: string, secret: string) {
+      const row = await repo.findClient(db, clientId);
+      const ok = row !== undefined && row.disabled_at === null && (await verifySecret(secret, row.secret_hash));
+      if (!ok || !row) {
+        throw new AppError(401, 'invalid_client', 'The client id or secret is wrong, or the client is disabled.');
+      }
+      const expiresAt = clock.now() + TOKEN_TTL_SECONDS * 1000;
+      return {
+        access_token: signAccessToken(tokenKey, { clientId: row.id, orgId: row.org_id, expiresAt }),
+        token_type: 'bearer' as const,
+        expires_in: TOKEN_TTL_SECONDS,
+      };
+    },
+
+    /** Resolves a bearer token to the client behind it. */
+    async authenticate(token: string): Promise<Principal> {
+      const claims = verifyAccessToken(tokenKey, token, clock.now());
+      if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
+      const now = clock.now();
+      let hit = cache.get(claims.clientId);
+      if (!hit || hit.until < now) {
+        const row = await repo.findClient(db, claims.clientId);
+        const principal =
+          row && row.disabled_at === null
+            ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] }
+            : null;
+        hit = { principal, until: now + CLIENT_CACHE_MS };
+        cache.set(claims.clientId, hit);
+      }
+      if (!hit.principal || hit.principal.orgId !== claims.orgId) throw unauthorized('The client behind this token is disabled.');
+      return hit.principal;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type { Clock } from '../clock.js';
+import type { Db, Executor } from '../db/schema.js';
+import { badRequest, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import * as repo from './conversations.repo.js';
+import { conversationView, messageView, type MessageView } from './conversations.views.js';
+
+export type ConversationsService = ReturnType<typeof createConversationsService>;
+
+export type NewMessage = Omit<repo.MessageRow, 'status' | 'status_at' | 'last_response' | 'attempts' | 'created_at'>;
+
+export function createConversationsService({ db, clock }: { db: Db; clock: Clock }) {
+  async function requireConversation(ex: Executor, orgId: string, id: string) {
+    const row = await repo.findConversation(ex, orgId, id);
+    if (!row) throw notFound(`Conversation ${id}`);
+    return row;
+  }
+
+  return {
+    /**
+     * The conversation a new outbound message belongs to: the given one (same organization
+     * only; a foreign id reads as unknown, so ids of other tenants cannot be probed) or a new one.
+     */
+    async startOrContinue(ex: Executor, orgId: string, conversationId: string | undefined, customerEmail: string, subject: string | null) {
+      const now = clock.now();
+      if (conversationId !== undefined) {
+        const row = await repo.findConversation(ex, orgId, conversationId);
+        if (!row) throw badRequest('conversationId', `Conversation ${conversationId} does not exist in this organization.`, 'conversation.not.found');
+        await repo.touchConversation(ex, row.id, now);
+        return { id: row.id, stitched: true };
+      }
+      const id = newId(now);
+      await repo.insertConversation(ex, { id, org_id: orgId, subject, customer_email: customerEmail, created_at: now, updated_at: now });
+      return { id, stitched: false };
+    },
+
+    /** Stores an outbound message as `queued`, with the first entry of its status history. */
+    async recordOutbound(ex: Executor, message: NewMessage) {
+      const now = clock.now();
+      await repo.insertMessage(ex, { ...message, status: 'queued', status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'queued', at: now, smtp_response: null, detail: null }]);
+      return now;
+    },
+
+    /** One status change for several messages, each with its history entry. */
+    async setDeliveryStatus(
+      ex: Executor,
+      changes: Array<{ id: string; status: string; response?: string | null; detail?: string | null; attempts?: number }>,
+    ) {
+      const now = clock.now();
+      for (const c of changes) {
+        await repo.setStatus(ex, [c.id], {
+          status: c.status,
+          status_at: now,
+          ...(c.response !== undefined ? { last_response: c.response } : {}),
+          ...(c.attempts !== undefined ? { attempts: c.attempts } : {}),
+        });
+      }
+      await repo.insertEvents(
+        ex,
+        changes.map((c) => ({ id: newId(now), message_id: c.id, status: c.status, at: now, smtp_response: c.response ?? null, detail: c.detail ?? null })),
+      );
+    },
+
+    /** Marks several messages with one status in one statement (the worker's claim). */
+    async markMany(ex: Executor, ids: string[], status: string) {
+      if (ids.length === 0) return;
+      const now = clock.now();
+      await repo.setStatus(ex, ids, { status, status_at: now });
+      await repo.insertEvents(ex, ids.map((id) => ({ id: newId(now), message_id: id, status, at: now, smtp_response: null, detail: null })));
+    },
+
+    findMessageById: (id: string) => repo.findMessageById(db, id),
+    findMessagesByIds: (ex: Executor, ids: string[]) => repo.findMessagesByIds(ex, ids),
+
+    async getConversation(orgId: string, id: string) {
+      const row = await requireConversation(db, orgId, id);
+      return conversationView(row, await repo.countMessages(db, id));
+    },
+
+    async listMessages(orgId: string, conversationId: string, opts: { includeStitched: boolean; pageSize: number; pageNumber: number }) {
+      await requireConversation(db, orgId, conversationId);
+      // Fetch a page and filter: stitched messages are few next to the rest.
+      const rows = await repo.listMessages(db, orgId, conversationId, 10_000, 0);
+      const visible = rows.filter((r) => opts.includeStitched || r.stitched === 0);
+      const start = (opts.pageNumber - 1) * opts.pageSize;
+      const entities: MessageView[] = visible.slice(start, start + opts.pageSize).map((r) => messageView(r, null));
+      const base = `/api/v2/conversations/emails/${conversationId}/messages`;
+      const pageCount = Math.max(1, Math.ceil(visible.length / opts.pageSize));
+      return {
+        entities,
+        pageSize: opts.pageSize,
+        pageNumber: opts.pageNumber,
+        total: visible.length,
+        pageCount,
+        selfUri: `${base}?pageNumber=${opts.pageNumber}&pageSize=${opts.pageSize}`,
+        firstUri: `${base}?pageNumber=1&pageSize=${opts.pageSize}`,
+        lastUri: `${base}?pageNumber=${pageCount}&pageSize=${opts.pageSize}`,
+      };
+    },
+
+    async getMessage(orgId: string, conversationId: string, id: string) {
+      const row = await repo.findMessage(db, orgId, conversationId, id);
+      if (!row) throw notFound(`Message ${id} in conversation ${conversationId}`);
+      return messageView(row, await repo.listEvents(db, id));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { ConversationRow, MessageEventRow, MessageRow } from './conversations.repo.js';
+import { LIMITS } from '../mail/address.js';
+
+// Genesys's EmailConversation and EmailMessage shapes, with threadline's delivery facts added
+// under names Genesys does not use.
+
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
+const address = (email: string, name: string | null) => (name ? { email, name } : { email });
+
+export function conversationView(row: ConversationRow, messageCount: number) {
+  return {
+    id: row.id,
+    name: row.subject ?? '',
+    participants: [
+      {
+        address: row.customer_email,
+        purpose: 'customer',
+        subject: row.subject ?? undefined,
+        messagesSent: messageCount,
+      },
+    ],
+    dateCreated: iso(row.created_at),
+    dateModified: iso(row.updated_at),
+    selfUri: `/api/v2/conversations/emails/${row.id}`,
+  };
+}
+
+export type MessageView = ReturnType<typeof messageView>;
+
+export function messageView(row: MessageRow, events: MessageEventRow[] | null) {
+  const size = Buffer.byteLength(row.text_body ?? '') + Buffer.byteLength(row.html_body ?? '');
+  return {
+    id: row.id,
+    from: address(row.from_email, row.from_name),
+    to: [address(row.to_email, row.to_name)],
+    cc: [],
+    bcc: [],
+    ...(row.reply_to_email ? { replyTo: address(row.reply_to_email, row.reply_to_name) } : {}),
+    subject: row.subject ?? '',
+    attachments: [],
+    textBody: row.text_body ?? '',
+    ...(row.html_body !== null ? { htmlBody: row.html_body } : {}),
+    time: iso(row.created_at),
+    historyIncluded: false,
+    emailSizeBytes: size,
+    maxEmailSizeBytes: LIMITS.bodyBytes,
+    senderType: row.sender_type,
+    direction: row.direction,
+    messageId: `<${row.message_id_header}>`,
+    deliveryStatus: {
+      status: row.status,
+      time: iso(row.status_at),
+      attempts: row.attempts,
+      ...(row.last_response ? { smtpResponse: row.last_response } : {}),
+    },
+    ...(events
+      ? {
+          statusHistory: events.map((e) => ({
+            status: e.status,
+            time: iso(e.at),
+            ...(e.smtp_response ? { smtpResponse: e.smtp_response } : {}),
+            ...(e.detail ? { detail: e.detail } : {}),
+          })),
+        }
+      : {}),
+    selfUri: `/api/v2/conversations/emails/${row.conversation_id}/messages/${row.id}`,
+  };
+}

@@ -1,0 +1,71 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db } from './schema.js';
+
+type Work<T> = (trx: Transaction<Database>) => Promise<T>;
+interface Pending {
+  work: Work<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: pieces of work that arrive while a transaction is being written are run
+ * together in the next one, so one fsync acknowledges many requests. Each piece runs inside
+ * its own savepoint, so one that throws rolls back only its own writes.
+ */
+export class TxBatcher {
+  private queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch = 256,
+  ) {}
+
+  run<T>(work: Work<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.running) {
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** Resolves when nothing is queued or being written. */
+  async idle(): Promise<void> {
+    while (this.running) await new Promise((r) => setImmediate(r));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          for (const item of batch) {
+            await sql`savepoint tl_item`.execute(trx);
+            try {
+              outcomes.push({ ok: true, value: await item.work(trx) });
+              await sql`release savepoint tl_item`.execute(trx);
+            } catch (error) {
+              await sql`rollback to savepoint tl_item`.execute(trx);
+              await sql`release savepoint tl_item`.execute(trx);
+              outcomes.push({ ok: false, error });
+            }
+          }
+        });
+      } catch (error) {
+        // The commit itself failed: nothing in this batch is durable.
+        for (const item of batch) item.reject(error);
+        continue;
+      }
+      batch.forEach((item, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) item.resolve(o.value);
+        else item.reject(o.error);
+      });
+    }
+    this.running = false;
+  }
+}

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface OpenedDb {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+/** Opens the database named by THREADLINE_DATABASE_URL: sqlite://PATH or postgres://… */
+export function openDatabase(url: string): OpenedDb {
+  if (url.startsWith('sqlite://')) return openSqlite(url.slice('sqlite://'.length));
+  return openPostgres(url);
+}
+
+function openSqlite(file: string): OpenedDb {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before we answer 2xx/250, even across a power cut; group
+  // commit (batcher.ts) pays one fsync for many requests.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+// BIGINT (int8) and COUNT(*) come back from pg as strings; every time we store fits in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+function openPostgres(url: string): OpenedDb {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

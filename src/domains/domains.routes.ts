@@ -1,0 +1,88 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { PERMISSIONS } from '../auth/permissions.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import type { DomainsService } from './domains.service.js';
+
+const MANAGE = PERMISSIONS.routingEmailManage;
+const Any = z.record(z.string(), z.unknown());
+const Listing = (name: string) => z.object({ entities: z.array(Any) }).openapi(name);
+const outTags = ['Sender domains'];
+const inTags = ['Inbound domains and routes'];
+const OUT = '/api/v2/routing/email/outbound/domains';
+const IN = '/api/v2/routing/email/domains';
+
+const d = {
+  listOut: createRoute({ method: 'get', path: OUT, summary: 'List sender (outbound) domains', tags: outTags, security: bearer, responses: { 200: json(Listing('OutboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  createOut: createRoute({
+    method: 'post',
+    path: OUT,
+    summary: 'Register a sender domain',
+    description: 'As in Genesys, `id` is the domain name. A new domain is PENDING until its DNS records verify (a later release); in capture mode it can already be used.',
+    tags: outTags,
+    security: bearer,
+    request: { body: jsonBody(z.object({ id: z.string(), name: z.string().optional(), senderType: z.string().optional() })) },
+    responses: { 200: json(Any.openapi('OutboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
+  }),
+  getOut: createRoute({ method: 'get', path: `${OUT}/{domainId}`, summary: 'Get a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  deleteOut: createRoute({ method: 'delete', path: `${OUT}/{domainId}`, summary: 'Delete a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  listIn: createRoute({ method: 'get', path: IN, summary: 'List inbound domains', tags: inTags, security: bearer, responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  createIn: createRoute({
+    method: 'post',
+    path: IN,
+    summary: 'Register an inbound domain (replies are received for it)',
+    tags: inTags,
+    security: bearer,
+    request: { body: jsonBody(z.object({ id: z.string(), subDomain: z.boolean().optional() })) },
+    responses: { 200: json(Any.openapi('InboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
+  }),
+  getIn: createRoute({ method: 'get', path: `${IN}/{domainName}`, summary: 'Get an inbound domain', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  deleteIn: createRoute({ method: 'delete', path: `${IN}/{domainName}`, summary: 'Delete an inbound domain without routes', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  listRoutes: createRoute({ method: 'get', path: `${IN}/{domainName}/routes`, summary: "List an inbound domain's routes", tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Listing('InboundRouteEntityListing'), 'The routes, highest priority first.'), ...standardErrors } }),
+  createRoute: createRoute({
+    method: 'post',
+    path: `${IN}/{domainName}/routes`,
+    summary: 'Route a recipient pattern of the domain to a queue',
+    tags: inTags,
+    security: bearer,
+    request: {
+      params: z.object({ domainName: z.string() }),
+      body: jsonBody(z.object({ pattern: z.string(), queue: z.object({ id: z.string() }), priority: z.number().int().optional() })),
+    },
+    responses: { 200: json(Any.openapi('InboundRoute'), 'The route.'), ...standardErrors },
+  }),
+  deleteRoute: createRoute({ method: 'delete', path: `${IN}/{domainName}/routes/{routeId}`, summary: 'Delete a route', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string(), routeId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+};
+
+export function domainsRoutes(domains: DomainsService) {
+  const r = newRouter();
+  const org = (c: Parameters<typeof allow>[0]) => allow(c, MANAGE).orgId;
+  r.openapi(d.listOut, async (c) => c.json({ entities: await domains.listSenderDomains(org(c)) }, 200));
+  r.openapi(d.createOut, async (c) => {
+    const b = c.req.valid('json');
+    return c.json(await domains.createSenderDomain(org(c), b.id, b.name), 200);
+  });
+  r.openapi(d.getOut, async (c) => c.json(await domains.getSenderDomain(org(c), c.req.valid('param').domainId), 200));
+  r.openapi(d.deleteOut, async (c) => {
+    await domains.deleteSenderDomain(org(c), c.req.valid('param').domainId);
+    return c.body(null, 204);
+  });
+  r.openapi(d.listIn, async (c) => c.json({ entities: await domains.listInboundDomains(org(c)) }, 200));
+  r.openapi(d.createIn, async (c) => c.json(await domains.createInboundDomain(org(c), c.req.valid('json').id), 200));
+  r.openapi(d.getIn, async (c) => c.json(await domains.getInboundDomain(org(c), c.req.valid('param').domainName), 200));
+  r.openapi(d.deleteIn, async (c) => {
+    await domains.deleteInboundDomain(org(c), c.req.valid('param').domainName);
+    return c.body(null, 204);
+  });
+  r.openapi(d.listRoutes, async (c) => c.json({ entities: await domains.listRoutes(org(c), c.req.valid('param').domainName) }, 200));
+  r.openapi(d.createRoute, async (c) => {
+    const b = c.req.valid('json');
+    return c.json(await domains.createRoute(org(c), c.req.valid('param').domainName, { pattern: b.pattern, queueId: b.queue.id, priority: b.priority }), 200);
+  });
+  r.openapi(d.deleteRoute, async (c) => {
+    const p = c.req.valid('param');
+    await domains.deleteRoute(org(c), p.domainName, p.routeId);
+    return c.body(null, 204);
+  });
+  return r;
+}

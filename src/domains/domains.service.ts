@@ -1,0 +1,170 @@
+import type { Clock } from '../clock.js';
+import type { Db, Executor, InboundDomainsTable, InboundRoutesTable, SenderDomainsTable } from '../db/schema.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import * as repo from './domains.repo.js';
+
+// DNS verification of sender domains (SPF, DKIM, DMARC) comes with its own issue; until then a
+// registered domain is PENDING, and sending from it is allowed only while mail is captured.
+
+export interface SenderDomainView {
+  id: string;
+  name: string;
+  senderType: 'AGENTLESS';
+  status: string;
+  dateCreated: string;
+  selfUri: string;
+}
+
+export interface InboundDomainView {
+  id: string;
+  name: string;
+  subDomain: boolean;
+  dateCreated: string;
+  selfUri: string;
+}
+
+export interface RouteView {
+  id: string;
+  pattern: string;
+  queue: { id: string; selfUri: string };
+  priority: number;
+  selfUri: string;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const PATTERN_RE = /^(\*|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})$/;
+
+const senderView = (r: SenderDomainsTable): SenderDomainView => ({
+  id: r.id,
+  name: r.name,
+  senderType: 'AGENTLESS',
+  status: r.status,
+  dateCreated: new Date(Number(r.created_at)).toISOString(),
+  selfUri: `/api/v2/routing/email/outbound/domains/${r.id}`,
+});
+const inboundView = (r: InboundDomainsTable): InboundDomainView => ({
+  id: r.id,
+  name: r.name,
+  subDomain: false,
+  dateCreated: new Date(Number(r.created_at)).toISOString(),
+  selfUri: `/api/v2/routing/email/domains/${r.id}`,
+});
+const routeView = (r: InboundRoutesTable): RouteView => ({
+  id: r.id,
+  pattern: r.pattern,
+  queue: { id: r.queue_id, selfUri: `/api/v2/routing/queues/${r.queue_id}` },
+  priority: r.priority,
+  selfUri: `/api/v2/routing/email/domains/${r.domain_name}/routes/${r.id}`,
+});
+
+export function normalizeDomain(field: string, value: string): string {
+  const d = value.trim().toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN_RE.test(d)) throw badRequest(field, `"${value}" is not a domain name such as notify.example.com`);
+  return d;
+}
+
+export type DomainsService = ReturnType<typeof createDomainsService>;
+
+export function createDomainsService(deps: {
+  db: Db;
+  clock: Clock;
+  captureMode: boolean;
+  queues: { get(orgId: string, id: string): Promise<unknown> };
+}) {
+  const { db, clock, captureMode } = deps;
+  const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
+
+  return {
+    async createSenderDomain(orgId: string, domain: string, name?: string) {
+      const id = normalizeDomain('id', domain);
+      if (await repo.findSenderDomain(db, id)) throw taken(id);
+      const row = { id, org_id: orgId, name: name ?? id, status: 'PENDING', created_at: clock.now() };
+      await repo.insertSenderDomain(db, row);
+      return senderView(row);
+    },
+    async listSenderDomains(orgId: string) {
+      return (await repo.listSenderDomains(db, orgId)).map(senderView);
+    },
+    async getSenderDomain(orgId: string, id: string) {
+      const row = await repo.findSenderDomain(db, id.toLowerCase());
+      if (!row || row.org_id !== orgId) throw notFound(`Sender domain ${id}`);
+      return senderView(row);
+    },
+    async deleteSenderDomain(orgId: string, id: string) {
+      const r = await repo.deleteSenderDomain(db, orgId, id.toLowerCase());
+      if (Number(r.numDeletedRows) === 0) throw notFound(`Sender domain ${id}`);
+    },
+
+    /** The send rule: the From domain must be one of the organization's sender domains. */
+    async assertCanSendFrom(ex: Executor, orgId: string, domain: string): Promise<void> {
+      const row = await repo.findSenderDomain(ex, domain);
+      if (!row || row.org_id !== orgId) {
+        throw badRequest('fromAddress.email', `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
+      }
+      if (row.status !== 'VERIFIED' && !captureMode) {
+        throw new AppError(400, 'bad.request', `The sender domain ${domain} is not verified; mail from it can only be captured, not delivered.`, [
+          { errorCode: 'sender.domain.unverified', fieldName: 'fromAddress.email' },
+        ]);
+      }
+    },
+
+    async createInboundDomain(orgId: string, domain: string) {
+      const id = normalizeDomain('id', domain);
+      if (await repo.findInboundDomain(db, id)) throw taken(id);
+      const row = { id, org_id: orgId, name: id, created_at: clock.now() };
+      await repo.insertInboundDomain(db, row);
+      return inboundView(row);
+    },
+    async listInboundDomains(orgId: string) {
+      return (await repo.listInboundDomains(db, orgId)).map(inboundView);
+    },
+    async getInboundDomain(orgId: string, id: string) {
+      const row = await repo.findInboundDomain(db, id.toLowerCase());
+      if (!row || row.org_id !== orgId) throw notFound(`Inbound domain ${id}`);
+      return inboundView(row);
+    },
+    async deleteInboundDomain(orgId: string, id: string) {
+      await this.getInboundDomain(orgId, id);
+      if ((await repo.countRoutesForDomain(db, id.toLowerCase())) > 0) {
+        throw conflict('domain.in.use', `Inbound domain ${id} still has routes; delete them first.`);
+      }
+      await repo.deleteInboundDomain(db, orgId, id.toLowerCase());
+    },
+    /** The domain reply addresses are made on: the organization's first inbound domain. */
+    async replyDomainFor(ex: Executor, orgId: string): Promise<string | null> {
+      return (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null;
+    },
+
+    async createRoute(orgId: string, domain: string, input: { pattern: string; queueId: string; priority?: number }) {
+      const d = (await this.getInboundDomain(orgId, domain)).id;
+      if (!PATTERN_RE.test(input.pattern)) throw badRequest('pattern', 'pattern must be a local part (such as support) or * for every address');
+      await deps.queues.get(orgId, input.queueId).catch(() => {
+        throw badRequest('queue.id', `Queue ${input.queueId} does not exist in this organization.`);
+      });
+      const row = {
+        id: newId(clock.now()),
+        org_id: orgId,
+        domain_name: d,
+        pattern: input.pattern.toLowerCase(),
+        queue_id: input.queueId,
+        priority: input.priority ?? 0,
+        created_at: clock.now(),
+      };
+      try {
+        await repo.insertRoute(db, row);
+      } catch {
+        throw conflict('route.exists', `A route for ${input.pattern}@${d} already exists.`);
+      }
+      return routeView(row);
+    },
+    async listRoutes(orgId: string, domain: string) {
+      const d = (await this.getInboundDomain(orgId, domain)).id;
+      return (await repo.listRoutes(db, orgId, d)).map(routeView);
+    },
+    async deleteRoute(orgId: string, domain: string, id: string) {
+      const r = await repo.deleteRoute(db, orgId, domain.toLowerCase(), id);
+      if (Number(r.numDeletedRows) === 0) throw notFound(`Route ${id}`);
+    },
+  };
+}

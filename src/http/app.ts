@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { authRoutes } from '../auth/auth.routes.js';
+import { conversationsRoutes } from '../conversations/conversations.routes.js';
+import type { Services } from '../deps.js';
+import { domainsRoutes } from '../domains/domains.routes.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { opsRoutes } from '../ops/ops.routes.js';
+import { queuesRoutes } from '../queues/queues.routes.js';
+import { sendRoutes } from '../send/send.routes.js';
+import { requireBearer } from './auth.js';
+import type { HttpEnv } from './env.js';
+import { renderError } from './errors.js';
+
+export interface AppDeps {
+  services: Services;
+  metrics: Metrics;
+  log: Logger;
+  /** null when ready, otherwise why not. */
+  ready(): Promise<string | null>;
+  version: string;
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<HttpEnv>();
+  app.use(async (c, next) => {
+    // Genesys returns its correlation id in this header; our error bodies carry it as contextId.
+    const contextId = randomUUID();
+    c.set('contextId', contextId);
+    c.set('log', deps.log.child({ contextId }));
+    c.header('ININ-Correlation-Id', contextId);
+    await next();
+  });
+  app.onError((err, c) => renderError(c, err));
+  app.notFound((c) => renderError(c, new AppError(404, 'not.found', `No route for ${c.req.method} ${c.req.path}.`)));
+  app.use('/api/v2/*', requireBearer(deps.services.auth));
+
+  app.route('/', opsRoutes({ metrics: deps.metrics, ready: deps.ready }));
+  app.route('/', authRoutes(deps.services.auth));
+  app.route('/', sendRoutes(deps.services.send, deps.metrics));
+  app.route('/', conversationsRoutes(deps.services.conversations));
+  app.route('/', domainsRoutes(deps.services.domains));
+  app.route('/', queuesRoutes(deps.services.queues));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'threadline',
+      version: deps.version,
+      description: 'Agentless email with a way back. Genesys Cloud compatible paths, field names and error bodies.',
+    },
+  });
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { AppError } from '../errors.js';
+import type { HttpEnv } from './env.js';
+
+/** Genesys Cloud's error body; every failing route answers with it. */
+export function errorBody(err: AppError, contextId: string) {
+  return {
+    status: err.status,
+    code: err.code,
+    message: err.message,
+    messageParams: err.messageParams,
+    contextId,
+    details: err.details,
+    errors: [],
+  };
+}
+
+export function fromZodError(error: ZodError): AppError {
+  const issue = error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'body';
+  const what = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  return new AppError(400, 'bad.request', `${field}: ${what}.`, [{ errorCode: 'invalid.value', fieldName: field }]);
+}
+
+/** Renders any thrown value. Internal errors are logged with their cause and shown only as a code. */
+export function renderError(c: Context<HttpEnv>, err: unknown): Response {
+  const contextId = c.get('contextId') ?? 'unknown';
+  let app: AppError;
+  if (err instanceof AppError) app = err;
+  else if (err instanceof HTTPException && err.status < 500) {
+    app =
+      err.status === 413
+        ? new AppError(413, 'request.entity.too.large', 'The request body is too large.')
+        : new AppError(err.status, 'bad.request', err.message || 'The request could not be read.');
+  } else {
+    c.get('log')?.error({ err }, 'request failed');
+    app = new AppError(500, 'internal.server.error', 'The server could not complete the request; quote the contextId when reporting it.');
+  }
+  if (app.status >= 500 && err instanceof AppError) c.get('log')?.error({ err }, 'request failed');
+  if (app.retryAfterSeconds !== undefined) c.header('Retry-After', String(app.retryAfterSeconds));
+  if (app.status === 401) c.header('WWW-Authenticate', 'Bearer');
+  const body: Record<string, unknown> = errorBody(app, contextId);
+  // RFC 6749 names for the token endpoint's own clients, beside Genesys's fields.
+  if (c.req.path === '/oauth/token' && app.status < 500) {
+    body.error = app.code === 'invalid_client' ? 'invalid_client' : app.status === 400 ? 'invalid_request' : app.code;
+    body.error_description = app.message;
+  }
+  return c.json(body, app.status as 400);
+}

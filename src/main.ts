@@ -1,0 +1,213 @@
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/open.js';
+import { migrateToLatest, migrationsApplied } from './db/migrate.js';
+import * as outboxRepo from './delivery/outbox.repo.js';
+import { createTransport } from './delivery/transport.js';
+import { DeliveryWorker } from './delivery/worker.js';
+import { createServices, type Services } from './deps.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './ops/metrics.js';
+import { loadSecret } from './secret.js';
+import { initOrganization, type InitResult } from './setup/init.js';
+
+// The only module with side effects, and only when its functions are called:
+// config → logger → database → migrations → services → listeners → signals.
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface Running {
+  config: Config;
+  services: Services;
+  httpUrl: string;
+  /** Set when `serve` initialized an empty database. */
+  init: InitResult | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** Seconds between delivery polls; tests shorten it. */
+  pollMs?: number;
+  directPort?: number;
+}
+
+/** Starts the whole service: HTTP API and delivery worker (and, later, inbound SMTP). */
+export async function start(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
+  const clock = opts.clock ?? systemClock;
+  const secret = loadSecret(config.secret, config.dataDir);
+  const opened = openDatabase(config.databaseUrl);
+  const { db, dialect } = opened;
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+
+  const services = createServices({ db, dialect, clock, config, secret });
+  let init: InitResult | null = null;
+  if ((await services.auth.countOrganizations()) === 0) {
+    init = await initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain });
+    // Shown once, on purpose: this is how a first-time user gets in.
+    log.warn({ orgId: init.orgId, clientId: init.clientId, clientSecretOnce: init.clientSecret }, 'empty database: created an organization; keep these admin credentials');
+  }
+  // SQLite is one process: any claim left in the outbox belongs to a process that died.
+  if (dialect === 'sqlite') await outboxRepo.releaseAll(db);
+
+  const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
+  const worker = new DeliveryWorker({
+    db,
+    batcher: services.batcher,
+    clock,
+    log: log.child({ module: 'delivery' }),
+    metrics,
+    conversations: services.conversations,
+    transport: createTransport({
+      target: config.outbound,
+      dataDir: config.dataDir,
+      dnsServers: config.dnsServers,
+      connections: config.outboundConnections,
+      heloName: config.senderDomain,
+      directPort: opts.directPort ?? config.directPort,
+    }),
+    retrySchedule: config.retrySchedule,
+    concurrency: config.outboundConnections,
+    skipLocked: dialect === 'postgres',
+    pollMs: opts.pollMs,
+  });
+  services.deliveryQueue.onWake(() => worker.wake());
+
+  const ready = async () => ((await migrationsApplied(db)) ? null : 'migrations pending');
+  const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serveHttp({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+  worker.start();
+
+  const maintenance = setInterval(() => {
+    void services.batcher
+      .run(async (trx) => {
+        await services.idempotency.prune(trx);
+        await services.rateLimit.prune(trx);
+      })
+      .catch((err) => log.error({ err }, 'maintenance failed'));
+  }, 60_000);
+  maintenance.unref();
+  log.info({ http: httpUrl, outbound: config.outbound.kind, database: dialect }, 'threadline started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    config,
+    services,
+    httpUrl,
+    init,
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(maintenance);
+        await new Promise<void>((r) => server.close(() => r()));
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await worker.stop();
+        await services.batcher.idle();
+        await opened.close();
+        log.info('threadline stopped');
+      })()),
+  };
+}
+
+const USAGE = `usage: threadline <command>
+
+  serve                         HTTP API, inbound SMTP and background workers (what npm start runs)
+  migrate                       apply pending database migrations and exit
+  init [--org NAME] [--json]    create an organization with an admin client, queue and domains
+
+Configuration comes from THREADLINE_* environment variables; see README.md.`;
+
+async function withDatabase<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
+  const opened = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(opened.db);
+    const secret = loadSecret(config.secret, config.dataDir);
+    return await fn(createServices({ db: opened.db, dialect: opened.dialect, clock: systemClock, config, secret }));
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The CLI. Returns the exit code. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`threadline: invalid configuration: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  try {
+    switch (command) {
+      case 'serve':
+        return await serveUntilSignal(config, log);
+      case 'migrate': {
+        const opened = openDatabase(config.databaseUrl);
+        try {
+          const applied = await migrateToLatest(opened.db);
+          console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+        } finally {
+          await opened.close();
+        }
+        return 0;
+      }
+      case 'init': {
+        const orgIdx = rest.indexOf('--org');
+        const orgName = orgIdx >= 0 ? rest[orgIdx + 1] : 'Default';
+        if (!orgName || orgName.startsWith('--')) {
+          console.error('threadline init: --org needs a name');
+          return 2;
+        }
+        const result = await withDatabase(config, (s) => initOrganization(s, { orgName, inboundDomain: config.inboundDomain, senderDomain: config.senderDomain }));
+        if (rest.includes('--json')) console.log(JSON.stringify(result));
+        else {
+          console.log(`organization   ${result.orgName} (${result.orgId})
+client id      ${result.clientId}
+client secret  ${result.clientSecret}   (shown once; store it now)
+queue          Default (${result.queueId})
+inbound domain ${result.inboundDomain}   (replies arrive at reply+TOKEN@${result.inboundDomain})
+sender domain  ${result.senderDomain}`);
+        }
+        return 0;
+      }
+      default:
+        console.error(`threadline: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    log.fatal({ err }, `threadline ${command} failed`);
+    return 1;
+  }
+}
+
+async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
+  const running = await start(config, log);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  await running.stop();
+  return 0;
+}

@@ -1,0 +1,37 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One registry per service instance (not prom-client's global), so tests can run several. */
+export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaults?: boolean }) {
+  const registry = new Registry();
+  if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: 'threadline_' });
+  const acceptedTotal = new Counter({ name: 'threadline_sends_accepted_total', help: 'Agentless sends accepted (2xx).', registers: [registry] });
+  const rejectedTotal = new Counter({
+    name: 'threadline_sends_rejected_total',
+    help: 'Agentless sends refused, by HTTP status.',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const deliveriesTotal = new Counter({
+    name: 'threadline_deliveries_total',
+    help: 'Delivery attempts by outcome: sent, deferred, failed.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const acceptSeconds = new Histogram({
+    name: 'threadline_send_accept_seconds',
+    help: 'Time from request to durable acceptance of an agentless send.',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'threadline_outbox_depth',
+    help: 'Messages waiting for delivery (queued or deferred).',
+    registers: [registry],
+    async collect() {
+      this.set(await opts.outboxDepth());
+    },
+  });
+  return { registry, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+}

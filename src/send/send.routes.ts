@@ -1,0 +1,69 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { PERMISSIONS } from '../auth/permissions.js';
+import { AppError } from '../errors.js';
+import { checkKey, requestHash } from '../idempotency/idempotency.service.js';
+import type { Metrics } from '../ops/metrics.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors, ErrorBodySchema } from '../http/router.js';
+import { AgentlessEmailSendRequestSchema, AgentlessEmailSendResponseSchema } from './send.schema.js';
+import type { SendService } from './send.service.js';
+
+const PATH = '/api/v2/conversations/emails/agentless';
+
+const route = createRoute({
+  method: 'post',
+  path: PATH,
+  summary: 'Send an agentless email',
+  description:
+    'Genesys-compatible. Needs conversation:agentlessEmail:send or conversation:email:create. Durably queued before the 202; an `Idempotency-Key` header replays the first answer for 24 hours.',
+  tags: ['Agentless email'],
+  security: bearer,
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().optional() }),
+    body: jsonBody(AgentlessEmailSendRequestSchema),
+  },
+  responses: {
+    202: json(AgentlessEmailSendResponseSchema, 'Accepted and queued for delivery.'),
+    ...standardErrors,
+    409: json(ErrorBodySchema, 'The Idempotency-Key was used with another body.'),
+    413: json(ErrorBodySchema, 'The request body is larger than 8 MB.'),
+    429: json(ErrorBodySchema, 'The organization is over its per-minute limit; see Retry-After.'),
+  },
+});
+
+// Bodies may hold 3 MB of text and HTML, which JSON escaping can grow; 8 MB bounds the parse.
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+export function sendRoutes(send: SendService, metrics: Metrics) {
+  const r = newRouter();
+  r.use(
+    PATH,
+    bodyLimit({
+      maxSize: MAX_REQUEST_BYTES,
+      onError: () => {
+        throw new AppError(413, 'request.entity.too.large', `The request body is larger than ${MAX_REQUEST_BYTES} bytes.`);
+      },
+    }),
+  );
+  r.openapi(route, async (c) => {
+    const started = performance.now();
+    const p = allow(c, PERMISSIONS.agentlessSend, PERMISSIONS.emailCreate);
+    const dto = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'];
+    const idem = key === undefined ? null : { key: checkKey(key), hash: requestHash('POST', PATH, JSON.stringify(dto)) };
+    try {
+      const result = await send.send(p.orgId, dto, idem);
+      if (result.replayed) c.header('Idempotent-Replayed', 'true');
+      else {
+        metrics.acceptedTotal.inc();
+        metrics.acceptSeconds.observe((performance.now() - started) / 1000);
+      }
+      return c.json(result.body, 202);
+    } catch (err) {
+      metrics.rejectedTotal.inc({ status: err instanceof AppError ? String(err.status) : '500' });
+      throw err;
+    }
+  });
+  return r;
+}
