@@ -18,7 +18,19 @@ import { initOrganization, type InitResult } from './setup/init.js';
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+// From src/ under vitest, from dist/src/ when built.
+const VERSION = (() => {
+  const req = createRequire(import.meta.url);
+  for (const p of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = req(p) as { name?: string; version: string };
+      if (pkg.name === 'threadline') return pkg.version;
+    } catch {
+      /* try the next */
+    }
+  }
+  return '0.0.0';
+})();
 
 export interface Running {
   config: Config;

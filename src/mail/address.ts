@@ -27,6 +27,8 @@ export function addressProblem(email: string): string | null {
   if (domain.length > LIMITS.domain) return `domain is ${domain.length} characters; at most ${LIMITS.domain} are allowed`;
   if (local.startsWith('"')) return 'quoted local parts are not accepted';
   if (!ATEXT.test(local)) return 'local part has characters that are not allowed';
+  // `user%host@relay` and `host!user@relay` are source-routing relics some MTAs still honour.
+  if (/[%!]/.test(local)) return 'local part must not contain % or ! (source routing is not accepted)';
   if (domain.startsWith('[')) return 'address literals are not accepted; use a domain name';
   const labels = domain.split('.');
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return 'domain is not a valid domain name';

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { start, type Running, type StartOptions } from '../../src/main.js';
+import type { InitResult } from '../../src/setup/init.js';
+
+export function tempDir(prefix = 'threadline-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestService {
+  running: Running;
+  url: string;
+  init: InitResult;
+  dataDir: string;
+  /** A bearer token for the admin client of the default organization. */
+  token(clientId?: string, secret?: string): Promise<string>;
+  api(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service (HTTP on a free port, a SQLite file in a temp folder). */
+export async function startService(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestService> {
+  const dataDir = tempDir();
+  const config = loadConfig({
+    THREADLINE_DATA_DIR: dataDir,
+    THREADLINE_HTTP_PORT: '0',
+    THREADLINE_SMTP_PORT: '0',
+    THREADLINE_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+    ...env,
+  });
+  const running = await start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { pollMs: 50, ...opts });
+  afterAll(() => running.stop());
+  const init = running.init!;
+  const url = running.httpUrl;
+  const tokens = new Map<string, string>();
+  const token = async (clientId = init.clientId, secret = init.clientSecret) => {
+    const cached = tokens.get(clientId);
+    if (cached) return cached;
+    const res = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
+    const t = ((await res.json()) as { access_token: string }).access_token;
+    tokens.set(clientId, t);
+    return t;
+  };
+  const api: TestService['api'] = async (method, p, o = {}) => {
+    const res = await fetch(`${url}${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${o.token ?? (await token())}`,
+        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...o.headers,
+      },
+      body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body, headers: res.headers };
+  };
+  return { running, url, init, dataDir, token, api, stop: () => running.stop() };
+}
+
+/** A valid AgentlessEmailSendRequestDto from the service's default sender domain. */
+export function sendBody(svc: { init: InitResult }, overrides: Record<string, unknown> = {}) {
+  return {
+    senderType: 'Outbound',
+    fromAddress: { email: `notifications@${svc.init.senderDomain}`, name: 'Example Shop' },
+    toAddresses: [{ email: 'customer@example.com', name: 'Pat Customer' }],
+    subject: 'Your order has shipped',
+    textBody: 'Your parcel is on its way.',
+    ...overrides,
+  };
+}
+
+/** Polls until `check` returns a value that is not undefined, or fails after `ms`. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { afterAll } from 'vitest';
+
+export interface SunkMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+
+export interface SinkOptions {
+  /** Decide per recipient: return a code and text to refuse it (e.g. [451, '4.3.0 try later']). */
+  onRcpt?: (address: string, session: SMTPServerSession) => [number, string] | null;
+}
+
+/** A real SMTP server on 127.0.0.1 that keeps what it is sent (the outbound side of tests). */
+export async function startSink(opts: SinkOptions = {}): Promise<{ port: number; messages: SunkMessage[]; close(): Promise<void> }> {
+  const messages: SunkMessage[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onRcptTo(address, session, cb) {
+      const refusal = opts.onRcpt?.(address.address, session);
+      if (refusal) {
+        const err = new Error(refusal[1]) as Error & { responseCode: number };
+        err.responseCode = refusal[0];
+        return cb(err);
+      }
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
+        cb(null, 'Ok: queued');
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.server.address() as AddressInfo).port;
+  const close = () => new Promise<void>((r) => server.close(() => r()));
+  afterAll(close);
+  return { port, messages, close };
+}
