@@ -23,7 +23,7 @@ export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; c
   const keys = deriveTokenKeys(secret);
   const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute });
   const queues = createQueuesService({ db, clock });
-  const domains = createDomainsService({ db, clock, captureMode: config.outbound.kind === 'capture', queues });
+  const domains = createDomainsService({ db, clock, queues });
   const conversations = createConversationsService({ db, clock });
   const rateLimit = createRateLimitService({ clock });
   const idempotency = createIdempotencyService({ clock });

@@ -8,7 +8,7 @@ export const insert = (db: Executor, messageId: string, orgId: string, at: numbe
  * atomic on SQLite (one writer); on PostgreSQL the inner SELECT adds FOR UPDATE SKIP LOCKED so
  * that several instances claim disjoint rows.
  */
-export async function claim(db: Executor, opts: { owner: string; now: number; leaseMs: number; limit: number; skipLocked: boolean }) {
+export async function claim(db: Executor, opts: { /** unique per claim */ owner: string; now: number; leaseMs: number; limit: number; skipLocked: boolean }) {
   let due = db
     .selectFrom('outbox')
     .select('message_id')
@@ -22,7 +22,7 @@ export async function claim(db: Executor, opts: { owner: string; now: number; le
     .set({ claimed_by: opts.owner, claimed_until: opts.now + opts.leaseMs })
     .where('message_id', 'in', due)
     .execute();
-  return db.selectFrom('outbox').select(['message_id', 'attempts']).where('claimed_by', '=', opts.owner).where('claimed_until', '=', opts.now + opts.leaseMs).execute();
+  return db.selectFrom('outbox').select(['message_id', 'attempts']).where('claimed_by', '=', opts.owner).execute();
 }
 
 export const remove = (db: Executor, messageId: string) => db.deleteFrom('outbox').where('message_id', '=', messageId).execute();

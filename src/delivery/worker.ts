@@ -34,6 +34,7 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   private readonly owner = randomUUID();
+  private claims = 0;
   private inFlight = 0;
   private pumping = false;
   private stopped = true;
@@ -89,7 +90,8 @@ export class DeliveryWorker {
   private claim(limit: number) {
     const { clock } = this.o;
     return this.o.batcher.run(async (trx) => {
-      const rows = await outbox.claim(trx, { owner: this.owner, now: clock.now(), leaseMs: this.o.leaseMs ?? 300_000, limit, skipLocked: this.o.skipLocked });
+      // A token per claim, so the rows read back are exactly the ones this claim took.
+      const rows = await outbox.claim(trx, { owner: `${this.owner}:${++this.claims}`, now: clock.now(), leaseMs: this.o.leaseMs ?? 300_000, limit, skipLocked: this.o.skipLocked });
       if (rows.length === 0) return [];
       const ids = rows.map((r) => r.message_id);
       await this.o.conversations.markMany(trx, ids, 'sending');

@@ -1,11 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { Db, Executor, InboundDomainsTable, InboundRoutesTable, SenderDomainsTable } from '../db/schema.js';
-import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
 
-// DNS verification of sender domains (SPF, DKIM, DMARC) comes with its own issue; until then a
-// registered domain is PENDING, and sending from it is allowed only while mail is captured.
+// DNS verification of sender domains (SPF, DKIM, DMARC) comes with its own change; until then
+// a registered domain is PENDING and may be sent from.
 
 export interface SenderDomainView {
   id: string;
@@ -69,10 +69,9 @@ export type DomainsService = ReturnType<typeof createDomainsService>;
 export function createDomainsService(deps: {
   db: Db;
   clock: Clock;
-  captureMode: boolean;
   queues: { get(orgId: string, id: string): Promise<unknown> };
 }) {
-  const { db, clock, captureMode } = deps;
+  const { db, clock } = deps;
   const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
 
   return {
@@ -102,11 +101,8 @@ export function createDomainsService(deps: {
       if (!row || row.org_id !== orgId) {
         throw badRequest('fromAddress.email', `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }
-      if (row.status !== 'VERIFIED' && !captureMode) {
-        throw new AppError(400, 'bad.request', `The sender domain ${domain} is not verified; mail from it can only be captured, not delivered.`, [
-          { errorCode: 'sender.domain.unverified', fieldName: 'fromAddress.email' },
-        ]);
-      }
+      // Refusing unverified domains outside capture mode waits for DNS verification (SPF,
+      // DKIM, DMARC), which comes with its own change; until then registration is the rule.
     },
 
     async createInboundDomain(orgId: string, domain: string) {

@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { authRoutes } from '../auth/auth.routes.js';
 import { conversationsRoutes } from '../conversations/conversations.routes.js';
 import type { Services } from '../deps.js';
+import { deliveryRoutes } from '../delivery/delivery.routes.js';
 import { domainsRoutes } from '../domains/domains.routes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -21,6 +22,7 @@ export interface AppDeps {
   /** null when ready, otherwise why not. */
   ready(): Promise<string | null>;
   version: string;
+  dataDir: string;
 }
 
 export function createApp(deps: AppDeps) {
@@ -41,6 +43,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes(deps.services.auth));
   app.route('/', sendRoutes(deps.services.send, deps.metrics));
   app.route('/', conversationsRoutes(deps.services.conversations));
+  app.route('/', deliveryRoutes({ conversations: deps.services.conversations, dataDir: deps.dataDir }));
   app.route('/', domainsRoutes(deps.services.domains));
   app.route('/', queuesRoutes(deps.services.queues));
 
