@@ -20,6 +20,8 @@ export interface TestService {
   dataDir: string;
   /** A bearer token for the admin client of the default organization. */
   token(clientId?: string, secret?: string): Promise<string>;
+  /** A new admin token, and the one later calls use (after moving a manual clock past a day). */
+  newToken(): Promise<string>;
   api(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
@@ -71,7 +73,11 @@ export async function startService(env: Record<string, string> = {}, opts: Start
     }
     return { status: res.status, body, headers: res.headers };
   };
-  return { running, url, init, dataDir, token, api, stop: () => running.stop() };
+  const newToken = async () => {
+    tokens.delete(init.clientId);
+    return token();
+  };
+  return { running, url, init, dataDir, token, newToken, api, stop: () => running.stop() };
 }
 
 /** A valid AgentlessEmailSendRequestDto from the service's default sender domain. */

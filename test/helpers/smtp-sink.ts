@@ -39,6 +39,9 @@ export async function startSink(opts: SinkOptions = {}): Promise<{ port: number;
       });
     },
   });
+  // smtp-server re-emits every connection's socket error (ECONNRESET from a sender that died
+  // mid-session) on the server; unheard, that 'error' event would crash the test worker.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((r) => server.close(() => r()));
