@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../helpers/service.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // "Nothing lost": the built CLI serves in a child process, sends are accepted and delivered to
@@ -31,10 +32,18 @@ interface Served {
 }
 
 const children: ChildProcess[] = [];
-afterAll(() => {
-  // Even when an assertion failed half-way: no threadline is left running.
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+/** Even when an assertion failed half-way: no threadline is left running. */
+async function killChildren(): Promise<void> {
+  await Promise.all(
+    children.filter(alive).map((c) => {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      return gone;
+    }),
+  );
+}
+afterAll(killChildren);
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -96,8 +105,15 @@ describe('crash recovery', () => {
   });
 
   it('delivers every accepted send after a SIGKILL mid-delivery', { timeout: 120_000 }, async () => {
+    // Cleanup is registered here, not through the helpers' afterAll, which vitest 4 ignores
+    // when it is called inside a test.
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-crash-'));
     const sink = await startSink();
-    const dataDir = tempDir('threadline-crash-');
+    onTestFinished(async () => {
+      await killChildren();
+      await sink.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
     const vars = {
       THREADLINE_DATA_DIR: dataDir,
       THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import platformClient from 'purecloud-platform-client-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendBody, startService, type TestService } from '../helpers/service.js';
@@ -23,9 +24,13 @@ beforeAll(async () => {
   conversations = new platformClient.ConversationsApi();
 });
 
-afterAll(() => {
+afterAll(async () => {
   // Leave no token in the process-wide singleton for whatever runs next in this worker.
   client.setAccessToken('');
+  // startService() registers its own cleanup with afterAll, but called from beforeAll that
+  // registration is ignored by vitest 4; stop the service and remove its folder here.
+  await svc?.stop();
+  if (svc) fs.rmSync(svc.dataDir, { recursive: true, force: true });
 });
 
 /** What the SDK rejects with on an HTTP error: the parsed response body itself, not an Error. */

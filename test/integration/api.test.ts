@@ -1,0 +1,124 @@
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sendBody, startService, type TestService } from '../helpers/service.js';
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startService();
+});
+
+describe('conversations', () => {
+  it('links sends by conversationId; stitched messages are listed on request', async () => {
+    const first = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { subject: 'Case 17 opened' }) });
+    const second = await svc.api('POST', '/api/v2/conversations/emails/agentless', {
+      body: sendBody(svc, { subject: 'Case 17 update', conversationId: first.body.conversationId }),
+    });
+    expect(second.status).toBe(202);
+    expect(second.body.conversationId).toBe(first.body.conversationId);
+    const base = `/api/v2/conversations/emails/${first.body.conversationId}`;
+    const conv = await svc.api('GET', base);
+    expect(conv.body).toMatchObject({ id: first.body.conversationId, name: 'Case 17 opened', selfUri: base });
+    const plain = await svc.api('GET', `${base}/messages`);
+    expect(plain.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['Case 17 opened']);
+    const all = await svc.api('GET', `${base}/messages?includeAgentlessStitchedMessages=true`);
+    expect(all.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['Case 17 opened', 'Case 17 update']);
+    expect(all.body).toMatchObject({ total: 2, pageNumber: 1, pageSize: 25 });
+    const paged = await svc.api('GET', `${base}/messages?includeAgentlessStitchedMessages=true&pageSize=1&pageNumber=2`);
+    expect(paged.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['Case 17 update']);
+    expect((await svc.api('GET', `${base}/messages?pageSize=0`)).status).toBe(400);
+    expect((await svc.api('GET', `/api/v2/conversations/emails/01a20000-0000-7000-8000-000000000000`)).status).toBe(404);
+  });
+});
+
+describe('administration routes', () => {
+  it('manages queues, inbound domains with routes, and sender domains', async () => {
+    const q = await svc.api('POST', '/api/v2/routing/queues', { body: { name: 'Billing' } });
+    expect(q.status).toBe(200);
+    expect((await svc.api('POST', '/api/v2/routing/queues', { body: { name: 'Billing' } })).status).toBe(409);
+    const d = await svc.api('POST', '/api/v2/routing/email/domains', { body: { id: 'Support.Example.COM' } });
+    expect(d.body.id).toBe('support.example.com');
+    const route = await svc.api('POST', '/api/v2/routing/email/domains/support.example.com/routes', { body: { pattern: 'billing', queue: { id: q.body.id }, priority: 5 } });
+    expect(route.status).toBe(200);
+    expect(route.body).toMatchObject({ pattern: 'billing', queue: { id: q.body.id }, priority: 5 });
+    const badQueue = await svc.api('POST', '/api/v2/routing/email/domains/support.example.com/routes', { body: { pattern: 'x', queue: { id: 'nope' } } });
+    expect(badQueue.status).toBe(400);
+    expect(badQueue.body.details[0].fieldName).toBe('queue.id');
+    // A queue that a route points to, and a domain with routes, cannot be deleted.
+    expect((await svc.api('DELETE', `/api/v2/routing/queues/${q.body.id}`)).status).toBe(409);
+    expect((await svc.api('DELETE', '/api/v2/routing/email/domains/support.example.com')).status).toBe(409);
+    expect((await svc.api('DELETE', `/api/v2/routing/email/domains/support.example.com/routes/${route.body.id}`)).status).toBe(204);
+    expect((await svc.api('DELETE', '/api/v2/routing/email/domains/support.example.com')).status).toBe(204);
+    expect((await svc.api('DELETE', `/api/v2/routing/queues/${q.body.id}`)).status).toBe(204);
+
+    const s = await svc.api('POST', '/api/v2/routing/email/outbound/domains', { body: { id: 'mail.shop.example.com', name: 'Shop mail' } });
+    expect(s.body).toMatchObject({ id: 'mail.shop.example.com', name: 'Shop mail', status: 'PENDING' });
+    expect((await svc.api('POST', '/api/v2/routing/email/outbound/domains', { body: { id: 'not a domain' } })).body.details[0].fieldName).toBe('id');
+    const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { fromAddress: { email: 'news@mail.shop.example.com' } }) });
+    expect(sent.status).toBe(202);
+  });
+});
+
+describe('operations', () => {
+  it('answers health, readiness and Prometheus metrics', async () => {
+    expect(await (await fetch(`${svc.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${svc.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc) });
+    await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [] }) });
+    const res = await fetch(`${svc.url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/^threadline_sends_accepted_total [1-9]/m);
+    expect(text).toMatch(/^threadline_sends_rejected_total\{status="400"\} [1-9]/m);
+    expect(text).toMatch(/^threadline_send_accept_seconds_bucket\{le="0.1"\} [1-9]/m);
+    expect(text).toMatch(/^threadline_outbox_depth \d+/m);
+    expect(text).toMatch(/^threadline_deliveries_total\{outcome="sent"\} [1-9]/m);
+  });
+
+  it('answers unknown routes and internal faults with the Genesys error body', async () => {
+    const res = await fetch(`${svc.url}/no/such/route`);
+    expect(res.status).toBe(404);
+    const body = await res.json();
+    expect(Object.keys(body).sort()).toEqual(['code', 'contextId', 'details', 'errors', 'message', 'messageParams', 'status']);
+    expect(res.headers.get('inin-correlation-id')).toBe(body.contextId);
+  });
+
+  it('describes every route in /openapi.json', async () => {
+    const doc = await (await fetch(`${svc.url}/openapi.json`)).json();
+    expect(doc.openapi).toBe('3.1.0');
+    const paths = Object.keys(doc.paths);
+    for (const p of [
+      '/oauth/token',
+      '/api/v2/conversations/emails/agentless',
+      '/api/v2/conversations/emails/{conversationId}',
+      '/api/v2/conversations/emails/{conversationId}/messages',
+      '/api/v2/conversations/emails/{conversationId}/messages/{messageId}',
+      '/api/v2/routing/email/outbound/domains',
+      '/api/v2/routing/email/outbound/domains/{domainId}',
+      '/api/v2/routing/email/domains',
+      '/api/v2/routing/email/domains/{domainName}/routes',
+      '/api/v2/routing/queues',
+      '/api/v2/routing/queues/{queueId}',
+      '/api/v2/oauth/clients',
+      '/api/v2/organizations/me',
+    ]) {
+      expect(paths, p).toContain(p);
+    }
+    expect(doc.components.schemas.AgentlessEmailSendRequestDto.properties).toHaveProperty('toAddresses');
+  });
+
+  it('renders the interactive reference at /docs in a real browser', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${svc.url}/docs`);
+      await page.getByText('/api/v2/conversations/emails/agentless', { exact: true }).first().waitFor({ timeout: 20_000 });
+      expect(await page.title()).toBe('threadline API');
+      expect(await page.locator('.opblock').count()).toBeGreaterThan(20);
+    } finally {
+      await browser.close();
+    }
+  });
+});

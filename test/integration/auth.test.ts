@@ -1,0 +1,119 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.js';
+import { sendBody, startService, type TestService } from '../helpers/service.js';
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+describe('OAuth client credentials, permissions and tenant isolation', () => {
+  const clock = manualClock(Date.UTC(2026, 10, 22, 8));
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startService({}, { clock });
+  });
+  const token = (headers: Record<string, string>, body: string) =>
+    fetch(`${svc.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+
+  it('issues an expiring bearer token for HTTP Basic credentials or form fields', async () => {
+    const byBasic = await token({ authorization: basic(svc.init.clientId, svc.init.clientSecret) }, form({ grant_type: 'client_credentials' }));
+    expect(byBasic.status).toBe(200);
+    expect(await byBasic.json()).toMatchObject({ token_type: 'bearer', expires_in: 86400, access_token: expect.any(String) });
+    const byForm = await token({}, form({ grant_type: 'client_credentials', client_id: svc.init.clientId, client_secret: svc.init.clientSecret }));
+    expect(byForm.status).toBe(200);
+  });
+
+  it('refuses a wrong secret, an unknown client and another grant, with Genesys and OAuth error fields', async () => {
+    const wrong = await token({ authorization: basic(svc.init.clientId, 'not-the-secret') }, form({ grant_type: 'client_credentials' }));
+    expect(wrong.status).toBe(401);
+    const body = await wrong.json();
+    expect(body).toMatchObject({ status: 401, code: 'invalid_client', error: 'invalid_client' });
+    expect(JSON.stringify(body)).not.toContain('not-the-secret');
+    expect((await token({ authorization: basic('01a20000-0000-7000-8000-000000000000', 'x') }, form({ grant_type: 'client_credentials' }))).status).toBe(401);
+    const grant = await token({ authorization: basic(svc.init.clientId, svc.init.clientSecret) }, form({ grant_type: 'password' }));
+    expect(grant.status).toBe(400);
+    expect((await grant.json()).details[0].fieldName).toBe('grant_type');
+  });
+
+  it('refuses requests without a token, with a forged one, or with an expired one', async () => {
+    const none = await fetch(`${svc.url}/api/v2/routing/queues`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    const good = await svc.newToken();
+    const forged = good.slice(0, -3) + (good.endsWith('AAA') ? 'BBB' : 'AAA');
+    expect((await svc.api('GET', '/api/v2/routing/queues', { token: forged })).status).toBe(401);
+    expect((await svc.api('GET', '/api/v2/routing/queues', { token: good })).status).toBe(200);
+    clock.advance(86_400_000 + 1);
+    expect((await svc.api('GET', '/api/v2/routing/queues', { token: good })).status).toBe(401);
+    await svc.newToken();
+  });
+
+  it('checks Genesys permission strings on every route', async () => {
+    const created = await svc.api('POST', '/api/v2/oauth/clients', { body: { name: 'viewer', permissions: ['conversation:email:view'] } });
+    expect(created.status).toBe(200);
+    expect(created.body.secret).toEqual(expect.any(String));
+    const viewer = await svc.token(created.body.id, created.body.secret);
+    const denied = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: viewer, body: sendBody(svc) });
+    expect(denied.status).toBe(403);
+    expect(denied.body.code).toBe('missing.any.permissions');
+    expect(denied.body.message).toContain('conversation:agentlessEmail:send');
+    expect((await svc.api('POST', '/api/v2/routing/queues', { token: viewer, body: { name: 'X' } })).status).toBe(403);
+
+    // Either send permission works, as in Genesys.
+    for (const perm of ['conversation:agentlessEmail:send', 'conversation:email:create']) {
+      const c = await svc.api('POST', '/api/v2/oauth/clients', { body: { name: perm, permissions: [perm] } });
+      const t = await svc.token(c.body.id, c.body.secret);
+      expect((await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: t, body: sendBody(svc) })).status).toBe(202);
+    }
+    const bad = await svc.api('POST', '/api/v2/oauth/clients', { body: { name: 'bad', permissions: ['send everything'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].fieldName).toBe('permissions');
+  });
+
+  it('lists clients without secrets, and a disabled client stops working', async () => {
+    const c = await svc.api('POST', '/api/v2/oauth/clients', { body: { name: 'short-lived', permissions: ['routing:queue:view'] } });
+    const t = await svc.token(c.body.id, c.body.secret);
+    const list = await svc.api('GET', '/api/v2/oauth/clients');
+    expect(list.body.entities.map((e: { name: string }) => e.name)).toContain('short-lived');
+    expect(JSON.stringify(list.body)).not.toContain(c.body.secret);
+    expect((await svc.api('DELETE', `/api/v2/oauth/clients/${c.body.id}`)).status).toBe(204);
+    clock.advance(10_001); // tokens of a disabled client die within the 10 s client cache
+    expect((await svc.api('GET', '/api/v2/routing/queues', { token: t })).status).toBe(401);
+    const again = await fetch(`${svc.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic(c.body.id, c.body.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(again.status).toBe(401);
+  });
+
+  it("never shows one organization's data to another", async () => {
+    const mine = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc) });
+    const other = await svc.running.services.auth.createOrganization('Other Co');
+    const oc = await svc.running.services.auth.createClient(other.id, 'admin', ['*:*:*']);
+    const theirs = await svc.token(oc.id, oc.secret);
+    const { conversationId, id } = mine.body;
+    for (const path of [
+      `/api/v2/conversations/emails/${conversationId}`,
+      `/api/v2/conversations/emails/${conversationId}/messages`,
+      `/api/v2/conversations/emails/${conversationId}/messages/${id}`,
+      `/api/v2/routing/queues/${svc.init.queueId}`,
+      `/api/v2/routing/email/outbound/domains/${svc.init.senderDomain}`,
+      `/api/v2/routing/email/domains/${svc.init.inboundDomain}`,
+    ]) {
+      expect((await svc.api('GET', path, { token: theirs })).status, path).toBe(404);
+    }
+    // Their lists do not include our things.
+    expect((await svc.api('GET', '/api/v2/routing/queues', { token: theirs })).body.entities).toEqual([]);
+    expect((await svc.api('GET', '/api/v2/oauth/clients', { token: theirs })).body.entities.map((e: { id: string }) => e.id)).toEqual([oc.id]);
+    // They can neither link into our conversation nor send from our domain.
+    const link = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: theirs, body: sendBody(svc, { conversationId }) });
+    expect(link.status).toBe(400);
+    expect(link.body.details[0].fieldName).toBe('fromAddress.email');
+    await svc.running.services.domains.createSenderDomain(other.id, 'mail.other.example.com');
+    const link2 = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: theirs, body: sendBody(svc, { conversationId, fromAddress: { email: 'x@mail.other.example.com' } }) });
+    expect(link2.status).toBe(400);
+    expect(link2.body.details[0].fieldName).toBe('conversationId');
+    // And they cannot register a domain we own.
+    expect((await svc.api('POST', '/api/v2/routing/email/outbound/domains', { token: theirs, body: { id: svc.init.senderDomain } })).status).toBe(409);
+  });
+});
