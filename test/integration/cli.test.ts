@@ -1,0 +1,89 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createServer } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, waitFor } from '../helpers/service.js';
+
+// The CLI as a user runs it: the compiled bin, a fresh data folder, only environment variables.
+const BIN = 'bin/threadline.js';
+
+beforeAll(() => {
+  if (!fs.existsSync('dist/src/main.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+});
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+function cli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('threadline CLI', () => {
+  it('init --json creates an organization whose credentials work', async () => {
+    const dir = tempDir();
+    const res = cli(['init', '--org', 'Acme', '--json'], { THREADLINE_DATA_DIR: dir });
+    expect(res.status, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out).toMatchObject({ orgId: expect.any(String), clientId: expect.any(String), clientSecret: expect.any(String), inboundDomain: 'replies.localhost', senderDomain: 'notify.localhost' });
+    // A second organization gets its own domains instead of failing.
+    const second = JSON.parse(cli(['init', '--org', 'Beta', '--json'], { THREADLINE_DATA_DIR: dir }).stdout);
+    expect(second.senderDomain).toMatch(/^beta-[0-9a-f]{8}\.notify\.localhost$/);
+    expect(fs.statSync(`${dir}/secret.key`).mode & 0o077).toBe(0);
+  });
+
+  it('migrate applies migrations once', () => {
+    const dir = tempDir();
+    const first = cli(['migrate'], { THREADLINE_DATA_DIR: dir });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/applied: .*create_organizations/);
+    expect(cli(['migrate'], { THREADLINE_DATA_DIR: dir }).stdout).toMatch(/no pending migrations/);
+  });
+
+  it('stops at start-up with one clear message naming a bad variable', () => {
+    const res = cli(['serve'], { THREADLINE_HTTP_PORT: 'eighty' });
+    expect(res.status).toBe(2);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain('THREADLINE_HTTP_PORT');
+    const unknown = cli(['frobnicate'], {});
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown command');
+  });
+
+  it('serve initializes an empty database, logs the credentials once, and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { PATH: process.env.PATH, THREADLINE_DATA_DIR: dir, THREADLINE_HTTP_PORT: String(port), THREADLINE_SMTP_PORT: String(await freePort()) },
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const creds = await waitFor(() => {
+        const line = out.split('\n').find((l) => l.includes('clientSecretOnce'));
+        return line ? (JSON.parse(line) as { clientId: string; clientSecretOnce: string }) : undefined;
+      }, 20_000, 'credentials in the log');
+      await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 20_000, 'readyz');
+      const tok = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${creds.clientId}:${creds.clientSecretOnce}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(tok.status).toBe(200);
+      // The access token itself never reaches the log.
+      const { access_token } = (await tok.json()) as { access_token: string };
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('threadline stopped');
+      expect(out).not.toContain(access_token);
+      expect(out.split('clientSecretOnce').length - 1).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
