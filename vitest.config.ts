@@ -18,6 +18,8 @@ export default defineConfig({
           // Each file starts its own servers on port 0 and its own SQLite file; two at a time
           // suits the two-core machine.
           maxWorkers: 2,
+          // Projects with different worker counts must run as separate groups: unit first.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

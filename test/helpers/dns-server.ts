@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
-import { afterAll } from 'vitest';
+import { atEnd } from './cleanup.js';
 
 export type Zone = Record<string, Array<{ type: 'A' | 'AAAA' | 'MX' | 'TXT' | 'CNAME'; data: unknown }>>;
 
@@ -34,6 +34,6 @@ export async function startDnsServer(zone: Zone): Promise<{ address: string; que
     socket.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  afterAll(() => new Promise<void>((r) => socket.close(() => r())));
+  atEnd(() => new Promise<void>((r) => socket.close(() => r())));
   return { address: `127.0.0.1:${socket.address().port}`, queries };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { atEnd } from './cleanup.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { start, type Running, type StartOptions } from '../../src/main.js';
@@ -9,7 +9,7 @@ import type { InitResult } from '../../src/setup/init.js';
 
 export function tempDir(prefix = 'threadline-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  atEnd(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -37,7 +37,7 @@ export async function startService(env: Record<string, string> = {}, opts: Start
     ...env,
   });
   const running = await start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { pollMs: 50, ...opts });
-  afterAll(() => running.stop());
+  atEnd(() => running.stop());
   const init = running.init!;
   const url = running.httpUrl;
   const tokens = new Map<string, string>();
@@ -101,4 +101,19 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Runs `fn` `count` times with at most `concurrency` calls in flight; results in order. */
+export async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { afterAll } from 'vitest';
+import { atEnd } from './cleanup.js';
 
 export interface SunkMessage {
   from: string;
@@ -45,6 +45,6 @@ export async function startSink(opts: SinkOptions = {}): Promise<{ port: number;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((r) => server.close(() => r()));
-  afterAll(close);
+  atEnd(close);
   return { port, messages, close };
 }

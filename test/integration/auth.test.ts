@@ -29,7 +29,7 @@ describe('OAuth client credentials, permissions and tenant isolation', () => {
     expect(body).toMatchObject({ status: 401, code: 'invalid_client', error: 'invalid_client' });
     expect(JSON.stringify(body)).not.toContain('not-the-secret');
     expect((await token({ authorization: basic('01a20000-0000-7000-8000-000000000000', 'x') }, form({ grant_type: 'client_credentials' }))).status).toBe(401);
-    const grant = await token({ authorization: basic(svc.init.clientId, svc.init.clientSecret) }, form({ grant_type: 'password' }));
+    const grant = await token({ authorization: basic(svc.init.clientId, svc.init.clientSecret) }, form({ grant_type: 'authorization_code' }));
     expect(grant.status).toBe(400);
     expect((await grant.json()).details[0].fieldName).toBe('grant_type');
   });

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import platformClient from 'purecloud-platform-client-v2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { sendBody, startService, type TestService } from '../helpers/service.js';
 
 // The published Genesys JS SDK as the client, unchanged: what a Genesys integrator's code does
 // against threadline. The SDK is CommonJS and its module export is one object holding a
-// singleton ApiClient (ApiClient.instance === ApiClient); under vitest's ESM import only the
-// default export exists, so named imports such as `{ ApiClient }` are undefined at run time.
-// The singleton holds one access token: tests that log in as another client log back in as the
-// admin afterwards, and this file's tests run in order (no `concurrent`).
+// singleton ApiClient (ApiClient.instance === ApiClient). The default import is the one that
+// works everywhere: vitest's interop also resolves `import { ApiClient }`, but plain Node ESM
+// refuses that with "Named export 'ApiClient' not found".
+// The singleton holds one access token and one gateway: tests that log in as another client or
+// talk to another service switch back afterwards, and this file's tests run in order.
 const client = platformClient.ApiClient.instance;
 
 let svc: TestService;
@@ -19,10 +20,15 @@ beforeAll(async () => {
   // Without this the SDK reads ~/.genesyscloudjavascript/config on import and polls it for
   // changes; a developer's file there could point the test at a real Genesys region.
   client.config.setConfigPath('');
-  client.setGateway({ host: '127.0.0.1', protocol: 'http', port: Number(new URL(svc.url).port), path_params_login: '', path_params_api: '' });
-  await client.loginClientCredentialsGrant(svc.init.clientId, svc.init.clientSecret);
+  await connect(svc);
   conversations = new platformClient.ConversationsApi();
 });
+
+/** Points the SDK's singleton at a service and logs in as the given client. */
+async function connect(to: TestService, clientId = to.init.clientId, secret = to.init.clientSecret) {
+  client.setGateway({ host: '127.0.0.1', protocol: 'http', port: Number(new URL(to.url).port), path_params_login: '', path_params_api: '' });
+  await client.loginClientCredentialsGrant(clientId, secret);
+}
 
 afterAll(async () => {
   // Leave no token in the process-wide singleton for whatever runs next in this worker.
@@ -179,5 +185,32 @@ describe('the Genesys JS SDK against threadline', () => {
     const sent = await conversations.postConversationsEmailsAgentless(sendBody(svc));
     const err = await rejection(conversations.getConversationsEmailMessage(sent.conversationId!, '00000000-0000-7000-8000-000000000000'));
     expect(err).toMatchObject({ status: 404, code: 'not.found', contextId: expect.any(String), errors: [] });
+  });
+
+  it('gets a 429 with Retry-After past the organization limit; the SDK does not retry it', async () => {
+    const limited = await startService({ THREADLINE_RATE_LIMIT_PER_MINUTE: '2' });
+    onTestFinished(async () => {
+      // startService's own afterAll is not registered from inside a test; clean up here.
+      await limited.stop();
+      fs.rmSync(limited.dataDir, { recursive: true, force: true });
+      await connect(svc);
+    });
+    await connect(limited);
+    await conversations.postConversationsEmailsAgentless(sendBody(limited));
+    await conversations.postConversationsEmailsAgentless(sendBody(limited));
+
+    const err = await rejection(conversations.postConversationsEmailsAgentless(sendBody(limited)));
+    expect(err).toMatchObject({ status: 429, code: 'too.many.requests.retry.after', contextId: expect.any(String), errors: [] });
+
+    client.setReturnExtendedResponses(true);
+    try {
+      const extended = await rejection(conversations.postConversationsEmailsAgentless(sendBody(limited)));
+      expect(extended.status).toBe(429);
+      // Whole seconds; the two-window estimate (sliding-window.ts) can ask for up to two minutes.
+      const retryAfter = Number(extended.headers['retry-after']);
+      expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 120, `Retry-After: ${extended.headers['retry-after']}`).toBe(true);
+    } finally {
+      client.setReturnExtendedResponses(false);
+    }
   });
 });

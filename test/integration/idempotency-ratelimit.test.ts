@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { sendBody, startService, type TestService } from '../helpers/service.js';
+import { pool, sendBody, startService, type TestService } from '../helpers/service.js';
 
 const PATH = '/api/v2/conversations/emails/agentless';
 
@@ -75,7 +75,7 @@ describe('per-organization rate limit', () => {
   it('allows 600 a minute by default, then answers 429 with Retry-After and the Genesys body', async () => {
     const org = await svc.api('GET', '/api/v2/organizations/me');
     expect(org.body.agentlessEmailRateLimitPerMinute).toBe(600);
-    const results = await Promise.all(Array.from({ length: 600 }, () => svc.api('POST', PATH, { body: sendBody(svc) })));
+    const results = await pool(600, 50, () => svc.api('POST', PATH, { body: sendBody(svc) }));
     expect(results.filter((r) => r.status === 202)).toHaveLength(600);
     const over = await svc.api('POST', PATH, { body: sendBody(svc) });
     expect(over.status).toBe(429);
@@ -99,7 +99,7 @@ describe('per-organization rate limit', () => {
     const patched = await svc.api('PATCH', '/api/v2/organizations/me', { body: { agentlessEmailRateLimitPerMinute: 1200 } });
     expect(patched.body.agentlessEmailRateLimitPerMinute).toBe(1200);
     clock.advance(6000); // past the service's few-seconds cache of the limit
-    const results = await Promise.all(Array.from({ length: 1201 }, () => svc.api('POST', PATH, { body: sendBody(svc) })));
+    const results = await pool(1201, 50, () => svc.api('POST', PATH, { body: sendBody(svc) }));
     expect(results.filter((r) => r.status === 202)).toHaveLength(1200);
     expect(results.filter((r) => r.status === 429)).toHaveLength(1);
   });
