@@ -11,7 +11,18 @@ import * as m154800 from './2026_11_22_154800_create_message_events.js';
 import * as m154900 from './2026_11_22_154900_create_outbox.js';
 import * as m155000 from './2026_11_22_155000_create_idempotency_keys.js';
 import * as m155100 from './2026_11_22_155100_create_rate_counters.js';
+import * as m160000 from './2026_11_22_160000_create_users.js';
+import * as m160100 from './2026_11_22_160100_create_queue_members.js';
+import * as m160200 from './2026_11_22_160200_create_work_items.js';
+import * as m160300 from './2026_11_22_160300_create_work_item_events.js';
 
+import * as m170000 from './2026_11_22_170000_create_message_threading.js';
+import * as m170100 from './2026_11_22_170100_create_inbound_details.js';
+import * as m170200 from './2026_11_22_170200_create_raw_messages.js';
+import * as m170300 from './2026_11_22_170300_create_threading_decisions.js';
+import * as m170400 from './2026_11_22_170400_create_threading_settings.js';
+import * as m170500 from './2026_11_22_170500_add_conversations_queue_id.js';
+import * as m170600 from './2026_11_22_170600_add_conversations_previous_id.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -27,4 +38,15 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_154900_create_outbox': m154900,
   '2026_11_22_155000_create_idempotency_keys': m155000,
   '2026_11_22_155100_create_rate_counters': m155100,
+  '2026_11_22_160000_create_users': m160000,
+  '2026_11_22_160100_create_queue_members': m160100,
+  '2026_11_22_160200_create_work_items': m160200,
+  '2026_11_22_160300_create_work_item_events': m160300,
+  '2026_11_22_170000_create_message_threading': m170000,
+  '2026_11_22_170100_create_inbound_details': m170100,
+  '2026_11_22_170200_create_raw_messages': m170200,
+  '2026_11_22_170300_create_threading_decisions': m170300,
+  '2026_11_22_170400_create_threading_settings': m170400,
+  '2026_11_22_170500_add_conversations_queue_id': m170500,
+  '2026_11_22_170600_add_conversations_previous_id': m170600,
 };

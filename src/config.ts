@@ -24,6 +24,17 @@ export interface Config {
   outboundConnections: number;
   /** TCP port used by `direct` delivery: 25, except when testing against a local server. */
   directPort: number;
+  /** Seconds a new work item is reserved for the agent who completed the conversation's last one (0: off). */
+  lastAgentSeconds: number;
+  smtp: {
+    maxBytes: number;
+    maxRecipients: number;
+    maxConnections: number;
+    reverseLookup: boolean;
+    /** PEM files for STARTTLS; both or neither. */
+    tlsKeyFile: string | null;
+    tlsCertFile: string | null;
+  };
 }
 
 export type OutboundTarget =
@@ -102,6 +113,13 @@ const fields = {
   THREADLINE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   THREADLINE_OUTBOUND_CONNECTIONS: z.coerce.number().int().min(1).max(500).default(20),
   THREADLINE_DIRECT_PORT: port.default(25),
+  THREADLINE_LAST_AGENT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  THREADLINE_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(30 * 1024 * 1024),
+  THREADLINE_SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(1000).default(50),
+  THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
+  THREADLINE_SMTP_TLS_KEY: z.string().min(1).optional(),
+  THREADLINE_SMTP_TLS_CERT: z.string().min(1).optional(),
 } as const;
 
 type Fields = typeof fields;
@@ -120,6 +138,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     v[name] = result.data;
   }
   const p = v as Parsed;
+  if ((p.THREADLINE_SMTP_TLS_KEY === undefined) !== (p.THREADLINE_SMTP_TLS_CERT === undefined)) {
+    const missing = p.THREADLINE_SMTP_TLS_KEY === undefined ? 'THREADLINE_SMTP_TLS_KEY' : 'THREADLINE_SMTP_TLS_CERT';
+    throw new ConfigError(missing, 'STARTTLS needs both THREADLINE_SMTP_TLS_KEY and THREADLINE_SMTP_TLS_CERT');
+  }
   const dataDir = path.resolve(p.THREADLINE_DATA_DIR);
   const url = p.THREADLINE_OUTBOUND_URL;
   return {
@@ -139,6 +161,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     defaultRateLimitPerMinute: p.THREADLINE_RATE_LIMIT_PER_MINUTE,
     outboundConnections: p.THREADLINE_OUTBOUND_CONNECTIONS,
     directPort: p.THREADLINE_DIRECT_PORT,
+    lastAgentSeconds: p.THREADLINE_LAST_AGENT_SECONDS,
+    smtp: {
+      maxBytes: p.THREADLINE_SMTP_MAX_BYTES,
+      maxRecipients: p.THREADLINE_SMTP_MAX_RECIPIENTS,
+      maxConnections: p.THREADLINE_SMTP_MAX_CONNECTIONS,
+      reverseLookup: p.THREADLINE_SMTP_REVERSE_LOOKUP === 'true',
+      tlsKeyFile: p.THREADLINE_SMTP_TLS_KEY ?? null,
+      tlsCertFile: p.THREADLINE_SMTP_TLS_CERT ?? null,
+    },
   };
 }
 

@@ -1,3 +1,5 @@
+import { createAcdService } from './acd/acd.service.js';
+import { createAgentsService } from './agents/agents.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { deriveKey } from './auth/secrets.js';
 import type { Clock } from './clock.js';
@@ -13,21 +15,36 @@ import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
 import { createSendService } from './send/send.service.js';
+import { createThreadingService } from './threading/threading.service.js';
+import { createInboundService, type WorkQueue } from './inbound/inbound.service.js';
+import type { Metrics } from './ops/metrics.js';
+import { createAgentReplyService } from './send/agent-reply.js';
 
 export type Services = ReturnType<typeof createServices>;
 
 /** Wires every service from the database, the clock and the secret. No I/O happens here. */
-export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; config: Config; secret: Buffer }) {
+export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; config: Config; secret: Buffer; metrics?: Metrics }) {
   const { db, clock, config, secret } = deps;
   const batcher = new TxBatcher(db);
   const keys = deriveTokenKeys(secret);
-  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute });
   const queues = createQueuesService({ db, clock });
+  const agents = createAgentsService({ db, clock, queues });
+  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory });
   const domains = createDomainsService({ db, clock, queues });
   const conversations = createConversationsService({ db, clock });
   const rateLimit = createRateLimitService({ clock });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
+  const threading = createThreadingService({
+    db,
+    clock,
+    keys,
+    conversationSubject: async (ex, orgId, id) => (await conversations.conversationRow(ex, orgId, id))?.subject ?? null,
+  });
+  const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
+  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, metrics: deps.metrics });
+  const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const send = createSendService({ batcher, clock, keys, auth, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
-  return { batcher, keys, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send };
+  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue });
+  return { batcher, keys, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
 }

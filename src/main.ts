@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
@@ -8,8 +9,10 @@ import { migrateToLatest, migrationsApplied } from './db/migrate.js';
 import * as outboxRepo from './delivery/outbox.repo.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { LeaseExpiryWorker } from './acd/lease-worker.js';
 import { createServices, type Services } from './deps.js';
 import { createApp } from './http/app.js';
+import { startSmtp } from './inbound/smtp.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
@@ -36,6 +39,7 @@ export interface Running {
   config: Config;
   services: Services;
   httpUrl: string;
+  smtpPort: number;
   /** Set when `serve` initialized an empty database. */
   init: InitResult | null;
   stop(): Promise<void>;
@@ -57,7 +61,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
-  const services = createServices({ db, dialect, clock, config, secret });
+  const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
+  const services = createServices({ db, dialect, clock, config, secret, metrics });
   let init: InitResult | null = null;
   if ((await services.auth.countOrganizations()) === 0) {
     init = await initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain });
@@ -67,7 +72,6 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   // SQLite is one process: any claim left in the outbox belongs to a process that died.
   if (dialect === 'sqlite') await outboxRepo.releaseAll(db);
 
-  const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
   const worker = new DeliveryWorker({
     db,
     batcher: services.batcher,
@@ -75,6 +79,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     log: log.child({ module: 'delivery' }),
     metrics,
     conversations: services.conversations,
+    threadingHeaders: services.threading.findHeadersMany,
     transport: createTransport({
       target: config.outbound,
       dataDir: config.dataDir,
@@ -99,6 +104,21 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const port = (server.address() as AddressInfo).port;
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
   worker.start();
+  const smtp = await startSmtp(
+    {
+      host: config.smtpHost,
+      port: config.smtpPort,
+      maxBytes: config.smtp.maxBytes,
+      maxRecipients: config.smtp.maxRecipients,
+      maxClients: config.smtp.maxConnections,
+      reverseLookup: config.smtp.reverseLookup,
+      tls: config.smtp.tlsKeyFile && config.smtp.tlsCertFile ? { key: fs.readFileSync(config.smtp.tlsKeyFile), cert: fs.readFileSync(config.smtp.tlsCertFile) } : null,
+      hostname: config.inboundDomain,
+    },
+    services.inbound,
+    log.child({ module: 'smtp' }),
+    metrics,
+  );
 
   const maintenance = setInterval(() => {
     void services.batcher
@@ -109,20 +129,27 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
       .catch((err) => log.error({ err }, 'maintenance failed'));
   }, 60_000);
   maintenance.unref();
-  log.info({ http: httpUrl, outbound: config.outbound.kind, database: dialect }, 'threadline started');
+  // Polls as often as the delivery worker; expiry itself is judged by the service clock.
+  const leaseWorker = new LeaseExpiryWorker({ acd: services.acd, log: log.child({ module: 'acd' }), registry: metrics.registry, pollMs: opts.pollMs });
+  leaseWorker.start();
+  log.info({ http: httpUrl, smtp: `${config.smtpHost}:${smtp.port}`, outbound: config.outbound.kind, database: dialect }, 'threadline started');
 
   let stopping: Promise<void> | null = null;
   return {
     config,
     services,
     httpUrl,
+    smtpPort: smtp.port,
     init,
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(maintenance);
+        // Inbound first: a message whose DATA is in progress is answered 451 or finishes.
+        await smtp.close();
         await new Promise<void>((r) => server.close(() => r()));
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await worker.stop();
+        await leaseWorker.stop();
         await services.batcher.idle();
         await opened.close();
         log.info('threadline stopped');

@@ -14,20 +14,27 @@ const OrgSchema = z.object({ id: z.string(), name: z.string(), agentlessEmailRat
 const token = createRoute({
   method: 'post',
   path: '/oauth/token',
-  summary: 'Get an access token (client-credentials grant)',
-  description: 'Form body `grant_type=client_credentials`; the client id and secret by HTTP Basic or as `client_id` / `client_secret` fields.',
+  summary: 'Get an access token (client-credentials or password grant)',
+  description:
+    'Form body `grant_type=client_credentials`, or `grant_type=password&username=…&password=…` for an agent (RFC 6749 §4.3: the token acts for that user, with the user\'s permissions). Either way the client id and secret by HTTP Basic or as `client_id` / `client_secret` fields.',
   tags: ['Authentication'],
   request: {
     body: {
       required: true,
       content: {
         'application/x-www-form-urlencoded': {
-          schema: z.object({ grant_type: z.string(), client_id: z.string().optional(), client_secret: z.string().optional() }),
+          schema: z.object({
+            grant_type: z.string(),
+            client_id: z.string().optional(),
+            client_secret: z.string().optional(),
+            username: z.string().optional(),
+            password: z.string().optional(),
+          }),
         },
       },
     },
   },
-  responses: { 200: json(TokenSchema, 'A bearer token.'), 400: json(ErrorBodySchema, 'Bad grant.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
+  responses: { 200: json(TokenSchema, 'A bearer token.'), 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
 });
 
 const createClient = createRoute({
@@ -100,14 +107,19 @@ export function authRoutes(auth: AuthService) {
   const r = newRouter();
   r.openapi(token, async (c) => {
     const form = c.req.valid('form');
-    if (form.grant_type !== 'client_credentials') {
-      throw badRequest('grant_type', `grant_type must be client_credentials (got "${form.grant_type}").`, 'unsupported_grant_type');
+    if (form.grant_type !== 'client_credentials' && form.grant_type !== 'password') {
+      throw badRequest('grant_type', `grant_type must be client_credentials or password (got "${form.grant_type}").`, 'unsupported_grant_type');
     }
     const creds =
       basicCredentials(c.req.header('authorization')) ??
       (form.client_id && form.client_secret ? { id: form.client_id, secret: form.client_secret } : null);
     if (!creds) throw badRequest('client_id', 'Send the client id and secret by HTTP Basic or as client_id and client_secret.', 'invalid_client');
     c.header('Cache-Control', 'no-store');
+    if (form.grant_type === 'password') {
+      if (!form.username) throw badRequest('username', 'The password grant needs a username (the user\'s email address).', 'invalid_request');
+      if (!form.password) throw badRequest('password', 'The password grant needs a password.', 'invalid_request');
+      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password), 200);
+    }
     return c.json(await auth.issueToken(creds.id, creds.secret), 200);
   });
 

@@ -9,7 +9,16 @@ import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verify
 export interface Principal {
   orgId: string;
   clientId: string;
+  /** Set for tokens of the password grant; the permissions are then the user's, not the client's. */
+  userId?: string;
   permissions: string[];
+}
+
+/** The users (agents) the password grant logs in; the agents area provides it. */
+export interface UserDirectory {
+  /** The active user of the organization with this username, when the password is right. */
+  verifyPassword(orgId: string, username: string, password: string): Promise<{ id: string; permissions: string[] } | null>;
+  findActive(orgId: string, userId: string): Promise<{ id: string; permissions: string[] } | null>;
 }
 
 export interface ClientView {
@@ -32,7 +41,7 @@ const CLIENT_CACHE_MS = 10_000; // how long a disabled client's tokens may still
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number }) {
+export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory }) {
   const { db, clock, tokenKey } = deps;
   const cache = new Map<string, { principal: Principal | null; until: number }>();
 
@@ -49,6 +58,22 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     agentlessEmailRateLimitPerMinute: row.rate_limit_per_minute,
     dateCreated: new Date(Number(row.created_at)).toISOString(),
   });
+
+  async function verifyClient(clientId: string, secret: string) {
+    const row = await repo.findClient(db, clientId);
+    const ok = row !== undefined && row.disabled_at === null && (await verifySecret(secret, row.secret_hash));
+    if (!ok || !row) throw new AppError(401, 'invalid_client', 'The client id or secret is wrong, or the client is disabled.');
+    return row;
+  }
+
+  function tokenResponse(claims: { clientId: string; orgId: string; userId?: string }) {
+    const expiresAt = clock.now() + TOKEN_TTL_SECONDS * 1000;
+    return {
+      access_token: signAccessToken(tokenKey, { ...claims, expiresAt }),
+      token_type: 'bearer' as const,
+      expires_in: TOKEN_TTL_SECONDS,
+    };
+  }
 
   async function createClient(orgId: string, name: string, permissions: string[]) {
     const bad = permissions.find((p) => !isPermissionString(p));
@@ -104,22 +129,26 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     async deleteClient(orgId: string, clientId: string) {
       const r = await repo.disableClient(db, orgId, clientId, clock.now());
       if (Number(r.numUpdatedRows) === 0) throw notFound(`OAuth client ${clientId}`);
-      cache.delete(clientId);
+      for (const key of cache.keys()) if (key === clientId || key.startsWith(`${clientId}/`)) cache.delete(key);
     },
 
     /** The client-credentials grant. One message for every failure: it must not reveal which part was wrong. */
     async issueToken(clientId: string, secret: string) {
-      const row = await repo.findClient(db, clientId);
-      const ok = row !== undefined && row.disabled_at === null && (await verifySecret(secret, row.secret_hash));
-      if (!ok || !row) {
-        throw new AppError(401, 'invalid_client', 'The client id or secret is wrong, or the client is disabled.');
-      }
-      const expiresAt = clock.now() + TOKEN_TTL_SECONDS * 1000;
-      return {
-        access_token: signAccessToken(tokenKey, { clientId: row.id, orgId: row.org_id, expiresAt }),
-        token_type: 'bearer' as const,
-        expires_in: TOKEN_TTL_SECONDS,
-      };
+      const row = await verifyClient(clientId, secret);
+      return tokenResponse({ clientId: row.id, orgId: row.org_id });
+    },
+
+    /**
+     * The password grant (RFC 6749 §4.3). Every client of ours is confidential, so the client
+     * authenticates too (§4.3.2); the user must belong to the client's organization, and the
+     * token carries the user's permissions, not the client's.
+     */
+    async issuePasswordToken(clientId: string, secret: string, username: string, password: string) {
+      const row = await verifyClient(clientId, secret);
+      const user = deps.users ? await deps.users.verifyPassword(row.org_id, username, password) : null;
+      // §5.2: invalid_grant, one message for an unknown user and a wrong password.
+      if (!user) throw new AppError(400, 'invalid_grant', 'The username or password is wrong.');
+      return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.id });
     },
 
     /** Resolves a bearer token to the client behind it. */
@@ -127,17 +156,22 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       const claims = verifyAccessToken(tokenKey, token, clock.now());
       if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
       const now = clock.now();
-      let hit = cache.get(claims.clientId);
+      const key = claims.userId === undefined ? claims.clientId : `${claims.clientId}/${claims.userId}`;
+      let hit = cache.get(key);
       if (!hit || hit.until < now) {
         const row = await repo.findClient(db, claims.clientId);
-        const principal =
+        let principal: Principal | null =
           row && row.disabled_at === null
             ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] }
             : null;
+        if (principal && claims.userId !== undefined) {
+          const user = await deps.users?.findActive(principal.orgId, claims.userId);
+          principal = user ? { ...principal, userId: user.id, permissions: user.permissions } : null;
+        }
         hit = { principal, until: now + CLIENT_CACHE_MS };
-        cache.set(claims.clientId, hit);
+        cache.set(key, hit);
       }
-      if (!hit.principal || hit.principal.orgId !== claims.orgId) throw unauthorized('The client behind this token is disabled.');
+      if (!hit.principal || hit.principal.orgId !== claims.orgId) throw unauthorized('The client or user behind this token is disabled or deleted.');
       return hit.principal;
     },
   };

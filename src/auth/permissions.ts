@@ -11,10 +11,21 @@ export const PERMISSIONS = {
   clientEdit: 'oauth:client:edit',
   orgView: 'directory:organization:view',
   orgAdmin: 'directory:organization:admin',
+  userAdd: 'directory:user:add',
+  userView: 'directory:user:view',
+  userDelete: 'directory:user:delete',
+  queueMemberManage: 'routing:queueMember:manage',
+  /** Pull work items from one's queues and act on the ones one holds (extend, decline, transfer, complete). */
+  workItemPull: 'acd:workitem:pull',
+  /** Read any work item of the organization (supervisors). */
+  workItemView: 'acd:workitem:view',
+  queueStatsView: 'analytics:queueObservation:view',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);
 export const ADMIN_PERMISSIONS = ['*:*:*'];
+/** What a new user (agent) may do unless created with other permissions. */
+export const AGENT_PERMISSIONS: string[] = [PERMISSIONS.emailView, PERMISSIONS.queueView, PERMISSIONS.workItemPull];
 
 const PERMISSION_RE = /^[A-Za-z*]+:[A-Za-z*]+:[A-Za-z*]+$/;
 

@@ -28,10 +28,14 @@ export interface AccessTokenClaims {
   clientId: string;
   orgId: string;
   expiresAt: number;
+  /** Set for tokens of the password grant: the user (agent) the client acts for. */
+  userId?: string;
 }
 
 export function signAccessToken(key: Buffer, claims: AccessTokenClaims): string {
-  const body = Buffer.from(JSON.stringify([claims.clientId, claims.orgId, claims.expiresAt])).toString('base64url');
+  const fields: unknown[] = [claims.clientId, claims.orgId, claims.expiresAt];
+  if (claims.userId !== undefined) fields.push(claims.userId);
+  const body = Buffer.from(JSON.stringify(fields)).toString('base64url');
   const sig = createHmac('sha256', key).update(body).digest('base64url');
   return `tl1.${body}.${sig}`;
 }
@@ -43,9 +47,9 @@ export function verifyAccessToken(key: Buffer, token: string, now: number): Acce
   const given = Buffer.from(parts[2]!, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
-    const [clientId, orgId, expiresAt] = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as [string, string, number];
+    const [clientId, orgId, expiresAt, userId] = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as [string, string, number, string?];
     if (typeof expiresAt !== 'number' || expiresAt <= now) return null;
-    return { clientId, orgId, expiresAt };
+    return typeof userId === 'string' ? { clientId, orgId, expiresAt, userId } : { clientId, orgId, expiresAt };
   } catch {
     return null;
   }

@@ -57,3 +57,24 @@ export const setStatus = (
   ids: string[],
   patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>,
 ) => db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
+
+export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
+  db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
+
+/** The newest message of a conversation in one direction (the one an agent's reply answers). */
+export const latestMessage = (db: Executor, conversationId: string, direction: 'inbound' | 'outbound') =>
+  db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .where('direction', '=', direction)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+
+/** What the inbound path recorded about received messages (kind, new text). */
+export const inboundFacts = async (db: Executor, ids: string[]) =>
+  ids.length === 0
+    ? []
+    : db.selectFrom('inbound_details').select(['message_id', 'kind', 'kind_reason', 'reply_text']).where('message_id', 'in', ids).execute();

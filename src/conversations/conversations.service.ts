@@ -30,7 +30,7 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
         return { id: row.id, stitched: true };
       }
       const id = newId(now);
-      await repo.insertConversation(ex, { id, org_id: orgId, subject, customer_email: customerEmail, created_at: now, updated_at: now });
+      await repo.insertConversation(ex, { id, org_id: orgId, subject, customer_email: customerEmail, created_at: now, updated_at: now, queue_id: null, previous_conversation_id: null });
       return { id, stitched: false };
     },
 
@@ -70,6 +70,39 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       await repo.insertEvents(ex, ids.map((id) => ({ id: newId(now), message_id: id, status, at: now, smtp_response: null, detail: null })));
     },
 
+    /** A conversation started by an inbound message (not by a send). */
+    async startInbound(ex: Executor, orgId: string, c: { customerEmail: string; subject: string | null; queueId: string | null; previousConversationId: string | null }) {
+      const now = clock.now();
+      const id = newId(now);
+      await repo.insertConversation(ex, {
+        id,
+        org_id: orgId,
+        subject: c.subject,
+        customer_email: c.customerEmail,
+        created_at: now,
+        updated_at: now,
+        queue_id: c.queueId,
+        previous_conversation_id: c.previousConversationId,
+      });
+      return id;
+    },
+
+    /** Stores a received message as `received`, with its first history entry. */
+    async recordInbound(ex: Executor, message: NewMessage) {
+      const now = clock.now();
+      await repo.insertMessage(ex, { ...message, status: 'received', status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'received', at: now, smtp_response: null, detail: null }]);
+      await repo.touchConversation(ex, message.conversation_id, now);
+    },
+
+    async conversationRow(ex: Executor, orgId: string, id: string) {
+      return repo.findConversation(ex, orgId, id);
+    },
+
+    latestMessage: (ex: Executor, conversationId: string, direction: 'inbound' | 'outbound') => repo.latestMessage(ex, conversationId, direction),
+
+    setQueue: (ex: Executor, id: string, queueId: string) => repo.setConversationQueue(ex, id, queueId),
+
     findMessageById: (id: string) => repo.findMessageById(db, id),
     findMessagesByIds: (ex: Executor, ids: string[]) => repo.findMessagesByIds(ex, ids),
 
@@ -84,7 +117,9 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       const rows = await repo.listMessages(db, orgId, conversationId, 10_000, 0);
       const visible = rows.filter((r) => opts.includeStitched || r.stitched === 0);
       const start = (opts.pageNumber - 1) * opts.pageSize;
-      const entities: MessageView[] = visible.slice(start, start + opts.pageSize).map((r) => messageView(r, null));
+      const page = visible.slice(start, start + opts.pageSize);
+      const facts = new Map((await repo.inboundFacts(db, page.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
+      const entities: MessageView[] = page.map((r) => messageView(r, null, facts.get(r.id)));
       const base = `/api/v2/conversations/emails/${conversationId}/messages`;
       const pageCount = Math.max(1, Math.ceil(visible.length / opts.pageSize));
       return {
@@ -102,7 +137,8 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
     async getMessage(orgId: string, conversationId: string, id: string) {
       const row = await repo.findMessage(db, orgId, conversationId, id);
       if (!row) throw notFound(`Message ${id} in conversation ${conversationId}`);
-      return messageView(row, await repo.listEvents(db, id));
+      const facts = row.direction === 'inbound' ? (await repo.inboundFacts(db, [id]))[0] : undefined;
+      return messageView(row, await repo.listEvents(db, id), facts);
     },
   };
 }

@@ -27,7 +27,13 @@ export function conversationView(row: ConversationRow, messageCount: number) {
 
 export type MessageView = ReturnType<typeof messageView>;
 
-export function messageView(row: MessageRow, events: MessageEventRow[] | null) {
+export interface InboundFacts {
+  kind: string;
+  kind_reason: string;
+  reply_text: string | null;
+}
+
+export function messageView(row: MessageRow, events: MessageEventRow[] | null, inbound?: InboundFacts) {
   const size = Buffer.byteLength(row.text_body ?? '') + Buffer.byteLength(row.html_body ?? '');
   return {
     id: row.id,
@@ -47,6 +53,7 @@ export function messageView(row: MessageRow, events: MessageEventRow[] | null) {
     senderType: row.sender_type,
     direction: row.direction,
     messageId: `<${row.message_id_header}>`,
+    ...(inbound ? { inbound: { kind: inbound.kind, kindReason: inbound.kind_reason, replyText: inbound.reply_text ?? '' } } : {}),
     deliveryStatus: {
       status: row.status,
       time: iso(row.status_at),

@@ -60,6 +60,8 @@ export interface ConversationsTable {
   customer_email: string;
   created_at: number;
   updated_at: number;
+  queue_id: string | null;
+  previous_conversation_id: string | null;
 }
 
 export interface MessagesTable {
@@ -122,6 +124,114 @@ export interface RateCountersTable {
   count: number;
 }
 
+export interface MessageThreadingTable {
+  message_id: string;
+  org_id: string;
+  in_reply_to: string | null;
+  /** Space-separated Message-IDs without angle brackets, oldest first (as in the header). */
+  references_list: string | null;
+  thread_index: string | null;
+  thread_index_root: string | null;
+  thread_topic: string | null;
+  created_at: number;
+}
+
+export interface InboundDetailsTable {
+  message_id: string;
+  org_id: string;
+  envelope_from: string;
+  envelope_to: string;
+  remote_address: string;
+  helo: string | null;
+  kind: string;
+  kind_reason: string;
+  reply_text: string | null;
+  content_hash: string;
+  size_bytes: number;
+}
+
+export interface RawMessagesTable {
+  message_id: string;
+  raw: Buffer;
+}
+
+export interface ThreadingDecisionsTable {
+  message_id: string;
+  org_id: string;
+  conversation_id: string;
+  signal: string;
+  outcome: string;
+  /** JSON: the candidates considered and why each was taken or rejected. */
+  detail: string;
+  created_at: number;
+}
+
+export interface ThreadingSettingsTable {
+  org_id: string;
+  window_days: number;
+  subject_threading: number;
+  updated_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** Lower-cased; the username of the password grant. */
+  email: string;
+  password_hash: string;
+  /** JSON array of permission strings. */
+  permissions: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface QueueMembersTable {
+  queue_id: string;
+  user_id: string;
+  org_id: string;
+  joined_at: number;
+}
+
+export interface WorkItemsTable {
+  id: string;
+  org_id: string;
+  queue_id: string;
+  conversation_id: string;
+  message_id: string;
+  priority: number;
+  /** 'waiting' | 'leased' | 'completed' */
+  state: string;
+  enqueued_at: number;
+  /** Last-agent offer: only this user may pull the item until offer_until. */
+  offered_to: string | null;
+  offer_until: number | null;
+  declined_by: string | null;
+  declined_until: number | null;
+  agent_id: string | null;
+  lease_token: string | null;
+  leased_at: number | null;
+  lease_until: number | null;
+  lease_expiries: number;
+  completed_at: number | null;
+  completed_by: string | null;
+  wrapup_code: string | null;
+  wrapup_notes: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkItemEventsTable {
+  id: string;
+  work_item_id: string;
+  org_id: string;
+  queue_id: string;
+  type: string;
+  agent_id: string | null;
+  detail: string | null;
+  at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   oauth_clients: OauthClientsTable;
@@ -135,6 +245,15 @@ export interface Database {
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_counters: RateCountersTable;
+  users: UsersTable;
+  queue_members: QueueMembersTable;
+  work_items: WorkItemsTable;
+  work_item_events: WorkItemEventsTable;
+  message_threading: MessageThreadingTable;
+  inbound_details: InboundDetailsTable;
+  raw_messages: RawMessagesTable;
+  threading_decisions: ThreadingDecisionsTable;
+  threading_settings: ThreadingSettingsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -10,25 +10,23 @@ import { capturedFile } from './transport.js';
 const raw = createRoute({
   method: 'get',
   path: '/api/v2/conversations/emails/{conversationId}/messages/{messageId}/raw',
-  summary: 'The message exactly as captured (capture mode only), as message/rfc822',
+  summary: 'The message exactly as received, or as captured (capture mode), as message/rfc822',
   tags: ['Conversations'],
   security: bearer,
   request: { params: z.object({ conversationId: z.string(), messageId: z.string() }) },
   responses: { 200: { description: 'The RFC 5322 message.', content: { 'message/rfc822': { schema: z.string() } } }, ...standardErrors },
 });
 
-export function deliveryRoutes(deps: { conversations: ConversationsService; dataDir: string }) {
+export function deliveryRoutes(deps: { conversations: ConversationsService; inbound: { raw(messageId: string): Promise<Buffer | null> }; dataDir: string }) {
   const r = newRouter();
   r.openapi(raw, async (c) => {
     const p = allow(c, PERMISSIONS.emailView, PERMISSIONS.agentlessSend, PERMISSIONS.emailCreate);
     const { conversationId, messageId } = c.req.valid('param');
     const message = await deps.conversations.getMessage(p.orgId, conversationId, messageId);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(capturedFile(deps.dataDir, message.id));
-    } catch {
-      throw new AppError(404, 'not.found', `Message ${messageId} has no captured copy: it is not delivered yet, or outbound mail is not in capture mode.`);
-    }
+    let bytes: Buffer | null;
+    if (message.direction === 'inbound') bytes = await deps.inbound.raw(message.id);
+    else bytes = await fs.readFile(capturedFile(deps.dataDir, message.id)).catch(() => null);
+    if (!bytes) throw new AppError(404, 'not.found', `Message ${messageId} has no captured copy: it is not delivered yet, or outbound mail is not in capture mode.`);
     c.header('Content-Type', 'message/rfc822');
     return c.body(new Uint8Array(bytes), 200);
   });

@@ -4,25 +4,29 @@ export const insert = (db: Executor, messageId: string, orgId: string, at: numbe
   db.insertInto('outbox').values({ message_id: messageId, org_id: orgId, next_attempt_at: at, attempts: 0, claimed_by: null, claimed_until: null }).execute();
 
 /**
- * Claims up to `limit` due rows for one worker. A plain UPDATE … WHERE id IN (SELECT …) is
- * atomic on SQLite (one writer); on PostgreSQL the inner SELECT adds FOR UPDATE SKIP LOCKED so
- * that several instances claim disjoint rows.
+ * Claims up to `limit` due rows for one worker: select them, then mark them with a token unique
+ * to this claim. On SQLite (one writer) the pair is atomic inside the transaction; on
+ * PostgreSQL the SELECT takes FOR UPDATE SKIP LOCKED so several instances claim disjoint rows.
+ * (One UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) is not safe there: the
+ * planner may re-run the subquery per row and claim more than n.)
  */
 export async function claim(db: Executor, opts: { /** unique per claim */ owner: string; now: number; leaseMs: number; limit: number; skipLocked: boolean }) {
   let due = db
     .selectFrom('outbox')
-    .select('message_id')
+    .select(['message_id', 'attempts'])
     .where('next_attempt_at', '<=', opts.now)
     .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', opts.now)]))
     .orderBy('next_attempt_at')
     .limit(opts.limit);
   if (opts.skipLocked) due = due.forUpdate().skipLocked();
+  const rows = await due.execute();
+  if (rows.length === 0) return [];
   await db
     .updateTable('outbox')
     .set({ claimed_by: opts.owner, claimed_until: opts.now + opts.leaseMs })
-    .where('message_id', 'in', due)
+    .where('message_id', 'in', rows.map((r) => r.message_id))
     .execute();
-  return db.selectFrom('outbox').select(['message_id', 'attempts']).where('claimed_by', '=', opts.owner).execute();
+  return rows;
 }
 
 export const remove = (db: Executor, messageId: string) => db.deleteFrom('outbox').where('message_id', '=', messageId).execute();

@@ -72,6 +72,7 @@ export function createDomainsService(deps: {
   queues: { get(orgId: string, id: string): Promise<unknown> };
 }) {
   const { db, clock } = deps;
+  const domainCache = new Map<string, { orgId: string | null; until: number }>();
   const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
 
   return {
@@ -96,10 +97,10 @@ export function createDomainsService(deps: {
     },
 
     /** The send rule: the From domain must be one of the organization's sender domains. */
-    async assertCanSendFrom(ex: Executor, orgId: string, domain: string): Promise<void> {
+    async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
       const row = await repo.findSenderDomain(ex, domain);
       if (!row || row.org_id !== orgId) {
-        throw badRequest('fromAddress.email', `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
+        throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }
       // Refusing unverified domains outside capture mode waits for DNS verification (SPF,
       // DKIM, DMARC), which comes with its own change; until then registration is the rule.
@@ -110,6 +111,7 @@ export function createDomainsService(deps: {
       if (await repo.findInboundDomain(db, id)) throw taken(id);
       const row = { id, org_id: orgId, name: id, created_at: clock.now() };
       await repo.insertInboundDomain(db, row);
+      domainCache.delete(id);
       return inboundView(row);
     },
     async listInboundDomains(orgId: string) {
@@ -126,7 +128,28 @@ export function createDomainsService(deps: {
         throw conflict('domain.in.use', `Inbound domain ${id} still has routes; delete them first.`);
       }
       await repo.deleteInboundDomain(db, orgId, id.toLowerCase());
+      domainCache.delete(id.toLowerCase());
     },
+    /** The organization an inbound domain belongs to, or null: the SMTP server's relay check. */
+    async inboundDomainOrg(ex: Executor, domain: string): Promise<string | null> {
+      const hit = domainCache.get(domain);
+      if (hit && hit.until > clock.now()) return hit.orgId;
+      const orgId = (await repo.findInboundDomain(ex, domain))?.org_id ?? null;
+      domainCache.set(domain, { orgId, until: clock.now() + 10_000 });
+      return orgId;
+    },
+
+    /**
+     * The queue for a new conversation: the route whose pattern is the recipient's local part
+     * (or its part before a `+` tag), else the highest-priority catch-all `*`.
+     */
+    async routeFor(ex: Executor, orgId: string, domain: string, localPart: string): Promise<{ queueId: string; priority: number } | null> {
+      const routes = await repo.listRoutes(ex, orgId, domain);
+      const lp = localPart.toLowerCase();
+      const match = routes.find((r) => r.pattern === lp) ?? routes.find((r) => r.pattern === lp.split('+')[0]) ?? routes.find((r) => r.pattern === '*');
+      return match ? { queueId: match.queue_id, priority: match.priority } : null;
+    },
+
     /** The domain reply addresses are made on: the organization's first inbound domain. */
     async replyDomainFor(ex: Executor, orgId: string): Promise<string | null> {
       return (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null;

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { acdRoutes } from '../acd/acd.routes.js';
+import { agentsRoutes } from '../agents/agents.routes.js';
+import { membersRoutes } from '../agents/members.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { conversationsRoutes } from '../conversations/conversations.routes.js';
 import type { Services } from '../deps.js';
@@ -10,7 +13,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
+import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
+import { threadingRoutes } from '../threading/threading.routes.js';
 import { requireBearer } from './auth.js';
 import type { HttpEnv } from './env.js';
 import { renderError } from './errors.js';
@@ -43,9 +48,14 @@ export function createApp(deps: AppDeps) {
   app.route('/', authRoutes(deps.services.auth));
   app.route('/', sendRoutes(deps.services.send, deps.metrics));
   app.route('/', conversationsRoutes(deps.services.conversations));
-  app.route('/', deliveryRoutes({ conversations: deps.services.conversations, dataDir: deps.dataDir }));
+  app.route('/', agentReplyRoutes(deps.services.agentReplies));
+  app.route('/', threadingRoutes(deps.services.threading, deps.services.conversations));
+  app.route('/', deliveryRoutes({ conversations: deps.services.conversations, inbound: deps.services.inbound, dataDir: deps.dataDir }));
   app.route('/', domainsRoutes(deps.services.domains));
   app.route('/', queuesRoutes(deps.services.queues));
+  app.route('/', agentsRoutes(deps.services.agents));
+  app.route('/', membersRoutes(deps.services.agents));
+  app.route('/', acdRoutes(deps.services.acd));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   app.doc31('/openapi.json', {

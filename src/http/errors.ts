@@ -24,6 +24,9 @@ export function fromZodError(error: ZodError): AppError {
   return new AppError(400, 'bad.request', `${field}: ${what}.`, [{ errorCode: 'invalid.value', fieldName: field }]);
 }
 
+// RFC 6749 §5.2 error names, passed through as they are.
+const OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_request']);
+
 /** Renders any thrown value. Internal errors are logged with their cause and shown only as a code. */
 export function renderError(c: Context<HttpEnv>, err: unknown): Response {
   const contextId = c.get('contextId') ?? 'unknown';
@@ -44,7 +47,8 @@ export function renderError(c: Context<HttpEnv>, err: unknown): Response {
   const body: Record<string, unknown> = errorBody(app, contextId);
   // RFC 6749 names for the token endpoint's own clients, beside Genesys's fields.
   if (c.req.path === '/oauth/token' && app.status < 500) {
-    body.error = app.code === 'invalid_client' ? 'invalid_client' : app.status === 400 ? 'invalid_request' : app.code;
+    const rfc = [app.code, app.details[0]?.errorCode].find((e) => e !== undefined && OAUTH_ERRORS.has(e));
+    body.error = rfc ?? (app.status === 400 ? 'invalid_request' : app.code);
     body.error_description = app.message;
   }
   return c.json(body, app.status as 400);

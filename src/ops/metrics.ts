@@ -33,5 +33,24 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
       this.set(await opts.outboxDepth());
     },
   });
-  return { registry, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  const inboundTotal = new Counter({
+    name: 'threadline_inbound_messages_total',
+    help: 'Inbound messages stored, by kind (reply, auto_reply, bounce, complaint) and threading outcome.',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const inboundDuplicatesTotal = new Counter({ name: 'threadline_inbound_duplicates_total', help: 'Inbound messages recognised as already stored.', registers: [registry] });
+  const smtpRejectionsTotal = new Counter({
+    name: 'threadline_smtp_rejections_total',
+    help: 'SMTP commands refused, by reply code.',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const inboundSeconds = new Histogram({
+    name: 'threadline_inbound_store_seconds',
+    help: 'Time from end of DATA to the 250 reply (parse, thread, store).',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  return { registry, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }

@@ -41,7 +41,9 @@ export function createQueuesService({ db, clock }: { db: Db; clock: Clock }) {
       try {
         await repo.deleteQueue(db, orgId, id);
       } catch (cause) {
-        throw conflict('queue.in.use', `Queue ${id} is still the target of an inbound route; delete or change the route first.`);
+        // Only a foreign key can refuse this delete: routes and work items keep their queue.
+        if (!/foreign key|violates/i.test(String((cause as Error).message))) throw cause;
+        throw conflict('queue.in.use', `Queue ${id} is still used by an inbound route or by work items; move them to another queue first.`);
       }
     },
   };

@@ -1,0 +1,190 @@
+import net from 'node:net';
+import { cleanup, cleaningUp, cleanupOnSignals, findProgram, spawnChild, stopChild, type Child } from './children.js';
+import { runLoad } from './load.js';
+import { counterValue, freePort, jsonLine, parseOptions, percentile, positiveInt, round, sinkMessageCount, textOfSize } from './lib.js';
+import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
+
+// npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL] [--profile DIR]
+//   --database-url  passed to threadline as THREADLINE_DATABASE_URL; use an empty database
+//   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
+//
+// Agentless sends over HTTP into threadline, delivered by threadline over SMTP into Postfix's
+// smtp-sink; then, as the yardstick, Postfix's smtp-source straight into the same sink with the
+// same message size, concurrency and connection reuse.
+
+const SEND_PATH = '/api/v2/conversations/emails/agentless';
+const BODY_BYTES = 2048;
+const STALL_MS = 60_000;
+const RUN_LIMIT_MS = 5 * 60_000;
+const POLL_MS = 50;
+
+interface Options {
+  messages: number;
+  concurrency: number;
+  databaseUrl?: string;
+  profileDir?: string;
+}
+
+function readOptions(argv: string[]): Options {
+  const o = parseOptions(argv, ['messages', 'concurrency', 'database-url', 'profile']);
+  return {
+    messages: positiveInt('messages', o.messages, 20_000),
+    concurrency: positiveInt('concurrency', o.concurrency, 20),
+    databaseUrl: o['database-url'],
+    profileDir: o.profile,
+  };
+}
+
+async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
+  const port = await freePort();
+  // As root, smtp-sink must drop to an unprivileged user once its socket is open.
+  const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, port, count: () => sinkMessageCount(child.output()) };
+}
+
+const canConnect = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+const CPU_METRIC = 'threadline_process_cpu_seconds_total';
+const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
+
+/**
+ * Polls /metrics until `target` deliveries are counted as sent. Returns when the last one was
+ * seen and the server's CPU seconds then: CPU per message holds steady on a busy machine,
+ * where rates do not.
+ */
+async function waitForDeliveries(tl: ThreadlineUnderTest, target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number }> {
+  let sent = 0;
+  let progressAt = performance.now();
+  for (;;) {
+    const text = await scrape(tl);
+    const now = performance.now();
+    const count = counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' });
+    const other = counterValue(text, 'threadline_deliveries_total') - count;
+    if (other > 0) throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tl.child.output().slice(-3000)})`);
+    if (count >= target) return { at: now, cpuSeconds: counterValue(text, CPU_METRIC) };
+    if (count > sent) {
+      sent = count;
+      progressAt = now;
+    } else if (now - progressAt > STALL_MS) {
+      throw new Error(`deliveries stalled: ${sent} of ${target} sent, none in the last ${STALL_MS / 1000} s`);
+    }
+    if (aborted()) throw new Error('the sends failed');
+    if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function runPeer(sinkPort: number, o: Options): Promise<number> {
+  const args = ['-l', String(BODY_BYTES), '-s', String(o.concurrency), '-d', '-m', String(o.messages), `127.0.0.1:${sinkPort}`];
+  const t0 = performance.now();
+  const child = spawnChild(findProgram('smtp-source'), args);
+  const code = await child.exited;
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`smtp-source exited with ${code}: ${child.output().slice(-2000)}`);
+  return seconds;
+}
+
+async function main(o: Options): Promise<void> {
+  const sink = await startSink();
+  const tl = await startThreadline({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir });
+  const body = Buffer.from(
+    JSON.stringify({
+      senderType: 'Outbound',
+      fromAddress: { email: `bench@${tl.senderDomain}` },
+      toAddresses: [{ email: 'customer@example.com' }],
+      subject: 'Benchmark',
+      textBody: textOfSize(BODY_BYTES),
+    }),
+  );
+  console.log(`threadline ${tl.url}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
+
+  const cpuBefore = counterValue(await scrape(tl), CPU_METRIC);
+  let loadFailed = false;
+  const load = runLoad({
+    url: tl.url,
+    path: SEND_PATH,
+    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
+    body,
+    requests: o.messages,
+    concurrency: o.concurrency,
+    expectStatus: 202,
+  }).catch((err: unknown) => {
+    loadFailed = true;
+    throw err;
+  });
+  // Both run at once: deliveries begin while sends are still being accepted.
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tl, o.messages, () => loadFailed)]);
+  const threadlineSunk = sink.count();
+  // Stopped before the peer runs, so the peer has the machine to itself as threadline had.
+  await stopChild(tl.child);
+
+  const before = sink.count();
+  const peerSeconds = await runPeer(sink.port, o);
+  await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
+  const peerSunk = sink.count() - before;
+
+  const acceptSeconds = (accepted.finishedAt - accepted.startedAt) / 1000;
+  const deliverSeconds = (delivered.at - accepted.startedAt) / 1000;
+  const cpuMsPerMessage = ((delivered.cpuSeconds - cpuBefore) * 1000) / o.messages;
+  const sorted = Array.from(accepted.latencies).sort((a, b) => a - b);
+  const acceptedPerS = o.messages / acceptSeconds;
+  const deliveredPerS = o.messages / deliverSeconds;
+  const peerPerS = o.messages / peerSeconds;
+  const database = o.databaseUrl ? o.databaseUrl.replace(/:.*/s, '').replace(/^postgresql$/, 'postgres') : 'sqlite';
+
+  console.log(`
+accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
+delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
+peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
+threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core)
+ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}
+`);
+  console.log(
+    jsonLine({
+      bench: 'send',
+      messages: o.messages,
+      concurrency: o.concurrency,
+      database,
+      accepted_per_s: round(acceptedPerS),
+      delivered_per_s: round(deliveredPerS),
+      accept_p50_ms: round(percentile(sorted, 50), 2),
+      accept_p99_ms: round(percentile(sorted, 99), 2),
+      peer: 'smtp-source→smtp-sink',
+      peer_per_s: round(peerPerS),
+      ratio: round(deliveredPerS / peerPerS, 3),
+    }),
+  );
+}
+
+cleanupOnSignals();
+let options: Options;
+try {
+  options = readOptions(process.argv.slice(2));
+} catch (err) {
+  console.error(`bench:send: ${(err as Error).message}`);
+  process.exit(2);
+}
+const limit = setTimeout(() => {
+  console.error(`bench:send: aborted, the run took longer than ${RUN_LIMIT_MS / 60_000} minutes`);
+  void cleanup().finally(() => process.exit(1));
+}, RUN_LIMIT_MS);
+try {
+  await main(options);
+} catch (err) {
+  if (!cleaningUp()) console.error(`bench:send failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(limit);
+  await cleanup();
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { openDatabase } from '../src/db/open.js';
+import { spawnChild, trackDir, type Child } from './children.js';
+import { freePort } from './lib.js';
+
+// threadline under test runs as its own process, started the way an operator starts it
+// (`bin/threadline.js`), so the load generator never shares its event loop.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'threadline.js');
+
+export interface ThreadlineUnderTest {
+  child: Child;
+  url: string;
+  senderDomain: string;
+  token: string;
+}
+
+export interface ThreadlineOptions {
+  outboundUrl: string;
+  /** Omitted: a SQLite file in the fresh data folder. */
+  databaseUrl?: string;
+  /** When set, `node --cpu-prof` writes the server's profile into this folder on exit. */
+  profileDir?: string;
+}
+
+export async function startThreadline(opts: ThreadlineOptions): Promise<ThreadlineUnderTest> {
+  const dataDir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-')));
+  const httpPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    THREADLINE_DATA_DIR: dataDir,
+    THREADLINE_HTTP_PORT: String(httpPort),
+    THREADLINE_SMTP_PORT: String(await freePort()),
+    THREADLINE_OUTBOUND_URL: opts.outboundUrl,
+    THREADLINE_LOG_LEVEL: 'warn',
+    // The benchmark measures throughput, not the per-organization limit.
+    THREADLINE_RATE_LIMIT_PER_MINUTE: '100000000',
+    THREADLINE_SECRET: randomBytes(32).toString('hex'),
+    ...(opts.databaseUrl ? { THREADLINE_DATABASE_URL: opts.databaseUrl } : {}),
+  };
+  const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json', '--org', 'Benchmark'], { env, cwd: ROOT });
+  const init = JSON.parse(stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string; senderDomain: string };
+  await markSenderDomainVerified(opts.databaseUrl ?? `sqlite://${path.join(dataDir, 'threadline.db')}`, init.senderDomain);
+
+  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const child = spawnChild(process.execPath, [...nodeArgs, BIN, 'serve'], { env, cwd: ROOT });
+  const url = `http://127.0.0.1:${httpPort}`;
+  await waitReady(url, child);
+  return { child, url, senderDomain: init.senderDomain, token: await getToken(url, init.clientId, init.clientSecret) };
+}
+
+/**
+ * threadline refuses to relay from a PENDING sender domain, and DNS verification (SPF, DKIM,
+ * DMARC) has no API yet; the benchmark stands in for it by setting the status directly.
+ */
+async function markSenderDomainVerified(databaseUrl: string, domain: string): Promise<void> {
+  const opened = openDatabase(databaseUrl);
+  try {
+    await opened.db.updateTable('sender_domains').set({ status: 'VERIFIED' }).where('id', '=', domain).execute();
+  } finally {
+    await opened.close();
+  }
+}
+
+async function waitReady(url: string, child: Child, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      throw new Error(`threadline exited before it was ready:\n${child.output().slice(-4000)}`);
+    }
+    const status = await fetch(`${url}/readyz`).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`threadline was not ready after ${ms} ms (last /readyz: ${status}):\n${child.output().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function getToken(url: string, clientId: string, secret: string): Promise<string> {
+  const res = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  if (res.status !== 200) throw new Error(`POST /oauth/token answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

@@ -1,0 +1,124 @@
+import { AGENT_PERMISSIONS, isPermissionString } from '../auth/permissions.js';
+import type { UserDirectory } from '../auth/auth.service.js';
+import { hashSecret, verifySecret } from '../auth/secrets.js';
+import type { Clock } from '../clock.js';
+import type { Db, Executor } from '../db/schema.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { QueuesService } from '../queues/queues.service.js';
+import * as repo from './agents.repo.js';
+import { listing, memberView, userView, type Paging } from './agents.views.js';
+
+export type AgentsService = ReturnType<typeof createAgentsService>;
+
+export interface NewUser {
+  name: string;
+  email: string;
+  password: string;
+  permissions?: string[];
+}
+
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** Users (agents) of an organization and their queue memberships. */
+export function createAgentsService({ db, clock, queues }: { db: Db; clock: Clock; queues: QueuesService }) {
+  // Verifying against a throwaway hash when the user is unknown keeps the time of a failed
+  // login the same whether or not the username exists.
+  let decoy: Promise<string> | null = null;
+
+  async function requireUser(orgId: string, id: string) {
+    const row = await repo.findUser(db, orgId, id);
+    if (!row || row.deleted_at !== null) throw notFound(`User ${id}`);
+    return row;
+  }
+
+  const directory: UserDirectory = {
+    async verifyPassword(orgId, username, password) {
+      const row = await repo.findActiveByEmail(db, orgId, normalizeEmail(username));
+      if (!row) {
+        await verifySecret(password, await (decoy ??= hashSecret('threadline decoy password')));
+        return null;
+      }
+      if (!(await verifySecret(password, row.password_hash))) return null;
+      return { id: row.id, permissions: JSON.parse(row.permissions) as string[] };
+    },
+    async findActive(orgId, userId) {
+      const row = await repo.findUser(db, orgId, userId);
+      return row && row.deleted_at === null ? { id: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;
+    },
+  };
+
+  return {
+    directory,
+
+    async createUser(orgId: string, input: NewUser) {
+      const permissions = input.permissions ?? AGENT_PERMISSIONS;
+      const bad = permissions.find((p) => !isPermissionString(p));
+      if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like acd:workitem:pull.`);
+      const email = normalizeEmail(input.email);
+      const exists = () => conflict('user.email.exists', `A user with the email ${email} already exists.`);
+      if (await repo.findActiveByEmail(db, orgId, email)) throw exists();
+      const now = clock.now();
+      const row: repo.UserRow = {
+        id: newId(now),
+        org_id: orgId,
+        name: input.name,
+        email,
+        password_hash: await hashSecret(input.password),
+        permissions: JSON.stringify(permissions),
+        created_at: now,
+        deleted_at: null,
+      };
+      try {
+        await repo.insertUser(db, row);
+      } catch (cause) {
+        // Two creations raced past the check above; the unique index kept one.
+        if (await repo.findActiveByEmail(db, orgId, email)) throw exists();
+        throw cause;
+      }
+      return userView(row);
+    },
+
+    async getUser(orgId: string, id: string) {
+      return userView(await requireUser(orgId, id));
+    },
+
+    async listUsers(orgId: string, paging: Paging) {
+      const rows = await repo.listUsers(db, orgId, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
+      return listing(rows.map(userView), await repo.countUsers(db, orgId), paging, '/api/v2/users');
+    },
+
+    /** Soft delete: the user can no longer log in, their tokens stop working, and they leave every queue. */
+    async deleteUser(orgId: string, id: string) {
+      await requireUser(orgId, id);
+      await db.transaction().execute(async (trx) => {
+        await repo.markDeleted(trx, orgId, id, clock.now());
+        await repo.deleteMembershipsOf(trx, id);
+      });
+    },
+
+    async addMembers(orgId: string, queueId: string, userIds: string[]) {
+      await queues.get(orgId, queueId);
+      const known = new Set((await repo.findActiveByIds(db, orgId, userIds)).map((r) => r.id));
+      const unknown = userIds.findIndex((id) => !known.has(id));
+      if (unknown >= 0) throw badRequest(`${unknown}.id`, `User ${userIds[unknown]} is not a user of this organization.`);
+      const now = clock.now();
+      await repo.insertMembers(db, [...known].map((user_id) => ({ queue_id: queueId, user_id, org_id: orgId, joined_at: now })));
+    },
+
+    async removeMembers(orgId: string, queueId: string, userIds: string[]) {
+      await queues.get(orgId, queueId);
+      return Number((await repo.deleteMembers(db, queueId, userIds)).numDeletedRows);
+    },
+
+    async listMembers(orgId: string, queueId: string, paging: Paging) {
+      await queues.get(orgId, queueId);
+      const rows = await repo.listMembers(db, queueId, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
+      return listing(rows.map(memberView), await repo.countMembers(db, queueId), paging, `/api/v2/routing/queues/${queueId}/members`);
+    },
+
+    /** Takes an executor: the ACD asks this inside its own transactions. */
+    isMember: (ex: Executor, queueId: string, userId: string) => repo.isMember(ex, queueId, userId),
+    memberQueueIds: (ex: Executor, userId: string) => repo.memberQueueIds(ex, userId),
+  };
+}

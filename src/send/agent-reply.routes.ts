@@ -1,0 +1,37 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { PERMISSIONS } from '../auth/permissions.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { EmailAddressSchema } from './send.schema.js';
+import type { AgentReplyService } from './agent-reply.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/api/v2/conversations/emails/{conversationId}/messages',
+  summary: "Send an agent's reply in the conversation, threaded",
+  description:
+    "Goes to the customer's latest message (its Reply-To, else its From) with In-Reply-To, References, `Re:` subject, Outlook Thread-Index/Thread-Topic and a Reply-To token. `from` defaults to the conversation's earlier sender address.",
+  tags: ['Conversations'],
+  security: bearer,
+  request: {
+    params: z.object({ conversationId: z.string() }),
+    body: jsonBody(
+      z
+        .object({ textBody: z.string().optional(), htmlBody: z.string().optional(), subject: z.string().optional(), from: EmailAddressSchema.optional() })
+        .openapi('EmailMessageReply'),
+    ),
+  },
+  responses: { 202: json(z.record(z.string(), z.unknown()), 'The queued message, as GET …/messages/{messageId} shows it.'), ...standardErrors },
+});
+
+export function agentReplyRoutes(replies: AgentReplyService) {
+  const r = newRouter();
+  r.openapi(route, async (c) => {
+    const p = allow(c, PERMISSIONS.emailCreate);
+    const body = c.req.valid('json');
+    const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
+    const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: (p as { userId?: string }).userId ?? null, name: null });
+    return c.json(msg, 202);
+  });
+  return r;
+}

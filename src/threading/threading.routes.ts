@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { PERMISSIONS } from '../auth/permissions.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import type { ThreadingService } from './threading.service.js';
+
+const SettingsSchema = z
+  .object({
+    windowDays: z.number().int().min(0).max(30).openapi({ description: 'Replies to messages older than this start a new conversation; 0 turns threading off.' }),
+    subjectThreading: z.boolean().openapi({ description: 'Start a new conversation when the base subject (without Re:, Fwd:, AW:, SV:, [tags]) changed.' }),
+  })
+  .openapi('ThreadingSettings');
+
+const getSettings = createRoute({ method: 'get', path: '/api/v2/organizations/me/threading', summary: "The organization's threading rules", tags: ['Threading'], security: bearer, responses: { 200: json(SettingsSchema, 'The rules.'), ...standardErrors } });
+const putSettings = createRoute({
+  method: 'put',
+  path: '/api/v2/organizations/me/threading',
+  summary: 'Change the threading window (0–30 days) and subject-based threading',
+  tags: ['Threading'],
+  security: bearer,
+  request: { body: jsonBody(SettingsSchema.partial()) },
+  responses: { 200: json(SettingsSchema, 'The rules now in force.'), ...standardErrors },
+});
+const explain = createRoute({
+  method: 'get',
+  path: '/api/v2/conversations/emails/{conversationId}/messages/{messageId}/threading',
+  summary: 'Why an inbound message was threaded where it was',
+  description: 'The signal that matched (reply-token, in-reply-to, references, thread-index or none), every candidate considered with its outcome (matched, unknown, bad-signature, other-organization, outside-window, subject-changed, not-considered), and the rules in force.',
+  tags: ['Threading'],
+  security: bearer,
+  request: { params: z.object({ conversationId: z.string(), messageId: z.string() }) },
+  responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ThreadingDecision'), 'The decision.'), ...standardErrors },
+});
+
+export function threadingRoutes(threading: ThreadingService, conversations: ConversationsService) {
+  const r = newRouter();
+  r.openapi(getSettings, async (c) => c.json(await threading.settings(allow(c, PERMISSIONS.orgView, PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage).orgId), 200));
+  r.openapi(putSettings, async (c) => c.json(await threading.updateSettings(allow(c, PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage).orgId, c.req.valid('json')), 200));
+  r.openapi(explain, async (c) => {
+    const p = allow(c, PERMISSIONS.emailView);
+    const { conversationId, messageId } = c.req.valid('param');
+    await conversations.getMessage(p.orgId, conversationId, messageId);
+    return c.json(await threading.explain(p.orgId, messageId), 200);
+  });
+  return r;
+}
