@@ -4,6 +4,8 @@ export const PERMISSIONS = {
   agentlessSend: 'conversation:agentlessEmail:send',
   emailCreate: 'conversation:email:create',
   emailView: 'conversation:email:view',
+  /** Answer in an existing conversation (an agent's reply), without sending new agentless mail. */
+  emailReply: 'conversation:email:reply',
   routingEmailManage: 'routing:email:manage',
   queueView: 'routing:queue:view',
   queueEdit: 'routing:queue:edit',
@@ -25,7 +27,7 @@ export const PERMISSIONS = {
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);
 export const ADMIN_PERMISSIONS = ['*:*:*'];
 /** What a new user (agent) may do unless created with other permissions. */
-export const AGENT_PERMISSIONS: string[] = [PERMISSIONS.emailView, PERMISSIONS.queueView, PERMISSIONS.workItemPull];
+export const AGENT_PERMISSIONS: string[] = [PERMISSIONS.emailView, PERMISSIONS.emailReply, PERMISSIONS.queueView, PERMISSIONS.workItemPull];
 
 const PERMISSION_RE = /^[A-Za-z*]+:[A-Za-z*]+:[A-Za-z*]+$/;
 

@@ -14,6 +14,7 @@ const route = createRoute({
   tags: ['Conversations'],
   security: bearer,
   request: {
+    // Needs conversation:email:reply (agents have it) or conversation:email:create.
     params: z.object({ conversationId: z.string() }),
     body: jsonBody(
       z
@@ -27,7 +28,7 @@ const route = createRoute({
 export function agentReplyRoutes(replies: AgentReplyService) {
   const r = newRouter();
   r.openapi(route, async (c) => {
-    const p = allow(c, PERMISSIONS.emailCreate);
+    const p = allow(c, PERMISSIONS.emailReply, PERMISSIONS.emailCreate);
     const body = c.req.valid('json');
     const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
     const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: (p as { userId?: string }).userId ?? null, name: null });

@@ -17,7 +17,7 @@ describe('agents: users, password login, queue membership', () => {
   it('creates users with the agent permissions, never showing the password, one per email', async () => {
     const res = await svc.api('POST', '/api/v2/users', { body: { name: 'Ada Agent', email: 'Ada@Example.com', password: PASSWORD } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'Ada Agent', email: 'ada@example.com', username: 'ada@example.com', state: 'active', permissions: ['conversation:email:view', 'routing:queue:view', 'acd:workitem:pull'] });
+    expect(res.body).toMatchObject({ name: 'Ada Agent', email: 'ada@example.com', username: 'ada@example.com', state: 'active', permissions: ['conversation:email:view', 'conversation:email:reply', 'routing:queue:view', 'acd:workitem:pull'] });
     expect(JSON.stringify(res.body)).not.toContain(PASSWORD);
     const dup = await svc.api('POST', '/api/v2/users', { body: { name: 'Ada Again', email: 'ADA@example.com', password: PASSWORD } });
     expect(dup.status).toBe(409);

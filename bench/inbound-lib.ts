@@ -1,0 +1,233 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { openDatabase } from '../src/db/open.js';
+import type { Database } from '../src/db/schema.js';
+import { findProgram, spawnChild, type Child } from './children.js';
+import { freePort, sinkMessageCount } from './lib.js';
+import type { ThreadlineUnderTest } from './threadline.js';
+
+// Helpers for bench:inbound: the conversations replied to, the reply files smtp-source sends,
+// a pool of smtp-source processes, Postfix's smtp-sink as the yardstick, and a stall watchdog.
+
+export interface SentConversation {
+  conversationId: string;
+  /** The Message-ID threadline gave the agentless email, with its angle brackets. */
+  messageId: string;
+  replyTo: string;
+  subject: string;
+  customer: string;
+}
+
+/** The SMTP port of a threadline started by bench/threadline.ts, which does not return it. */
+export function smtpPortOf(child: Child): number {
+  const env = fs.readFileSync(`/proc/${child.proc.pid}/environ`, 'utf8').split('\0');
+  const port = Number(env.find((e) => e.startsWith('THREADLINE_SMTP_PORT='))?.split('=')[1]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('could not read THREADLINE_SMTP_PORT of the threadline child from /proc');
+  return port;
+}
+
+export async function api<T>(tl: ThreadlineUnderTest, method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${tl.url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${tl.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Agentless emails over HTTP, each the start of a conversation a customer can answer. */
+export async function createConversations(tl: ThreadlineUnderTest, label: string, count: number, concurrency = 10): Promise<SentConversation[]> {
+  const out: SentConversation[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        const customer = `customer-${label}${i}@example.com`;
+        const subject = `Your order ${label.toUpperCase()}-${10_000 + i} has shipped`;
+        const sent = await api<{ conversationId: string; selfUri: string; replyToAddress?: { email: string } }>(tl, 'POST', '/api/v2/conversations/emails/agentless', {
+          senderType: 'Outbound',
+          fromAddress: { email: `notifications@${tl.senderDomain}`, name: 'Example Shop' },
+          toAddresses: [{ email: customer, name: 'Pat Customer' }],
+          subject,
+          textBody: `Hello Pat,\n\nyour order ${label.toUpperCase()}-${10_000 + i} is on its way and should arrive within two days.\n\nExample Shop`,
+        });
+        if (!sent.replyToAddress) throw new Error('the agentless send has no replyToAddress: is an inbound domain registered?');
+        const message = await api<{ messageId: string }>(tl, 'GET', sent.selfUri);
+        out[i] = { conversationId: sent.conversationId, messageId: message.messageId, replyTo: sent.replyToAddress.email, subject, customer };
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * A customer's plain-text reply of about `bytes` bytes (headers included), as Gmail writes one:
+ * In-Reply-To and References naming our Message-ID, To: our reply-token address, the quoted
+ * original below. Lines end in LF: smtp-source -F sends each line with CRLF.
+ */
+export function replyEml(c: SentConversation, messageId: string, bytes: number, date = new Date()): string {
+  const head = [
+    `From: Pat Customer <${c.customer}>`,
+    `To: <${c.replyTo}>`,
+    `Subject: Re: ${c.subject}`,
+    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${messageId}>`,
+    `In-Reply-To: ${c.messageId}`,
+    `References: ${c.messageId}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset="UTF-8"',
+    'Content-Transfer-Encoding: 7bit',
+  ].join('\n');
+  const text = [
+    'Hello,',
+    '',
+    'thanks for the update. The tracking page still shows the parcel at the depot, and',
+    'nobody was at home on Tuesday. Could you ask the courier to leave it with a neighbour?',
+    '',
+    'Best regards,',
+    'Pat',
+    '',
+    `On ${date.toUTCString()}, Example Shop <notifications@example.com> wrote:`,
+  ].join('\n');
+  const quoted = '> Your parcel is on its way and should arrive within two days. Track it online.\n';
+  let eml = `${head}\n\n${text}\n`;
+  while (eml.length + quoted.length <= bytes) eml += quoted;
+  return eml;
+}
+
+/** Writes one reply file per conversation, each to be sent `perFile` times (smtp-source -N keeps them distinct). */
+export function writeReplyFiles(dir: string, label: string, convs: SentConversation[], total: number, bytes: number): Array<{ file: string; count: number }> {
+  const perFile = Math.ceil(total / convs.length);
+  return convs.map((c, i) => {
+    const file = path.join(dir, `${label}-${i}.eml`);
+    fs.writeFileSync(file, replyEml(c, `bench-${label}-${i}.${Date.now().toString(36)}@mail.example.net`, bytes));
+    return { file, count: Math.max(0, Math.min(perFile, total - i * perFile)) };
+  }).filter((f) => f.count > 0);
+}
+
+export interface SourceRun {
+  port: number;
+  files: Array<{ file: string; count: number }>;
+  /** Processes at once, one SMTP session each: the number of parallel sessions. */
+  sessions: number;
+  reuse: boolean;
+  from: string;
+  rcpt: string;
+}
+
+/**
+ * smtp-source sends one file per process, so each conversation's replies come from their own
+ * process (one session, `count` messages, -N for distinct recipients); `sessions` run at once.
+ * Resolves with the seconds from the first start to the last exit; rejects on any non-zero exit
+ * (smtp-source aborts on any reply it did not expect: a 4xx or 5xx to DATA).
+ */
+export async function runSources(o: SourceRun): Promise<number> {
+  const program = findProgram('smtp-source');
+  let next = 0;
+  let failed: Error | null = null;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(o.sessions, o.files.length) }, async () => {
+      while (failed === null && next < o.files.length) {
+        const f = o.files[next++]!;
+        const args = ['-s', '1', '-m', String(f.count), ...(o.reuse ? ['-d'] : []), '-N', '-M', 'mx.example.net', '-f', o.from, '-t', o.rcpt, '-F', f.file, `127.0.0.1:${o.port}`];
+        const child = spawnChild(program, args);
+        const code = await child.exited;
+        if (code !== 0) failed ??= new Error(`smtp-source ${args.join(' ')} exited with ${code}: ${child.output().slice(-1500)}`);
+      }
+    }),
+  );
+  if (failed) throw failed;
+  return (performance.now() - t0) / 1000;
+}
+
+/** Rejects when `progress()` has not grown for `stallMs` while `work` runs; else resolves with `work`. */
+export async function watchdog<T>(work: Promise<T>, progress: () => Promise<number>, stallMs: number, what: string): Promise<T> {
+  let done = false;
+  const watch = (async () => {
+    let last = -1;
+    let lastAt = performance.now();
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (done) return;
+      const n = await progress().catch(() => last);
+      if (n > last) {
+        last = n;
+        lastAt = performance.now();
+      } else if (performance.now() - lastAt > stallMs) {
+        throw new Error(`${what} stalled: no progress for ${stallMs / 1000} s (at ${last})`);
+      }
+    }
+  })();
+  try {
+    return await Promise.race([work, watch.then(() => work)]);
+  } finally {
+    done = true;
+  }
+}
+
+export async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
+  const port = await freePort();
+  // As root, smtp-sink must drop to an unprivileged user once its socket is open.
+  const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, port, count: () => sinkMessageCount(child.output()) };
+}
+
+/** The database after the run, for counts only: SQLite opened read-only, PostgreSQL as given. */
+export function openForCounts(databaseUrl: string): { db: Kysely<Database>; close(): Promise<void> } {
+  if (databaseUrl.startsWith('sqlite://')) {
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(databaseUrl.slice('sqlite://'.length), { readonly: true }) }) });
+    return { db, close: () => db.destroy() };
+  }
+  const opened = openDatabase(databaseUrl);
+  return { db: opened.db, close: opened.close };
+}
+
+/** For the conversations of one run: inbound messages stored, how they threaded, and what the queue made of them. */
+export async function countsFor(db: Kysely<Database>, conversationIds: string[]) {
+  const inbound = await db
+    .selectFrom('threading_decisions')
+    .select(['signal', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('conversation_id', 'in', conversationIds)
+    .groupBy(['signal', 'outcome'])
+    .execute();
+  const events = await db
+    .selectFrom('work_item_events')
+    .innerJoin('work_items', 'work_items.id', 'work_item_events.work_item_id')
+    .select(['work_item_events.type', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('work_items.conversation_id', 'in', conversationIds)
+    .groupBy('work_item_events.type')
+    .execute();
+  const stored = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('conversation_id', 'in', conversationIds)
+    .where('direction', '=', 'inbound')
+    .executeTakeFirstOrThrow();
+  const n = (rows: Array<{ n: number | string }>) => rows.reduce((s, r) => s + Number(r.n), 0);
+  return {
+    stored: Number(stored.n),
+    threaded: n(inbound.filter((r) => r.outcome === 'threaded')),
+    signals: Object.fromEntries(inbound.map((r) => [`${r.signal}/${r.outcome}`, Number(r.n)])),
+    workItemsCreated: n(events.filter((r) => r.type === 'enqueued')),
+    workItemsJoined: n(events.filter((r) => r.type === 'message_added')),
+  };
+}
