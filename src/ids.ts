@@ -2,6 +2,18 @@ import { randomBytes } from 'node:crypto';
 
 let lastMs = -1;
 let seq = 0;
+// randomBytes is a system call each time; take entropy 4 KiB at a time instead.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function random16(): Buffer {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + 16));
+  poolAt += 16;
+  return out;
+}
 
 /**
  * UUIDv7 (RFC 9562): time-ordered, so new rows land at the end of B-tree indexes instead of at
@@ -19,7 +31,7 @@ export function newId(now: number = Date.now()): string {
     }
   } else seq = 0;
   lastMs = ms;
-  const b = randomBytes(16);
+  const b = random16();
   b.writeUIntBE(ms, 0, 6);
   b[6] = 0x70 | (seq >> 8);
   b[7] = seq & 0xff;

@@ -5,8 +5,10 @@ import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
+import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
 import * as outboxRepo from './delivery/outbox.repo.js';
+import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { LeaseExpiryWorker } from './acd/lease-worker.js';
@@ -63,15 +65,28 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
 
   const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
   const services = createServices({ db, dialect, clock, config, secret, metrics });
-  let init: InitResult | null = null;
-  if ((await services.auth.countOrganizations()) === 0) {
-    init = await initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain });
+  // Instances starting together on an empty PostgreSQL database: exactly one initializes it.
+  const init = await withLock(db, dialect, LOCKS.firstStart, async () =>
+    (await services.auth.countOrganizations()) === 0
+      ? initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain })
+      : null,
+  );
+  if (init) {
     // Shown once, on purpose: this is how a first-time user gets in.
     log.warn({ orgId: init.orgId, clientId: init.clientId, clientSecretOnce: init.clientSecret }, 'empty database: created an organization; keep these admin credentials');
   }
   // SQLite is one process: any claim left in the outbox belongs to a process that died.
   if (dialect === 'sqlite') await outboxRepo.releaseAll(db);
 
+  const transportOptions = {
+    target: config.outbound,
+    dataDir: config.dataDir,
+    dnsServers: config.dnsServers,
+    connections: config.outboundConnections,
+    heloName: config.senderDomain,
+    directPort: opts.directPort ?? config.directPort,
+  };
+  const deliverer = threadDeliverer(transportOptions) ?? inlineDeliverer(createTransport(transportOptions));
   const worker = new DeliveryWorker({
     db,
     batcher: services.batcher,
@@ -80,14 +95,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     metrics,
     conversations: services.conversations,
     threadingHeaders: services.threading.findHeadersMany,
-    transport: createTransport({
-      target: config.outbound,
-      dataDir: config.dataDir,
-      dnsServers: config.dnsServers,
-      connections: config.outboundConnections,
-      heloName: config.senderDomain,
-      directPort: opts.directPort ?? config.directPort,
-    }),
+    deliverer,
     retrySchedule: config.retrySchedule,
     concurrency: config.outboundConnections,
     skipLocked: dialect === 'postgres',

@@ -29,6 +29,10 @@ export async function claim(db: Executor, opts: { /** unique per claim */ owner:
   return rows;
 }
 
+/** Extends one worker's claims (its tokens are `worker:n`) on the given messages until `until`. */
+export const renew = (db: Executor, worker: string, messageIds: string[], until: number) =>
+  db.updateTable('outbox').set({ claimed_until: until }).where('message_id', 'in', messageIds).where('claimed_by', 'like', `${worker}:%`).execute();
+
 export const remove = (db: Executor, messageId: string) => db.deleteFrom('outbox').where('message_id', '=', messageId).execute();
 
 export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) =>

@@ -4,11 +4,11 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, MessageThreadingTable } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { composeMessage } from '../mail/compose.js';
+import type { OutgoingMail } from '../mail/compose.js';
 import type { Metrics } from '../ops/metrics.js';
 import { classifyError, nextRetryDelay, type Outcome } from './classify.js';
 import * as outbox from './outbox.repo.js';
-import type { Transport } from './transport.js';
+import type { Deliverer } from './deliverer.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -19,15 +19,26 @@ export interface DeliveryWorkerOptions {
   conversations: ConversationsService;
   /** The threading headers recorded for messages (agent replies have them). */
   threadingHeaders(ex: Executor, ids: string[]): Promise<MessageThreadingTable[]>;
-  transport: Transport;
+  /** Renders and sends (in a thread of its own when built). */
+  deliverer: Deliverer;
   retrySchedule: readonly number[];
   /** Messages in flight at once. */
   concurrency: number;
   /** PostgreSQL: claim with FOR UPDATE SKIP LOCKED. */
   skipLocked: boolean;
+  /** How long a claim lasts unless renewed (DEFAULT_LEASE_MS). */
   leaseMs?: number;
   pollMs?: number;
 }
+
+/**
+ * Claims are leases, renewed every third of this while their messages are in flight. On
+ * PostgreSQL a restarted instance cannot tell a dead instance's claims from a live one's, so
+ * what a killed process had claimed is delivered again once its lease runs out: short leases
+ * bound that delay, renewal keeps slow deliveries from being taken twice. (SQLite is one
+ * process: main.ts releases every claim at start.)
+ */
+export const DEFAULT_LEASE_MS = 30_000;
 
 // An outcome waits at most this long for others to share its commit. The message has already
 // left; only its status is late, and a crash in between means one more delivery (at least once).
@@ -53,9 +64,12 @@ export class DeliveryWorker {
   private readonly owner = randomUUID();
   private claims = 0;
   private inFlight = 0;
+  /** Ids of the messages being delivered, whose claims renew() extends. */
+  private readonly flying = new Set<string>();
   private pumping = false;
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
   private unrecorded: PendingRecord[] = [];
   private recordTimer: NodeJS.Timeout | null = null;
@@ -66,6 +80,8 @@ export class DeliveryWorker {
     this.stopped = false;
     this.timer = setInterval(() => this.wake(), this.o.pollMs ?? 1_000);
     this.timer.unref();
+    this.renewTimer = setInterval(() => this.renew(), this.leaseMs / 3);
+    this.renewTimer.unref();
     this.wake();
   }
 
@@ -73,12 +89,13 @@ export class DeliveryWorker {
     if (!this.stopped) void this.pump();
   }
 
-  /** Stops claiming, waits for messages in flight, then closes the transport. */
+  /** Stops claiming, waits for messages in flight, then closes the deliverer. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.inFlight > 0) await new Promise<void>((r) => this.drained.push(r));
-    this.o.transport.close();
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.o.deliverer.close();
   }
 
   private async pump(): Promise<void> {
@@ -94,8 +111,10 @@ export class DeliveryWorker {
         if (batch.length === 0) break;
         for (const m of batch) {
           this.inFlight++;
+          this.flying.add(m.message.id);
           void this.deliver(m).finally(() => {
             this.inFlight--;
+            this.flying.delete(m.message.id);
             if (this.inFlight === 0) this.drained.splice(0).forEach((r) => r());
             this.wake();
           });
@@ -108,11 +127,27 @@ export class DeliveryWorker {
     }
   }
 
+  private get leaseMs(): number {
+    return this.o.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /**
+   * Extends the claims of the messages in flight; one whose outcome could not be recorded is no
+   * longer in flight, so its lease runs out and it is tried again. A failure here is logged; the
+   * next tick retries.
+   */
+  private renew(): void {
+    if (this.flying.size === 0) return;
+    const until = this.o.clock.now() + this.leaseMs;
+    const ids = [...this.flying];
+    this.o.batcher.run((trx) => outbox.renew(trx, this.owner, ids, until)).catch((err) => this.o.log.warn({ err }, 'renewing outbox claims failed'));
+  }
+
   private claim(limit: number) {
     const { clock } = this.o;
     return this.o.batcher.run(async (trx) => {
       // A token per claim, so the rows read back are exactly the ones this claim took.
-      const rows = await outbox.claim(trx, { owner: `${this.owner}:${++this.claims}`, now: clock.now(), leaseMs: this.o.leaseMs ?? 300_000, limit, skipLocked: this.o.skipLocked });
+      const rows = await outbox.claim(trx, { owner: `${this.owner}:${++this.claims}`, now: clock.now(), leaseMs: this.leaseMs, limit, skipLocked: this.o.skipLocked });
       if (rows.length === 0) return [];
       const ids = rows.map((r) => r.message_id);
       await this.o.conversations.markMany(trx, ids, 'sending');
@@ -126,7 +161,7 @@ export class DeliveryWorker {
   private async deliver({ message: m, attempts, headers: h }: Awaited<ReturnType<DeliveryWorker['claim']>>[number]): Promise<void> {
     let outcome: Outcome;
     try {
-      const raw = await composeMessage({
+      const mail: OutgoingMail = {
         messageIdHeader: m.message_id_header,
         date: new Date(Number(m.created_at)),
         from: { email: m.from_email, name: m.from_name },
@@ -140,8 +175,8 @@ export class DeliveryWorker {
         threadIndex: h?.thread_index ?? null,
         threadTopic: h?.thread_topic ?? null,
         autoGenerated: m.sender_type !== 'Agent',
-      });
-      const response = await this.o.transport.send({ from: m.from_email, to: m.to_email }, raw, m.id);
+      };
+      const response = await this.o.deliverer.deliver(mail, { from: m.from_email, to: m.to_email }, m.id);
       outcome = { kind: 'sent', response };
     } catch (err) {
       outcome = classifyError(err);

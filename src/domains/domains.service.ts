@@ -72,7 +72,12 @@ export function createDomainsService(deps: {
   queues: { get(orgId: string, id: string): Promise<unknown> };
 }) {
   const { db, clock } = deps;
+  // Lookups on every send and every inbound message; domains change rarely. Changes made here
+  // clear the entry at once; another instance's change shows within the TTL.
+  const CACHE_MS = 10_000;
   const domainCache = new Map<string, { orgId: string | null; until: number }>();
+  const senderCache = new Map<string, { orgId: string | null; until: number }>();
+  const replyDomainCache = new Map<string, { domain: string | null; until: number }>();
   const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
 
   return {
@@ -81,6 +86,7 @@ export function createDomainsService(deps: {
       if (await repo.findSenderDomain(db, id)) throw taken(id);
       const row = { id, org_id: orgId, name: name ?? id, status: 'PENDING', created_at: clock.now() };
       await repo.insertSenderDomain(db, row);
+      senderCache.delete(id);
       return senderView(row);
     },
     async listSenderDomains(orgId: string) {
@@ -93,13 +99,18 @@ export function createDomainsService(deps: {
     },
     async deleteSenderDomain(orgId: string, id: string) {
       const r = await repo.deleteSenderDomain(db, orgId, id.toLowerCase());
+      senderCache.delete(id.toLowerCase());
       if (Number(r.numDeletedRows) === 0) throw notFound(`Sender domain ${id}`);
     },
 
     /** The send rule: the From domain must be one of the organization's sender domains. */
     async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
-      const row = await repo.findSenderDomain(ex, domain);
-      if (!row || row.org_id !== orgId) {
+      let hit = senderCache.get(domain);
+      if (!hit || hit.until <= clock.now()) {
+        hit = { orgId: (await repo.findSenderDomain(ex, domain))?.org_id ?? null, until: clock.now() + CACHE_MS };
+        senderCache.set(domain, hit);
+      }
+      if (hit.orgId !== orgId) {
         throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }
       // Refusing unverified domains outside capture mode waits for DNS verification (SPF,
@@ -112,6 +123,7 @@ export function createDomainsService(deps: {
       const row = { id, org_id: orgId, name: id, created_at: clock.now() };
       await repo.insertInboundDomain(db, row);
       domainCache.delete(id);
+      replyDomainCache.delete(orgId);
       return inboundView(row);
     },
     async listInboundDomains(orgId: string) {
@@ -129,6 +141,7 @@ export function createDomainsService(deps: {
       }
       await repo.deleteInboundDomain(db, orgId, id.toLowerCase());
       domainCache.delete(id.toLowerCase());
+      replyDomainCache.delete(orgId);
     },
     /** The organization an inbound domain belongs to, or null: the SMTP server's relay check. */
     async inboundDomainOrg(ex: Executor, domain: string): Promise<string | null> {
@@ -152,7 +165,12 @@ export function createDomainsService(deps: {
 
     /** The domain reply addresses are made on: the organization's first inbound domain. */
     async replyDomainFor(ex: Executor, orgId: string): Promise<string | null> {
-      return (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null;
+      let hit = replyDomainCache.get(orgId);
+      if (!hit || hit.until <= clock.now()) {
+        hit = { domain: (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null, until: clock.now() + CACHE_MS };
+        replyDomainCache.set(orgId, hit);
+      }
+      return hit.domain;
     },
 
     async createRoute(orgId: string, domain: string, input: { pattern: string; queueId: string; priority?: number }) {

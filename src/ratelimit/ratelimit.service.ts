@@ -7,6 +7,15 @@ import { estimate, retryAfterSeconds, WINDOW_MS, windowStart } from './sliding-w
 export type RateLimitService = ReturnType<typeof createRateLimitService>;
 
 export function createRateLimitService({ clock }: { clock: Clock }) {
+  // A finished window's count never changes again: read it once per organization and minute.
+  const previousCounts = new Map<string, { window: number; count: number }>();
+  async function previousCount(ex: Executor, orgId: string, window: number) {
+    const hit = previousCounts.get(orgId);
+    if (hit?.window === window) return hit.count;
+    const count = await repo.countAt(ex, orgId, window);
+    previousCounts.set(orgId, { window, count });
+    return count;
+  }
   return {
     /**
      * Takes one send from the organization's per-minute allowance, inside the caller's
@@ -16,7 +25,7 @@ export function createRateLimitService({ clock }: { clock: Clock }) {
       const now = clock.now();
       const start = windowStart(now);
       const current = await repo.increment(ex, orgId, start);
-      const previous = await repo.countAt(ex, orgId, start - WINDOW_MS);
+      const previous = await previousCount(ex, orgId, start - WINDOW_MS);
       if (estimate(previous, current, now) > limitPerMinute) {
         const retry = retryAfterSeconds(previous, current - 1, limitPerMinute, now);
         throw tooManyRequests(`Rate limit exceeded: this organization may send ${limitPerMinute} agentless emails per minute. Retry after ${retry} s.`, retry);

@@ -51,7 +51,7 @@ export function createSendService(deps: {
       const limit = await limitFor(orgId);
       const result = await deps.batcher.run(async (trx): Promise<SendResult> => {
         if (idem) {
-          const replay = await deps.idempotency.lookup(trx, orgId, idem.key, idem.hash);
+          const replay = await deps.idempotency.begin(trx, orgId, idem.key, idem.hash);
           if (replay) return { status: replay.status, body: replay.body as AgentlessEmailSendResponse, replayed: true };
         }
         await deps.domains.assertCanSendFrom(trx, orgId, v.fromDomain);
@@ -93,7 +93,7 @@ export function createSendService(deps: {
           dateCreated: new Date(createdAt).toISOString(),
           selfUri: `/api/v2/conversations/emails/${conversation.id}/messages/${id}`,
         };
-        if (idem) await deps.idempotency.save(trx, orgId, idem.key, idem.hash, 202, body);
+        if (idem) await deps.idempotency.finish(trx, orgId, idem.key, 202, body);
         return { status: 202, body, replayed: false };
       });
       if (!result.replayed) deps.delivery.wake();

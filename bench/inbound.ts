@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cleanup, cleaningUp, cleanupOnSignals, stopChild, trackDir } from './children.js';
+import { api, countsFor, createConversations, openForCounts, runSources, smtpPortOf, startSink, watchdog, writeReplyFiles, type SentConversation } from './inbound-lib.js';
+import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
+import { measureLookup, type LookupResult } from './lookup.js';
+import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
+
+// npm run bench:inbound [-- --messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
+//     [--lookup-sizes 10000,100000,1000000] [--database-url URL] [--profile DIR]
+//   --database-url  threadline's THREADLINE_DATABASE_URL (use an empty database); with a
+//                   PostgreSQL URL the lookup runs in a scratch database on the same server
+//   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
+//
+// Customers' replies, sent by Postfix's smtp-source to threadline's SMTP port: first one message
+// per connection, then with connections reused (-d); the same message count, size and parallel
+// sessions each time. Then, as the yardstick, the same smtp-source runs into Postfix's smtp-sink.
+// Last, the thread lookup alone (decide() in this process) as the store grows to a million.
+
+const BYTES = 2048;
+const STALL_MS = 30_000;
+const RUN_LIMIT_MS = 5 * 60_000;
+const CPU = 'threadline_process_cpu_seconds_total';
+const STORED = 'threadline_inbound_messages_total';
+
+interface Options {
+  messages: number;
+  sessions: number;
+  perConversation: number;
+  lookupSizes: number[];
+  skipLookup: boolean;
+  databaseUrl?: string;
+  profileDir?: string;
+}
+
+function readOptions(argv: string[]): Options {
+  const skipLookup = argv.includes('--skip-lookup');
+  const o = parseOptions(
+    argv.filter((a) => a !== '--skip-lookup'),
+    ['messages', 'sessions', 'per-conversation', 'lookup-sizes', 'database-url', 'profile'],
+  );
+  const lookupSizes = (o['lookup-sizes'] ?? '10000,100000,1000000').split(',').map((s) => positiveInt('lookup-sizes', s.trim(), 0));
+  return {
+    messages: positiveInt('messages', o.messages, 10_000),
+    sessions: positiveInt('sessions', o.sessions, 20),
+    // smtp-source repeats one file per process, and identical content for many recipients makes
+    // the duplicate check scan them all (see README "Benchmarks"): keep the groups small.
+    perConversation: positiveInt('per-conversation', o['per-conversation'], 50),
+    lookupSizes,
+    skipLookup,
+    databaseUrl: o['database-url'],
+    profileDir: o.profile,
+  };
+}
+
+const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
+
+async function waitOutboxEmpty(tl: ThreadlineUnderTest): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (counterValue(await scrape(tl), 'threadline_outbox_depth') > 0) {
+    if (Date.now() > deadline) throw new Error('the agentless emails were not delivered (captured) within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface ModeResult {
+  seconds: number;
+  stored: number;
+  threaded: number;
+  duplicates: number;
+  waitingAdded: number;
+  cpuMsPerMessage: number;
+}
+
+async function runMode(tl: ThreadlineUnderTest, port: number, files: Array<{ file: string; count: number }>, o: Options, reuse: boolean, rcpt: string, queueId: string): Promise<ModeResult> {
+  const before = await scrape(tl);
+  const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
+  const stored = async () => counterValue(await scrape(tl), STORED);
+  const work = runSources({ port, files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
+  const seconds = await watchdog(work, stored, STALL_MS, `threadline (${reuse ? 'reused' : 'per-connection'})`);
+  const after = await scrape(tl);
+  const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
+  const delta = (name: string, labels: Record<string, string> = {}) => counterValue(after, name, labels) - counterValue(before, name, labels);
+  return {
+    seconds,
+    stored: delta(STORED),
+    threaded: delta(STORED, { outcome: 'threaded' }),
+    duplicates: delta('threadline_inbound_duplicates_total'),
+    waitingAdded: waitingAfter - waitingBefore,
+    cpuMsPerMessage: (delta(CPU) * 1000) / o.messages,
+  };
+}
+
+async function main(o: Options): Promise<void> {
+  const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-inbound-')));
+  const databaseUrl = o.databaseUrl ?? `sqlite://${path.join(dir, 'threadline.db')}`;
+  const database = o.databaseUrl ? o.databaseUrl.replace(/:.*/s, '').replace(/^postgresql$/, 'postgres') : 'sqlite';
+  const tl = await startThreadline({ outboundUrl: 'capture', databaseUrl, profileDir: o.profileDir });
+  const port = smtpPortOf(tl.child);
+  const queueId = (await api<{ entities: Array<{ id: string }> }>(tl, 'GET', '/api/v2/routing/queues')).entities[0]!.id;
+
+  // Each run replies to its own conversations, so that the second neither repeats nor joins the first.
+  const conversations = Math.ceil(o.messages / o.perConversation);
+  const convA = await createConversations(tl, 'a', conversations);
+  const convB = await createConversations(tl, 'b', conversations);
+  await waitOutboxEmpty(tl);
+  const inboundDomain = convA[0]!.replyTo.split('@')[1]!;
+  // smtp-source -N prefixes each recipient with a number: distinct messages, and not a reply token, so In-Reply-To threads them.
+  const rcpt = `support@${inboundDomain}`;
+  const filesA = writeReplyFiles(dir, 'a', convA, o.messages, BYTES);
+  const filesB = writeReplyFiles(dir, 'b', convB, o.messages, BYTES);
+  const size = fs.statSync(filesA[0]!.file).size;
+  // Other work on the machine shows in every figure here: say how busy it was.
+  const load = () => os.loadavg()[0]!.toFixed(2);
+  console.log(
+    `load average ${load()} on ${os.cpus().length} cores; threadline ${tl.url}, SMTP 127.0.0.1:${port}, ${database}; ${o.messages} replies (${size} B, In-Reply-To + References) ` +
+      `to ${conversations} conversations per run, ${o.sessions} sessions`,
+  );
+
+  const a = await runMode(tl, port, filesA, o, false, rcpt, queueId);
+  console.log(`  per-connection: ${o.messages} in ${a.seconds.toFixed(2)} s`);
+  const b = await runMode(tl, port, filesB, o, true, rcpt, queueId);
+  console.log(`  reused:         ${o.messages} in ${b.seconds.toFixed(2)} s`);
+  for (const [name, r] of [['per-connection', a], ['reused', b]] as const) {
+    if (r.stored !== o.messages || r.duplicates !== 0) throw new Error(`${name}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
+  }
+  await stopChild(tl.child);
+
+  const counts = openForCounts(databaseUrl);
+  const ids = (c: SentConversation[]) => c.map((x) => x.conversationId);
+  const [dbA, dbB] = await Promise.all([countsFor(counts.db, ids(convA)), countsFor(counts.db, ids(convB))]).finally(() => counts.close());
+  for (const [name, r] of [['per-connection', dbA], ['reused', dbB]] as const) {
+    if (r.stored !== o.messages) throw new Error(`${name}: the database holds ${r.stored} inbound messages, smtp-source sent ${o.messages}`);
+  }
+
+  const sink = await startSink();
+  const peerA = await watchdog(runSources({ port: sink.port, files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  const peerB = await watchdog(runSources({ port: sink.port, files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
+  const sunk = sink.count();
+  await stopChild(sink.child);
+
+  const lookup: LookupResult[] = o.skipLookup ? [] : await measureLookup({ sizes: o.lookupSizes, samples: 5000, databaseUrl: o.databaseUrl, log: (l) => console.log(l) });
+
+  const rate = (s: number) => o.messages / s;
+  const mode = (r: ModeResult, d: typeof dbA, peerSeconds: number) => ({
+    stored_per_s: round(rate(r.seconds)),
+    threaded: d.threaded,
+    queued: d.workItemsCreated + d.workItemsJoined,
+    work_items_created: d.workItemsCreated,
+    cpu_ms_per_message: round(r.cpuMsPerMessage, 2),
+    peer_per_s: round(rate(peerSeconds)),
+    ratio: round(rate(r.seconds) / rate(peerSeconds), 3),
+  });
+  const line = (name: string, r: ModeResult, d: typeof dbA, peerSeconds: number) =>
+    `${name.padEnd(15)} stored ${o.messages} in ${r.seconds.toFixed(2)} s = ${round(rate(r.seconds))}/s; threaded ${d.threaded} (${Object.entries(d.signals).map(([k, v]) => `${k} ${v}`).join(', ')}); ` +
+    `queued ${d.workItemsCreated + d.workItemsJoined} (${d.workItemsCreated} new work items, ${d.workItemsJoined} joined; stats waiting +${r.waitingAdded}); ` +
+    `threadline CPU ${r.cpuMsPerMessage.toFixed(2)} ms/message\n${''.padEnd(15)} peer smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(r.seconds) / rate(peerSeconds)).toFixed(3)}`;
+  const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+  console.log(`
+${line('per-connection', a, dbA, peerA)}
+${line('reused (-d)', b, dbB, peerB)}
+smtp-sink counted ${sunk} of ${2 * o.messages}; database ${database}${o.skipLookup ? '; lookup skipped' : ''}; load average now ${load()}
+goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 'not met'}${lookup.length ? `; lookup p99 ≤ 2 ms: ${lookup.every((l) => l.p99 <= 2) ? 'met' : 'not met'}` : ''}
+`);
+  console.log(
+    jsonLine({
+      bench: 'inbound',
+      messages: o.messages,
+      sessions: o.sessions,
+      bytes: size,
+      conversations,
+      per_connection: mode(a, dbA, peerA),
+      reused: mode(b, dbB, peerB),
+      peer: 'smtp-source→smtp-sink',
+      lookup: Object.fromEntries(lookup.map((l) => [label(l.size), { p50_ms: round(l.p50, 3), p99_ms: round(l.p99, 3), cpu_p99_ms: round(l.cpuP99, 3) }])),
+      database,
+      load_1m: Number(load()),
+    }),
+  );
+}
+
+cleanupOnSignals();
+let options: Options;
+try {
+  options = readOptions(process.argv.slice(2));
+} catch (err) {
+  console.error(`bench:inbound: ${(err as Error).message}`);
+  process.exit(2);
+}
+const limit = setTimeout(() => {
+  console.error(`bench:inbound: aborted, the run took longer than ${RUN_LIMIT_MS / 60_000} minutes`);
+  void cleanup().finally(() => process.exit(1));
+}, RUN_LIMIT_MS);
+try {
+  await main(options);
+} catch (err) {
+  if (!cleaningUp()) console.error(`bench:inbound failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(limit);
+  await cleanup();
+}
