@@ -122,7 +122,7 @@ export function postgresStore(opened: OpenedDb, plan: FillPlan, dropDatabase: ()
   const numbered = (text: string) => {
     const used: string[] = [];
     const type = (n: string) => (n === 'start' || n === 'step' ? 'float8' : n === 'lo' || n === 'hi' ? 'bigint' : 'text');
-    const out = text.replace(/:([a-z_]+)/g, (_, n: string) => {
+    const out = text.replace(/(?<!:):([a-z_]+)/g, (_, n: string) => {
       if (!used.includes(n)) used.push(n);
       return `$${used.indexOf(n) + 1}::${type(n)}`;
     });
@@ -140,14 +140,24 @@ export function postgresStore(opened: OpenedDb, plan: FillPlan, dropDatabase: ()
   const values = { org: plan.orgId, start: plan.start, step: plan.stepMs, from: `notifications@${plan.senderDomain}`, from_domain: plan.senderDomain, inbound: plan.inboundDomain, queue: plan.queueId };
   return {
     async fill(from, to) {
-      for (let i = from; i < to; i += BATCH) {
-        const i1 = Math.min(to, i + BATCH);
-        await db.transaction().execute(async (trx) => {
-          const c0 = Math.ceil(i / 4);
-          const c1 = Math.ceil(i1 / 4);
-          if (c1 > c0) await trx.executeQuery(conversations({ ...values, lo: c0, hi: c1 }));
-          await trx.executeQuery(messages({ ...values, lo: i, hi: i1 }));
-        });
+      // As for SQLite: indexes (not the primary keys) built once after the rows are in.
+      const indexes = (
+        await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes
+          where tablename in ('messages', 'conversations') and indexname not like '%_pkey'`.execute(db)
+      ).rows;
+      for (const i of indexes) await sql.raw(`drop index ${i.name}`).execute(db);
+      try {
+        for (let i = from; i < to; i += BATCH) {
+          const i1 = Math.min(to, i + BATCH);
+          await db.transaction().execute(async (trx) => {
+            const c0 = Math.ceil(i / 4);
+            const c1 = Math.ceil(i1 / 4);
+            if (c1 > c0) await trx.executeQuery(conversations({ ...values, lo: c0, hi: c1 }));
+            await trx.executeQuery(messages({ ...values, lo: i, hi: i1 }));
+          });
+        }
+      } finally {
+        for (const i of indexes) await sql.raw(i.def).execute(db);
       }
       await sql`analyze messages`.execute(db);
     },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atEnd } from './cleanup.js';
+import { testDatabaseUrl } from './postgres.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { start, type Running, type StartOptions } from '../../src/main.js';
@@ -26,11 +27,16 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-/** Starts the real service (HTTP on a free port, a SQLite file in a temp folder). */
+/**
+ * Starts the real service: HTTP on a free port, a temp data folder, and a SQLite file in it or,
+ * in the integration-pg project, a fresh PostgreSQL database. `env` overrides both.
+ */
 export async function startService(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestService> {
   const dataDir = tempDir();
+  const databaseUrl = await testDatabaseUrl();
   const config = loadConfig({
     THREADLINE_DATA_DIR: dataDir,
+    ...(databaseUrl ? { THREADLINE_DATABASE_URL: databaseUrl } : {}),
     THREADLINE_HTTP_PORT: '0',
     THREADLINE_SMTP_PORT: '0',
     THREADLINE_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',

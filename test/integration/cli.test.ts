@@ -2,9 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
 
 // The CLI as a user runs it: the compiled bin, a fresh data folder, only environment variables.
+// In the integration-pg project each test also gets a fresh PostgreSQL database; the data folder
+// still holds the generated secret.key, so its permissions are checked on both databases.
 const BIN = 'bin/threadline.js';
 
 beforeAll(() => {
@@ -19,29 +22,36 @@ const freePort = () =>
     });
   });
 
+/** A fresh data folder, and on integration-pg a fresh database: the variables naming them. */
+async function freshStore(): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = tempDir();
+  const url = await testDatabaseUrl();
+  return { dir, env: { THREADLINE_DATA_DIR: dir, ...(url ? { THREADLINE_DATABASE_URL: url } : {}) } };
+}
+
 function cli(args: string[], env: Record<string, string>) {
   return spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
 }
 
 describe('threadline CLI', () => {
   it('init --json creates an organization whose credentials work', async () => {
-    const dir = tempDir();
-    const res = cli(['init', '--org', 'Acme', '--json'], { THREADLINE_DATA_DIR: dir });
+    const { dir, env } = await freshStore();
+    const res = cli(['init', '--org', 'Acme', '--json'], env);
     expect(res.status, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out).toMatchObject({ orgId: expect.any(String), clientId: expect.any(String), clientSecret: expect.any(String), inboundDomain: 'replies.localhost', senderDomain: 'notify.localhost' });
     // A second organization gets its own domains instead of failing.
-    const second = JSON.parse(cli(['init', '--org', 'Beta', '--json'], { THREADLINE_DATA_DIR: dir }).stdout);
+    const second = JSON.parse(cli(['init', '--org', 'Beta', '--json'], env).stdout);
     expect(second.senderDomain).toMatch(/^beta-[0-9a-f]{8}\.notify\.localhost$/);
     expect(fs.statSync(`${dir}/secret.key`).mode & 0o077).toBe(0);
   });
 
-  it('migrate applies migrations once', () => {
-    const dir = tempDir();
-    const first = cli(['migrate'], { THREADLINE_DATA_DIR: dir });
+  it('migrate applies migrations once', async () => {
+    const { env } = await freshStore();
+    const first = cli(['migrate'], env);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/applied: .*create_organizations/);
-    expect(cli(['migrate'], { THREADLINE_DATA_DIR: dir }).stdout).toMatch(/no pending migrations/);
+    expect(cli(['migrate'], env).stdout).toMatch(/no pending migrations/);
   });
 
   it('stops at start-up with one clear message naming a bad variable', () => {
@@ -55,10 +65,10 @@ describe('threadline CLI', () => {
   });
 
   it('serve initializes an empty database, logs the credentials once, and stops cleanly on SIGTERM', async () => {
-    const dir = tempDir();
+    const { env } = await freshStore();
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'serve'], {
-      env: { PATH: process.env.PATH, THREADLINE_DATA_DIR: dir, THREADLINE_HTTP_PORT: String(port), THREADLINE_SMTP_PORT: String(await freePort()) },
+      env: { PATH: process.env.PATH, ...env, THREADLINE_HTTP_PORT: String(port), THREADLINE_SMTP_PORT: String(await freePort()) },
     });
     let out = '';
     child.stdout.on('data', (c) => (out += c));

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
+import { testDatabaseUrl } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -104,7 +106,7 @@ describe('crash recovery', () => {
     if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first (\`npm test\` does it).`);
   });
 
-  it('delivers every accepted send after a SIGKILL mid-delivery', { timeout: 120_000 }, async () => {
+  it('delivers every accepted send after a SIGKILL mid-delivery', { timeout: 180_000 }, async () => {
     // Cleanup is registered here, not through the helpers' afterAll, which vitest 4 ignores
     // when it is called inside a test.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-crash-'));
@@ -114,8 +116,11 @@ describe('crash recovery', () => {
       await sink.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
+    // Both processes share the data folder and, on integration-pg, one PostgreSQL database.
+    const databaseUrl = await testDatabaseUrl();
     const vars = {
       THREADLINE_DATA_DIR: dataDir,
+      ...(databaseUrl ? { THREADLINE_DATABASE_URL: databaseUrl } : {}),
       THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,
       THREADLINE_SECRET: SECRET,
       THREADLINE_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -223,7 +228,9 @@ describe('crash recovery', () => {
         missing = [...byMessageId].filter(([id]) => !counts.has(id)).map(([, a]) => `#${a.n}`);
         return missing.length === 0 ? true : undefined;
       },
-      30_000,
+      // On PostgreSQL the restarted process cannot know the dead one is gone (it could be another
+      // instance): what the dead one had claimed is taken again only when its lease runs out.
+      30_000 + (databaseUrl ? DEFAULT_LEASE_MS : 0),
       'every accepted send to reach the sink',
     ).catch((err: Error) => {
       throw new Error(`${err.message}; ${missing.length} missing (${missing.slice(0, 10).join(', ')}); restarted service said:\n${second.output()}`);

@@ -136,7 +136,11 @@ describe('capture mode', () => {
     expect(raw.headers.get('content-type')).toBe('message/rfc822');
     const parsed = await simpleParser(raw.body as string);
     expect(parsed.subject).toBe('Your order has shipped');
-    const m = await statusOf(svc, res.body);
+    // The file is written before the status is recorded: wait for the status too.
+    const m = await waitFor(async () => {
+      const s = await statusOf(svc, res.body);
+      return s.deliveryStatus.status === 'sent' ? s : undefined;
+    }, 10_000, 'status sent');
     expect(m.deliveryStatus).toMatchObject({ status: 'sent', smtpResponse: expect.stringMatching(/^250 captured/) });
   });
 });
