@@ -32,6 +32,7 @@ export function smtpPortOf(child: Child): number {
 export async function api<T>(tl: ThreadlineUnderTest, method: string, p: string, body?: unknown): Promise<T> {
   const res = await fetch(`${tl.url}${p}`, {
     method,
+    signal: AbortSignal.timeout(30_000),
     headers: { authorization: `Bearer ${tl.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
@@ -156,7 +157,8 @@ export async function watchdog<T>(work: Promise<T>, progress: () => Promise<numb
     while (!done) {
       await new Promise((r) => setTimeout(r, 250));
       if (done) return;
-      const n = await progress().catch(() => last);
+      // A stalled server may not answer the probe either: a probe without an answer is no progress.
+      const n = await Promise.race([progress(), new Promise<number>((r) => setTimeout(() => r(last), 2_000).unref())]).catch(() => last);
       if (n > last) {
         last = n;
         lastAt = performance.now();

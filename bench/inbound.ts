@@ -55,7 +55,7 @@ function readOptions(argv: string[]): Options {
   };
 }
 
-const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
+const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
 
 async function waitOutboxEmpty(tl: ThreadlineUnderTest): Promise<void> {
   const deadline = Date.now() + 60_000;

@@ -6,7 +6,8 @@ import http from 'node:http';
 // stays out of the way of the server it measures.
 
 export interface LoadOptions {
-  url: string;
+  /** Several: requests go to them in turn (round-robin), e.g. to instances behind no balancer. */
+  url: string | readonly string[];
   path: string;
   headers: Record<string, string>;
   body: Buffer;
@@ -26,14 +27,14 @@ export interface LoadResult {
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const target = new URL(o.url);
+  const targets = (typeof o.url === 'string' ? [o.url] : o.url).map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency, maxFreeSockets: o.concurrency });
   const headers = { ...o.headers, 'content-length': String(o.body.length) };
   const latencies = new Float64Array(o.requests);
   let issued = 0;
   let done = 0;
 
-  const once = () =>
+  const once = (target: URL) =>
     new Promise<void>((resolve, reject) => {
       const t0 = performance.now();
       const req = http.request({ host: target.hostname, port: target.port, path: o.path, method: 'POST', agent, headers }, (res) => {
@@ -56,9 +57,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let failed: unknown = null;
   const caller = async () => {
     while (failed === null && issued < o.requests) {
-      issued++;
+      const target = targets[issued++ % targets.length]!;
       try {
-        await once();
+        await once(target);
       } catch (err) {
         failed ??= err;
       }

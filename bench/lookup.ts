@@ -25,7 +25,7 @@ export interface LookupResult {
 }
 
 const DAY_MS = 86_400_000;
-// Calls not timed at each size: the first size's tail was V8 still optimizing decide() and Kysely.
+// Calls made but not timed at each size: V8 optimizes decide() and Kysely, the caches fill.
 const WARM_UP = 2000;
 const INBOUND_DOMAIN = 'replies.localhost';
 const SENDER_DOMAIN = 'notify.localhost';

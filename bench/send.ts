@@ -2,10 +2,15 @@ import net from 'node:net';
 import { cleanup, cleaningUp, cleanupOnSignals, findProgram, spawnChild, stopChild, type Child } from './children.js';
 import { runLoad } from './load.js';
 import { counterValue, freePort, jsonLine, parseOptions, percentile, positiveInt, round, sinkMessageCount, textOfSize } from './lib.js';
-import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
+import { createDatabase, startCluster, type Cluster } from './postgres.js';
+import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
-// npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL] [--profile DIR]
+// npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
 //   --database-url  passed to threadline as THREADLINE_DATABASE_URL; use an empty database
+//   --postgres      starts a throwaway PostgreSQL cluster (Debian's `postgresql`, as the
+//                   integration-pg tests do) with an empty database, and deletes it at the end
+//   --instances N   N threadline processes (default 1) on one PostgreSQL database and one
+//                   THREADLINE_SECRET; the sends go to them in turn, deliveries are summed
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
 // Agentless sends over HTTP into threadline, delivered by threadline over SMTP into Postfix's
@@ -22,17 +27,30 @@ interface Options {
   messages: number;
   concurrency: number;
   databaseUrl?: string;
+  postgres: boolean;
+  instances: number;
   profileDir?: string;
 }
 
 function readOptions(argv: string[]): Options {
-  const o = parseOptions(argv, ['messages', 'concurrency', 'database-url', 'profile']);
-  return {
+  // --postgres is the one flag without a value.
+  const postgres = argv.includes('--postgres');
+  const o = parseOptions(
+    argv.filter((a) => a !== '--postgres'),
+    ['messages', 'concurrency', 'database-url', 'instances', 'profile'],
+  );
+  const options = {
     messages: positiveInt('messages', o.messages, 20_000),
     concurrency: positiveInt('concurrency', o.concurrency, 20),
     databaseUrl: o['database-url'],
+    postgres,
+    instances: positiveInt('instances', o.instances, 1),
     profileDir: o.profile,
   };
+  if (postgres && options.databaseUrl) throw new Error('--postgres and --database-url exclude each other');
+  const onPostgres = postgres || /^postgres(ql)?:/.test(options.databaseUrl ?? '');
+  if (options.instances > 1 && !onPostgres) throw new Error('--instances above 1 needs PostgreSQL: --postgres or --database-url postgres://…');
+  return options;
 }
 
 async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
@@ -58,21 +76,25 @@ const canConnect = (port: number) =>
 const CPU_METRIC = 'threadline_process_cpu_seconds_total';
 const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
 
+/** CPU seconds summed over every instance. */
+const cpuSeconds = async (tls: ThreadlineUnderTest[]) => (await Promise.all(tls.map(scrape))).reduce((sum, text) => sum + counterValue(text, CPU_METRIC), 0);
+
 /**
- * Polls /metrics until `target` deliveries are counted as sent. Returns when the last one was
- * seen and the server's CPU seconds then: CPU per message holds steady on a busy machine,
- * where rates do not.
+ * Polls /metrics until `target` deliveries are counted as sent, summed over every instance.
+ * Returns when the last one was seen and the servers' CPU seconds then: CPU per message holds
+ * steady on a busy machine, where rates do not.
  */
-async function waitForDeliveries(tl: ThreadlineUnderTest, target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number }> {
+async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number }> {
   let sent = 0;
   let progressAt = performance.now();
   for (;;) {
-    const text = await scrape(tl);
+    const texts = await Promise.all(tls.map(scrape));
     const now = performance.now();
-    const count = counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' });
-    const other = counterValue(text, 'threadline_deliveries_total') - count;
-    if (other > 0) throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tl.child.output().slice(-3000)})`);
-    if (count >= target) return { at: now, cpuSeconds: counterValue(text, CPU_METRIC) };
+    const sum = (f: (text: string) => number) => texts.reduce((total, text) => total + f(text), 0);
+    const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
+    const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
+    if (other > 0) throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
+    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)) };
     if (count > sent) {
       sent = count;
       progressAt = now;
@@ -80,7 +102,9 @@ async function waitForDeliveries(tl: ThreadlineUnderTest, target: number, aborte
       throw new Error(`deliveries stalled: ${sent} of ${target} sent, none in the last ${STALL_MS / 1000} s`);
     }
     if (aborted()) throw new Error('the sends failed');
-    if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
+    for (const tl of tls) {
+      if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
+    }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
@@ -95,9 +119,22 @@ async function runPeer(sinkPort: number, o: Options): Promise<number> {
   return seconds;
 }
 
+/** The --postgres cluster; stopped and deleted after cleanup() (or on exit, by startCluster). */
+let cluster: Cluster | undefined;
+
 async function main(o: Options): Promise<void> {
+  if (!o.postgres) return run(o);
+  const started = performance.now();
+  cluster = await startCluster();
+  const databaseUrl = await createDatabase(cluster.adminUrl, 'bench_send');
+  console.log(`PostgreSQL cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${databaseUrl}`);
+  await run({ ...o, databaseUrl });
+}
+
+async function run(o: Options): Promise<void> {
   const sink = await startSink();
-  const tl = await startThreadline({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir });
+  const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
+  const tl = tls[0]!;
   const body = Buffer.from(
     JSON.stringify({
       senderType: 'Outbound',
@@ -107,12 +144,12 @@ async function main(o: Options): Promise<void> {
       textBody: textOfSize(BODY_BYTES),
     }),
   );
-  console.log(`threadline ${tl.url}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
+  console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
-  const cpuBefore = counterValue(await scrape(tl), CPU_METRIC);
+  const cpuBefore = await cpuSeconds(tls);
   let loadFailed = false;
   const load = runLoad({
-    url: tl.url,
+    url: tls.map((t) => t.url),
     path: SEND_PATH,
     headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
     body,
@@ -124,10 +161,10 @@ async function main(o: Options): Promise<void> {
     throw err;
   });
   // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tl, o.messages, () => loadFailed)]);
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
   const threadlineSunk = sink.count();
   // Stopped before the peer runs, so the peer has the machine to itself as threadline had.
-  await stopChild(tl.child);
+  await Promise.all(tls.map((t) => stopChild(t.child)));
 
   const before = sink.count();
   const peerSeconds = await runPeer(sink.port, o);
@@ -147,8 +184,8 @@ async function main(o: Options): Promise<void> {
 accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
 delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
 peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
-threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core)
-ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}
+threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''})
+ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
 `);
   console.log(
     jsonLine({
@@ -156,6 +193,7 @@ ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   databas
       messages: o.messages,
       concurrency: o.concurrency,
       database,
+      instances: o.instances,
       accepted_per_s: round(acceptedPerS),
       delivered_per_s: round(deliveredPerS),
       accept_p50_ms: round(percentile(sorted, 50), 2),
@@ -187,4 +225,6 @@ try {
 } finally {
   clearTimeout(limit);
   await cleanup();
+  // After threadline is gone, so the cluster does not vanish under connected instances.
+  await cluster?.stop();
 }

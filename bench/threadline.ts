@@ -31,12 +31,21 @@ export interface ThreadlineOptions {
 }
 
 export async function startThreadline(opts: ThreadlineOptions): Promise<ThreadlineUnderTest> {
+  return (await startThreadlines(opts, 1))[0]!;
+}
+
+/**
+ * `count` threadline processes on one database with one THREADLINE_SECRET (so a token from one
+ * is good on all), each with its own ports and data folder, as on separate machines. `init` runs
+ * once; every instance then runs `serve`. More than one needs a shared (PostgreSQL) database.
+ */
+export async function startThreadlines(opts: ThreadlineOptions, count: number): Promise<ThreadlineUnderTest[]> {
+  if (count > 1 && !opts.databaseUrl) throw new Error('several instances need a shared database (PostgreSQL), not one SQLite file each');
   const dataDir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-')));
-  const httpPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     THREADLINE_DATA_DIR: dataDir,
-    THREADLINE_HTTP_PORT: String(httpPort),
+    THREADLINE_HTTP_PORT: String(await freePort()),
     THREADLINE_SMTP_PORT: String(await freePort()),
     THREADLINE_OUTBOUND_URL: opts.outboundUrl,
     THREADLINE_LOG_LEVEL: 'warn',
@@ -50,10 +59,23 @@ export async function startThreadline(opts: ThreadlineOptions): Promise<Threadli
   await markSenderDomainVerified(opts.databaseUrl ?? `sqlite://${path.join(dataDir, 'threadline.db')}`, init.senderDomain);
 
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-  const child = spawnChild(process.execPath, [...nodeArgs, BIN, 'serve'], { env, cwd: ROOT });
-  const url = `http://127.0.0.1:${httpPort}`;
-  await waitReady(url, child);
-  return { child, url, senderDomain: init.senderDomain, token: await getToken(url, init.clientId, init.clientSecret) };
+  const instances: Array<{ child: Child; url: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const own: NodeJS.ProcessEnv =
+      i === 0
+        ? env
+        : {
+            ...env,
+            THREADLINE_DATA_DIR: trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-'))),
+            THREADLINE_HTTP_PORT: String(await freePort()),
+            THREADLINE_SMTP_PORT: String(await freePort()),
+          };
+    const child = spawnChild(process.execPath, [...nodeArgs, BIN, 'serve'], { env: own, cwd: ROOT });
+    instances.push({ child, url: `http://127.0.0.1:${own.THREADLINE_HTTP_PORT}` });
+  }
+  await Promise.all(instances.map((i) => waitReady(i.url, i.child)));
+  const token = await getToken(instances[0]!.url, init.clientId, init.clientSecret);
+  return instances.map((i) => ({ ...i, senderDomain: init.senderDomain, token }));
 }
 
 /**

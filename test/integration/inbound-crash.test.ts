@@ -23,7 +23,7 @@ const BUILT = path.join(ROOT, 'dist', 'src', 'main.js');
 const SECRET = 'decaf'.repeat(12) + 'beef'; // fixed, so reply tokens survive the restart
 
 const CONVERSATIONS = 10;
-const SENDERS = 12;
+const SENDERS = 20;
 const LOAD_MS = 2_000;
 /** Killed only with at least this many replies answered 250, or the test proves little. */
 const MIN_ACKED = 100;
