@@ -17,15 +17,20 @@ export const findByThreadIndexRoot = (db: Executor, orgId: string, root: string)
     .limit(1)
     .executeTakeFirst();
 
-/** Messages with this Message-ID, in any organization: the caller decides what a foreign one means. */
-export const findByMessageIdHeader = (db: Executor, header: string) =>
+/** The newest message of the organization with this Message-ID. */
+export const findByMessageIdHeader = (db: Executor, orgId: string, header: string) =>
   db
     .selectFrom('messages')
     .select(['id', 'org_id', 'conversation_id', 'created_at'])
     .where('message_id_header', '=', header)
+    .where('org_id', '=', orgId)
     .orderBy('created_at', 'desc')
-    .limit(5)
-    .execute();
+    .limit(1)
+    .executeTakeFirst();
+
+/** Whether any other organization has a message with this Message-ID (recorded, never followed). */
+export const existsElsewhere = async (db: Executor, orgId: string, header: string) =>
+  (await db.selectFrom('messages').select('id').where('message_id_header', '=', header).where('org_id', '!=', orgId).limit(1).executeTakeFirst()) !== undefined;
 
 export const findMessage = (db: Executor, id: string) =>
   db.selectFrom('messages').select(['id', 'org_id', 'conversation_id', 'created_at']).where('id', '=', id).executeTakeFirst();

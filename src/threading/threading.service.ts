@@ -74,8 +74,8 @@ export function createThreadingService(deps: {
     } else if (c.signal === 'thread-index') {
       found = await repo.findByThreadIndexRoot(ex, orgId, c.value);
     } else {
-      const rows = await repo.findByMessageIdHeader(ex, c.value);
-      found = rows.find((r) => r.org_id === orgId) ?? rows[0];
+      found = await repo.findByMessageIdHeader(ex, orgId, c.value);
+      if (!found) return { outcome: (await repo.existsElsewhere(ex, orgId, c.value)) ? 'other-organization' : 'unknown' };
     }
     if (!found) return { outcome: 'unknown' };
     if (found.org_id !== orgId) return { outcome: 'other-organization' };

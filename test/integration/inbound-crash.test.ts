@@ -27,7 +27,7 @@ const SENDERS = 20;
 const LOAD_MS = 2_000;
 /** Killed only with at least this many replies answered 250, or the test proves little. */
 const MIN_ACKED = 100;
-/** A session cut by the kill may never see an answer or an error; it counts as unanswered. */
+/** Longest a session may take before the kill (a session cut by the kill may never end). */
 const SESSION_MS = 10_000;
 
 interface Served {
@@ -184,13 +184,16 @@ describe('inbound SMTP and SIGKILL', () => {
     await waitFor(
       () => (Date.now() - started >= LOAD_MS && acked.size >= MIN_ACKED && inFlight > 0 ? true : undefined),
       30_000,
-      `${MIN_ACKED} replies answered 250 and more in flight (answered ${acked.size}, in flight ${inFlight})`,
-    );
+      `${MIN_ACKED} replies answered 250 and more in flight`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (answered ${acked.size}, in flight ${inFlight}, refused ${refused.length}, failed ${failedBeforeKill.length}):\n${first.output()}`);
+    });
     const inFlightAtKill = inFlight;
     killed = true;
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    await withDeadline(Promise.all(senders), SESSION_MS + 5_000, []);
+    // Whatever the dead process wrote is in our sockets by now; a session still waiting never hears more.
+    await withDeadline(Promise.all(senders), 2_000, []);
     expect(refused, 'replies refused before the kill').toEqual([]);
     expect(failedBeforeKill, 'sessions that failed before the kill').toEqual([]);
 
