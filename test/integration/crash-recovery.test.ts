@@ -1,24 +1,23 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
+import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
+
+// No threadline left running, even when an assertion failed half-way.
+afterAll(killChildren);
 
 // "Nothing lost": the built CLI serves in a child process, sends are accepted and delivered to
 // a sink at full speed, and the process is killed with SIGKILL (no shutdown code runs). After a
 // restart on the same data folder, every send that was answered 2xx must reach the sink at
 // least once and read as `sent`. Duplicates are allowed (at-least-once) and reported.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'threadline.js');
-const BUILT = path.join(ROOT, 'dist', 'src', 'main.js');
 const SECRET = 'c0ffee'.repeat(10) + 'beef'; // 64 characters, fixed so tokens survive the restart
 
 const IN_FLIGHT = 20;
@@ -26,64 +25,6 @@ const LOAD_MS = 1_500;
 /** Killed only with at least this many accepted sends not yet at the sink, or the test proves nothing. */
 const MIN_BACKLOG = 20;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-const children: ChildProcess[] = [];
-const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
-/** Even when an assertion failed half-way: no threadline is left running. */
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.filter(alive).map((c) => {
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      return gone;
-    }),
-  );
-}
-afterAll(killChildren);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** The environment of the child: ours without any THREADLINE_* variable, plus the test's. */
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('THREADLINE_')));
-  return { ...base, ...vars };
-}
-
-async function serve(vars: Record<string, string>): Promise<Served> {
-  const httpPort = await freePort();
-  const env = childEnv({ ...vars, THREADLINE_HTTP_PORT: String(httpPort), THREADLINE_SMTP_PORT: String(await freePort()) });
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${httpPort}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`threadline serve exited with ${child.exitCode} before it was ready:\n${out}`);
-      const res = await fetch(`${url}/readyz`).catch(() => null);
-      return res?.status === 200 ? true : undefined;
-    },
-    20_000,
-    `threadline serve on ${url} to answer /readyz`,
-  );
-  return { child, url, exited, output: () => out };
-}
 
 /** The Message-ID header of a raw message, unfolded: `<hex.sig@domain>`. */
 function messageIdOf(raw: Buffer): string | null {

@@ -1,14 +1,16 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
+import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
+
+// No threadline left running, even when an assertion failed half-way.
+afterAll(killChildren);
 
 // "250 means stored": the built CLI serves in a child process, customers' replies arrive over
 // SMTP several at a time, and the process is killed with SIGKILL while some are answered and
@@ -17,9 +19,6 @@ import { deliver, withHeaders } from '../helpers/smtp-client.js';
 // its work item (one transaction). A reply stored whose 250 never reached the sender is allowed
 // (the sender retries; the duplicate check catches it) and is reported.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'threadline.js');
-const BUILT = path.join(ROOT, 'dist', 'src', 'main.js');
 const SECRET = 'decaf'.repeat(12) + 'beef'; // fixed, so reply tokens survive the restart
 
 const CONVERSATIONS = 10;
@@ -30,63 +29,6 @@ const MIN_ACKED = 100;
 /** Longest a session may take before the kill (a session cut by the kill may never end). */
 const SESSION_MS = 10_000;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  smtpPort: number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-const children: ChildProcess[] = [];
-const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.filter(alive).map((c) => {
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      return gone;
-    }),
-  );
-}
-afterAll(killChildren);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** The environment of the child: ours without any THREADLINE_* variable, plus the test's. */
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('THREADLINE_')));
-  return { ...base, ...vars };
-}
-
-async function serve(vars: Record<string, string>): Promise<Served> {
-  const httpPort = await freePort();
-  const smtpPort = await freePort();
-  const env = childEnv({ ...vars, THREADLINE_HTTP_PORT: String(httpPort), THREADLINE_SMTP_PORT: String(smtpPort) });
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = `http://127.0.0.1:${httpPort}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`threadline serve exited with ${child.exitCode} before it was ready:\n${out}`);
-      const res = await fetch(`${url}/readyz`).catch(() => null);
-      return res?.status === 200 ? true : undefined;
-    },
-    20_000,
-    `threadline serve on ${url} to answer /readyz`,
-  );
-  return { child, url, smtpPort, exited, output: () => out };
-}
 
 const withDeadline = <T>(p: Promise<T>, ms: number, fallback: T) =>
   Promise.race([p, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
