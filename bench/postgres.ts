@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './lib.js';
 
 // A throwaway PostgreSQL cluster from Debian's `postgresql` package: initdb into a temp folder,
 // start it on a free loopback port, delete it all at the end. No Docker, no shared server.
@@ -40,14 +40,6 @@ const asRoot = process.getuid?.() === 0;
 function pgArgs(bin: string, program: string, args: string[]): [string, string[]] {
   const exe = path.join(bin, program);
   return asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** Starts a cluster and waits until it accepts connections. */

@@ -29,21 +29,29 @@ export const findMessageById = (db: Executor, id: string) =>
 export const findMessagesByIds = (db: Executor, ids: string[]) =>
   ids.length === 0 ? Promise.resolve([]) : db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
 
-export const listMessages = (db: Executor, orgId: string, conversationId: string, limit: number, offset: number) =>
+export const listMessages = (db: Executor, orgId: string, conversationId: string, includeStitched: boolean, limit: number, offset: number) =>
   db
     .selectFrom('messages')
     .selectAll()
     .where('org_id', '=', orgId)
     .where('conversation_id', '=', conversationId)
+    .$if(!includeStitched, (q) => q.where('stitched', '=', 0))
     .orderBy('created_at')
     .orderBy('id')
     .limit(limit)
     .offset(offset)
     .execute();
 
-export const countMessages = async (db: Executor, conversationId: string) =>
+export const countMessages = async (db: Executor, conversationId: string, includeStitched = true) =>
   Number(
-    (await db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).where('conversation_id', '=', conversationId).executeTakeFirstOrThrow()).n,
+    (
+      await db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('conversation_id', '=', conversationId)
+        .$if(!includeStitched, (q) => q.where('stitched', '=', 0))
+        .executeTakeFirstOrThrow()
+    ).n,
   );
 
 export const insertEvents = (db: Executor, rows: MessageEventRow[]) =>

@@ -113,20 +113,17 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
 
     async listMessages(orgId: string, conversationId: string, opts: { includeStitched: boolean; pageSize: number; pageNumber: number }) {
       await requireConversation(db, orgId, conversationId);
-      // Fetch a page and filter: stitched messages are few next to the rest.
-      const rows = await repo.listMessages(db, orgId, conversationId, 10_000, 0);
-      const visible = rows.filter((r) => opts.includeStitched || r.stitched === 0);
-      const start = (opts.pageNumber - 1) * opts.pageSize;
-      const page = visible.slice(start, start + opts.pageSize);
+      const total = await repo.countMessages(db, conversationId, opts.includeStitched);
+      const page = await repo.listMessages(db, orgId, conversationId, opts.includeStitched, opts.pageSize, (opts.pageNumber - 1) * opts.pageSize);
       const facts = new Map((await repo.inboundFacts(db, page.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
       const entities: MessageView[] = page.map((r) => messageView(r, null, facts.get(r.id)));
       const base = `/api/v2/conversations/emails/${conversationId}/messages`;
-      const pageCount = Math.max(1, Math.ceil(visible.length / opts.pageSize));
+      const pageCount = Math.max(1, Math.ceil(total / opts.pageSize));
       return {
         entities,
         pageSize: opts.pageSize,
         pageNumber: opts.pageNumber,
-        total: visible.length,
+        total,
         pageCount,
         selfUri: `${base}?pageNumber=${opts.pageNumber}&pageSize=${opts.pageSize}`,
         firstUri: `${base}?pageNumber=1&pageSize=${opts.pageSize}`,

@@ -40,21 +40,6 @@ export interface DeliveryWorkerOptions {
  */
 export const DEFAULT_LEASE_MS = 30_000;
 
-// An outcome waits at most this long for others to share its commit. The message has already
-// left; only its status is late, and a crash in between means one more delivery (at least once).
-const RECORD_WAIT_MS = 10;
-
-interface PendingRecord {
-  id: string;
-  attempts: number;
-  outcome: Outcome;
-  /** Set when written: the outcome as recorded (a deferral past the last retry is `failed`). */
-  status?: string;
-  detail?: string | null;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
 /**
  * Takes due messages from the outbox, renders and sends each once per attempt, and records
  * what the receiving server said. Claims are leases: a message whose worker died is claimed
@@ -71,8 +56,6 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
-  private unrecorded: PendingRecord[] = [];
-  private recordTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -187,64 +170,33 @@ export class DeliveryWorker {
     });
   }
 
-  private record(id: string, attempts: number, outcome: Outcome): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.unrecorded.push({ id, attempts, outcome, resolve, reject });
-      if (this.unrecorded.length >= this.o.concurrency) this.flushRecords();
-      else this.recordTimer ??= setTimeout(() => this.flushRecords(), RECORD_WAIT_MS);
-    });
-  }
-
   /**
-   * Outcomes are recorded in groups, one transaction for up to `concurrency` of them: a status
-   * update and an outbox delete per message, one insert for all their history entries. Each
-   * commit is an fsync that blocks the event loop; with one outcome per commit, commits took a
-   * seventh of delivery time. Should a group fail, each is tried alone, so one bad row holds
-   * back no other.
+   * Outcomes go through the batcher like every other write: those that finish while a commit is
+   * being written share the next one (group commit), so one fsync records many deliveries.
    */
-  private flushRecords(): void {
-    if (this.recordTimer) clearTimeout(this.recordTimer);
-    this.recordTimer = null;
-    const group = this.unrecorded.splice(0);
-    if (group.length === 0) return;
-    this.o.batcher.run((trx) => this.writeOutcomes(trx, group)).then(
-      () => this.recorded(group),
-      (err) => {
-        if (group.length === 1) return group[0]!.reject(err);
-        for (const r of group) this.o.batcher.run((trx) => this.writeOutcomes(trx, [r])).then(() => this.recorded([r]), r.reject);
-      },
-    );
+  private async record(id: string, attempts: number, outcome: Outcome): Promise<void> {
+    const status = await this.o.batcher.run((trx) => this.writeOutcome(trx, id, attempts, outcome));
+    this.o.metrics.deliveriesTotal.inc({ outcome: status });
+    const level = status === 'sent' ? 'debug' : 'warn';
+    this.o.log[level]({ messageId: id, status, attempts, response: outcome.response }, `delivery ${status}`);
   }
 
-  private async writeOutcomes(trx: Executor, group: PendingRecord[]): Promise<void> {
-    const { clock } = this.o;
-    const changes = [];
-    for (const r of group) {
-      r.status = r.outcome.kind;
-      r.detail = null;
-      if (r.outcome.kind === 'deferred') {
-        const delay = nextRetryDelay(this.o.retrySchedule, r.attempts);
-        if (delay === null) {
-          r.status = 'failed';
-          r.detail = `gave up after ${r.attempts} attempts`;
-        } else {
-          r.detail = `next attempt in ${delay} s`;
-          await outbox.reschedule(trx, r.id, clock.now() + delay * 1000, r.attempts);
-        }
+  /** Writes one outcome; returns the status recorded (a deferral past the last retry is `failed`). */
+  private async writeOutcome(trx: Executor, id: string, attempts: number, outcome: Outcome): Promise<string> {
+    let status: string = outcome.kind;
+    let detail: string | null = null;
+    if (outcome.kind === 'deferred') {
+      const delay = nextRetryDelay(this.o.retrySchedule, attempts);
+      if (delay === null) {
+        status = 'failed';
+        detail = `gave up after ${attempts} attempts`;
+      } else {
+        detail = `next attempt in ${delay} s`;
+        await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
       }
-      if (r.status !== 'deferred') await outbox.remove(trx, r.id);
-      changes.push({ id: r.id, status: r.status, response: r.outcome.response, detail: r.detail, attempts: r.attempts });
     }
-    await this.o.conversations.setDeliveryStatus(trx, changes);
-  }
-
-  /** After the commit: count and log each outcome, and let its delivery finish. */
-  private recorded(group: PendingRecord[]): void {
-    for (const r of group) {
-      this.o.metrics.deliveriesTotal.inc({ outcome: r.status });
-      const level = r.status === 'sent' ? 'debug' : 'warn';
-      this.o.log[level]({ messageId: r.id, status: r.status, attempts: r.attempts, response: r.outcome.response }, `delivery ${r.status}`);
-      r.resolve();
-    }
+    if (status !== 'deferred') await outbox.remove(trx, id);
+    await this.o.conversations.setDeliveryStatus(trx, [{ id, status, response: outcome.response, detail, attempts }]);
+    return status;
   }
 }

@@ -108,13 +108,11 @@ export function createInboundService(deps: {
 
             const decision = await threading.decide(trx, orgId, { recipients, inReplyTo: parsed.inReplyTo ?? null, references, threadIndex }, parsed.subject ?? null);
             let conversationId = decision.conversationId;
-            let queue: { queueId: string; priority: number } | null = null;
-            if (conversationId) {
-              const conv = await conversations.conversationRow(trx, orgId, conversationId);
-              if (conv?.queue_id) queue = { queueId: conv.queue_id, priority: 0 };
-            }
+            // A threaded reply goes to its conversation's queue; a new conversation, or one
+            // started by a send (no queue yet), to the route of the address written to.
+            const known = conversationId ? (await conversations.conversationRow(trx, orgId, conversationId))?.queue_id : null;
             const { local, domain } = splitAddress(to);
-            queue ??= await domains.routeFor(trx, orgId, domain, local);
+            const queue = known ? { queueId: known, priority: 0 } : await domains.routeFor(trx, orgId, domain, local);
             if (!conversationId) {
               conversationId = await conversations.startInbound(trx, orgId, {
                 customerEmail,
@@ -122,7 +120,7 @@ export function createInboundService(deps: {
                 queueId: queue?.queueId ?? null,
                 previousConversationId: decision.previousConversationId,
               });
-            } else if (queue) {
+            } else if (!known && queue) {
               await conversations.setQueue(trx, conversationId, queue.queueId);
             }
 

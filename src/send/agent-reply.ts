@@ -8,7 +8,7 @@ import { newId } from '../ids.js';
 import { addressProblem, displayNameProblem, domainOf, LIMITS } from '../mail/address.js';
 import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js';
 import { parseIdList } from '../threading/signals.js';
-import { baseSubject, replySubject } from '../threading/subject.js';
+import { replySubject, stripReplyPrefixes } from '../threading/subject.js';
 import { childThreadIndex, newThreadIndex, threadIndexRoot } from '../threading/thread-index.js';
 import type { ThreadingService } from '../threading/threading.service.js';
 
@@ -68,7 +68,7 @@ export function createAgentReplyService(deps: {
         const now = clock.now();
         const threadIndex = parentHeaders?.thread_index ? childThreadIndex(parentHeaders.thread_index, now) : newThreadIndex(now);
         const subject = input.subject ?? replySubject(parent?.subject ?? conv.subject);
-        const topic = parentHeaders?.thread_topic ?? (baseSubject(parent?.subject ?? conv.subject) ? (parent?.subject ?? conv.subject ?? '').replace(/^(\s*(re|fwd?|aw|sv)\s*:\s*)+/i, '') : null);
+        const topic = parentHeaders?.thread_topic ?? (stripReplyPrefixes(parent?.subject ?? conv.subject) || null);
 
         const id = newId(now);
         const inbound = await deps.domains.replyDomainFor(trx, orgId);

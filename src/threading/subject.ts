@@ -4,13 +4,18 @@
 // Antw (Dutch), Odp/PD (Polish), each possibly counted ("Re[2]:") and repeated.
 const PREFIX = /^\s*((re|fwd?|aw|wg|sv|vs|r|i|rif|tr|antw|odp|pd)(\[\d+\]|\(\d+\))?\s*:|\[[^\]]*\])\s*/i;
 
-export function baseSubject(subject: string | null | undefined): string {
+/** The subject without reply/forward markers and tags, case kept (Outlook's Thread-Topic). */
+export function stripReplyPrefixes(subject: string | null | undefined): string {
   let s = (subject ?? '').replace(/\s+/g, ' ').trim();
   for (let prev = ''; prev !== s; ) {
     prev = s;
     s = s.replace(PREFIX, '').replace(/\s*\((fwd|fw)\)\s*$/i, '').trim();
   }
-  return s.toLowerCase();
+  return s;
+}
+
+export function baseSubject(subject: string | null | undefined): string {
+  return stripReplyPrefixes(subject).toLowerCase();
 }
 
 /** `Re: <subject>` without stacking prefixes. */

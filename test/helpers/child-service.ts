@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../bench/lib.js';
 import { waitFor } from './service.js';
+
+export { freePort };
 
 // The built CLI in a child process, as an operator runs it: for tests that kill, restart or
 // run several instances. Callers register `killChildren` in their own cleanup.
@@ -31,14 +33,6 @@ export async function killChildren(): Promise<void> {
       return gone;
     }),
   );
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** The environment of the child: ours without any THREADLINE_* variable, plus the test's. */

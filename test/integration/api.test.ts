@@ -74,12 +74,28 @@ describe('operations', () => {
     expect(text).toMatch(/^threadline_deliveries_total\{outcome="sent"\} [1-9]/m);
   });
 
-  it('answers unknown routes and internal faults with the Genesys error body', async () => {
+  it('answers unknown routes with the Genesys error body and the correlation id', async () => {
     const res = await fetch(`${svc.url}/no/such/route`);
     expect(res.status).toBe(404);
     const body = await res.json();
     expect(Object.keys(body).sort()).toEqual(['code', 'contextId', 'details', 'errors', 'message', 'messageParams', 'status']);
     expect(res.headers.get('inin-correlation-id')).toBe(body.contextId);
+  });
+
+  it('answers an internal fault with 500 and the Genesys body, never the internal message', async () => {
+    const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc) });
+    const { sql } = await import('kysely');
+    // A real fault inside the service: the table the read needs is gone.
+    await svc.running.services.batcher.run((trx) => sql`alter table conversations rename to conversations_away`.execute(trx));
+    try {
+      const res = await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}`);
+      expect(res.status).toBe(500);
+      expect(res.body).toMatchObject({ status: 500, code: 'internal.server.error', contextId: expect.any(String) });
+      expect(JSON.stringify(res.body)).not.toMatch(/conversations|table|sqlite|relation/i);
+    } finally {
+      await svc.running.services.batcher.run((trx) => sql`alter table conversations_away rename to conversations`.execute(trx));
+    }
+    expect((await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}`)).status).toBe(200);
   });
 
   it('describes every route in /openapi.json', async () => {

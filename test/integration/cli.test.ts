@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
+import { freePort } from '../helpers/child-service.js';
 
 // The CLI as a user runs it: the compiled bin, a fresh data folder, only environment variables.
 // In the integration-pg project each test also gets a fresh PostgreSQL database; the data folder
@@ -14,13 +14,6 @@ beforeAll(() => {
   if (!fs.existsSync('dist/src/main.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A fresh data folder, and on integration-pg a fresh database: the variables naming them. */
 async function freshStore(): Promise<{ dir: string; env: Record<string, string> }> {

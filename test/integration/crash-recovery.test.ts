@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/service.js';
+import { pool, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
 
@@ -32,14 +32,6 @@ function messageIdOf(raw: Buffer): string | null {
   const end = text.search(/\r?\n\r?\n/);
   const headers = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
   return /^message-id:\s*(<[^>\s]+>)/im.exec(headers)?.[1] ?? null;
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 describe('crash recovery', () => {
@@ -141,7 +133,8 @@ describe('crash recovery', () => {
 
     // Each accepted send's Message-ID, as the restarted service reports it.
     const byMessageId = new Map<string, (typeof accepted)[number]>();
-    await eachLimit(accepted, 10, async (a) => {
+    await pool(accepted.length, 10, async (i) => {
+      const a = accepted[i]!;
       const res = await api(`/api/v2/conversations/emails/${a.conversationId}/messages/${a.id}`);
       expect(res.status, `message #${a.n} after the restart: ${JSON.stringify(res.body)}`).toBe(200);
       expect(res.body.messageId).toMatch(new RegExp(`^<[0-9a-f]+\\.[0-9a-f]+@${senderDomain.replace(/\./g, '\\.')}>$`));
@@ -186,7 +179,8 @@ describe('crash recovery', () => {
     await waitFor(
       async () => {
         notSent = [];
-        await eachLimit(accepted, 10, async (a) => {
+        await pool(accepted.length, 10, async (i) => {
+          const a = accepted[i]!;
           const res = await api(`/api/v2/conversations/emails/${a.conversationId}/messages/${a.id}`);
           if (res.body.deliveryStatus?.status !== 'sent') notSent.push(`#${a.n}: ${res.body.deliveryStatus?.status}`);
         });

@@ -1,70 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveTokenKeys, messageIdHeader } from '../../src/mail/tokens.js';
 import { createDatabase, startCluster, type Cluster } from '../helpers/postgres.js';
 import { pool, tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
+import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
 
 // Two threadline processes on one PostgreSQL database, started at the same moment: 5,000 sends,
 // 1,000 replies and 50 agents pulling, spread over both. Every message must reach the sink
 // exactly once (counted by Message-ID), and no work item may be handed to two agents.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'threadline.js');
 const SECRET = 'multi-instance-secret-'.padEnd(64, '0');
 const keys = deriveTokenKeys(Buffer.from(SECRET));
 const SENDS = 5000;
 const REPLIES = 1000;
 const AGENTS = 50;
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  smtpPort: number;
-  output: () => string;
-}
-
-const children: ChildProcess[] = [];
 let cluster: Cluster;
-let instances: Instance[];
+let instances: Served[];
 let sink: Awaited<ReturnType<typeof startSink>>;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function serve(databaseUrl: string, httpPort: number, smtpPort: number): Instance {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('THREADLINE_')));
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    env: {
-      ...env,
-      THREADLINE_DATABASE_URL: databaseUrl,
-      THREADLINE_DATA_DIR: tempDir(),
-      THREADLINE_HTTP_PORT: String(httpPort),
-      THREADLINE_SMTP_PORT: String(smtpPort),
-      THREADLINE_SECRET: SECRET,
-      THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,
-      THREADLINE_LOG_LEVEL: 'warn',
-      THREADLINE_LAST_AGENT_SECONDS: '0',
-    },
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  return { child, url: `http://127.0.0.1:${httpPort}`, smtpPort, output: () => out };
-}
-
-async function call(inst: Instance, method: string, p: string, token: string, body?: unknown) {
+async function call(inst: Served, method: string, p: string, token: string, body?: unknown) {
   const res = await fetch(`${inst.url}${p}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -74,7 +31,7 @@ async function call(inst: Instance, method: string, p: string, token: string, bo
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-async function token(inst: Instance, clientId: string, secret: string, extra: Record<string, string> = {}) {
+async function token(inst: Served, clientId: string, secret: string, extra: Record<string, string> = {}) {
   const res = await fetch(`${inst.url}/oauth/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -85,29 +42,24 @@ async function token(inst: Instance, clientId: string, secret: string, extra: Re
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+  if (!fs.existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   cluster = await startCluster();
   sink = await startSink();
   const url = await createDatabase(cluster.adminUrl, 'multi');
   // Both at once, on an empty database: migrations and the first-start organization must each
   // happen exactly once.
-  instances = [serve(url, await freePort(), await freePort()), serve(url, await freePort(), await freePort())];
-  for (const inst of instances) {
-    await waitFor(async () => ((await fetch(`${inst.url}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 60_000, `readyz of ${inst.url}`);
-  }
+  const vars = {
+    THREADLINE_DATABASE_URL: url,
+    THREADLINE_SECRET: SECRET,
+    THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,
+    THREADLINE_LOG_LEVEL: 'warn',
+    THREADLINE_LAST_AGENT_SECONDS: '0',
+  };
+  instances = await Promise.all([serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000), serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000)]);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children
-      .filter((c) => c.exitCode === null)
-      .map((c) => {
-        const gone = new Promise((r) => c.once('exit', r));
-        c.kill('SIGTERM');
-        setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-        return gone;
-      }),
-  );
+  await killChildren();
   await cluster?.stop();
 }, 60_000);
 
@@ -118,7 +70,7 @@ describe('two instances on one PostgreSQL', () => {
     expect(creds, 'exactly one instance initialized the empty database').toHaveLength(1);
     const { clientId, clientSecretOnce } = JSON.parse(creds[0]!) as { clientId: string; clientSecretOnce: string };
     const tokens = await Promise.all(instances.map((i) => token(i, clientId, clientSecretOnce)));
-    const [a, b] = instances as [Instance, Instance];
+    const [a] = instances as [Served, Served];
     await call(a, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });
     const sender = (await call(a, 'GET', '/api/v2/routing/email/outbound/domains', tokens[0]!)).body.entities[0].id as string;
     const queueId = (await call(a, 'GET', '/api/v2/routing/queues', tokens[0]!)).body.entities[0].id as string;
