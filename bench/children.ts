@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { freePort, sinkMessageCount } from './lib.js';
 
 // Every process and folder a benchmark makes is registered here, so that one cleanup() ends
 // them all: on success, on error, and on Ctrl-C.
@@ -108,4 +110,24 @@ export function cleanupOnSignals(): void {
       console.error(`\n${signal}: stopping the benchmark and its children`);
     });
   }
+}
+
+/** Postfix's smtp-sink on a free loopback port, counting messages (-c); the benchmarks' receiving end and yardstick. */
+export async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
+  const port = await freePort();
+  // As root, smtp-sink must drop to an unprivileged user once its socket is open.
+  const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, port, count: () => sinkMessageCount(child.output()) };
 }

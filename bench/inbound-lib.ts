@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { openDatabase } from '../src/db/open.js';
 import type { Database } from '../src/db/schema.js';
-import { findProgram, spawnChild, type Child } from './children.js';
-import { freePort, sinkMessageCount } from './lib.js';
+import { findProgram, spawnChild } from './children.js';
 import type { ThreadlineUnderTest } from './threadline.js';
 
 // Helpers for bench:inbound: the conversations replied to, the reply files smtp-source sends,
@@ -19,14 +17,6 @@ export interface SentConversation {
   replyTo: string;
   subject: string;
   customer: string;
-}
-
-/** The SMTP port of a threadline started by bench/threadline.ts, which does not return it. */
-export function smtpPortOf(child: Child): number {
-  const env = fs.readFileSync(`/proc/${child.proc.pid}/environ`, 'utf8').split('\0');
-  const port = Number(env.find((e) => e.startsWith('THREADLINE_SMTP_PORT='))?.split('=')[1]);
-  if (!Number.isInteger(port) || port <= 0) throw new Error('could not read THREADLINE_SMTP_PORT of the threadline child from /proc');
-  return port;
 }
 
 export async function api<T>(tl: ThreadlineUnderTest, method: string, p: string, body?: unknown): Promise<T> {
@@ -113,7 +103,8 @@ export function writeReplyFiles(dir: string, label: string, convs: SentConversat
 }
 
 export interface SourceRun {
-  port: number;
+  /** Where the files go, in turn: one port, or one per threadline instance. */
+  ports: number[];
   files: Array<{ file: string; count: number }>;
   /** Processes at once, one SMTP session each: the number of parallel sessions. */
   sessions: number;
@@ -136,8 +127,10 @@ export async function runSources(o: SourceRun): Promise<number> {
   await Promise.all(
     Array.from({ length: Math.min(o.sessions, o.files.length) }, async () => {
       while (failed === null && next < o.files.length) {
-        const f = o.files[next++]!;
-        const args = ['-s', '1', '-m', String(f.count), ...(o.reuse ? ['-d'] : []), '-N', '-M', 'mx.example.net', '-f', o.from, '-t', o.rcpt, '-F', f.file, `127.0.0.1:${o.port}`];
+        const i = next++;
+        const f = o.files[i]!;
+        const port = o.ports[i % o.ports.length]!;
+        const args = ['-s', '1', '-m', String(f.count), ...(o.reuse ? ['-d'] : []), '-N', '-M', 'mx.example.net', '-f', o.from, '-t', o.rcpt, '-F', f.file, `127.0.0.1:${port}`];
         const child = spawnChild(program, args);
         const code = await child.exited;
         if (code !== 0) failed ??= new Error(`smtp-source ${args.join(' ')} exited with ${code}: ${child.output().slice(-1500)}`);
@@ -172,25 +165,6 @@ export async function watchdog<T>(work: Promise<T>, progress: () => Promise<numb
   } finally {
     done = true;
   }
-}
-
-export async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
-  const port = await freePort();
-  // As root, smtp-sink must drop to an unprivileged user once its socket is open.
-  const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-  const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, port, count: () => sinkMessageCount(child.output()) };
 }
 
 /** The database after the run, for counts only: SQLite opened read-only, PostgreSQL as given. */

@@ -1,16 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanup, cleaningUp, cleanupOnSignals, stopChild, trackDir } from './children.js';
-import { api, countsFor, createConversations, openForCounts, runSources, smtpPortOf, startSink, watchdog, writeReplyFiles, type SentConversation } from './inbound-lib.js';
+import { cleanup, cleaningUp, cleanupOnSignals, startSink, stopChild, trackDir } from './children.js';
+import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, stopCluster, type DatabaseOptions } from './database.js';
+import { api, countsFor, createConversations, openForCounts, runSources, watchdog, writeReplyFiles, type SentConversation } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
 import { measureLookup, type LookupResult } from './lookup.js';
-import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
+import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
 // npm run bench:inbound [-- --messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
-//     [--lookup-sizes 10000,100000,1000000] [--database-url URL] [--profile DIR]
-//   --database-url  threadline's THREADLINE_DATABASE_URL (use an empty database); with a
-//                   PostgreSQL URL the lookup runs in a scratch database on the same server
+//     [--lookup-sizes 10000,100000,1000000] [--database-url URL | --postgres] [--instances N] [--profile DIR]
+//   --database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts; on
+//                   PostgreSQL the lookup runs in a scratch database on the same server; with
+//                   several instances the smtp-source processes go to them in turn
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
 // Customers' replies, sent by Postfix's smtp-source to threadline's SMTP port: first one message
@@ -24,21 +26,21 @@ const RUN_LIMIT_MS = 5 * 60_000;
 const CPU = 'threadline_process_cpu_seconds_total';
 const STORED = 'threadline_inbound_messages_total';
 
-interface Options {
+interface Options extends DatabaseOptions {
   messages: number;
   sessions: number;
   perConversation: number;
   lookupSizes: number[];
   skipLookup: boolean;
-  databaseUrl?: string;
   profileDir?: string;
 }
 
 function readOptions(argv: string[]): Options {
   const skipLookup = argv.includes('--skip-lookup');
+  const postgres = argv.includes('--postgres');
   const o = parseOptions(
-    argv.filter((a) => a !== '--skip-lookup'),
-    ['messages', 'sessions', 'per-conversation', 'lookup-sizes', 'database-url', 'profile'],
+    argv.filter((a) => a !== '--skip-lookup' && a !== '--postgres'),
+    ['messages', 'sessions', 'per-conversation', 'lookup-sizes', 'database-url', 'instances', 'profile'],
   );
   const lookupSizes = (o['lookup-sizes'] ?? '10000,100000,1000000').split(',').map((s) => positiveInt('lookup-sizes', s.trim(), 0));
   return {
@@ -50,16 +52,18 @@ function readOptions(argv: string[]): Options {
     perConversation: positiveInt('per-conversation', o['per-conversation'], 50),
     lookupSizes,
     skipLookup,
-    databaseUrl: o['database-url'],
+    ...checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: positiveInt('instances', o.instances, 1) }),
     profileDir: o.profile,
   };
 }
 
-const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+/** Every instance's /metrics, one after the other: counterValue() then sums over all of them. */
+const scrape = async (tls: ThreadlineUnderTest[]) =>
+  (await Promise.all(tls.map(async (tl) => (await fetch(`${tl.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()))).join('\n');
 
-async function waitOutboxEmpty(tl: ThreadlineUnderTest): Promise<void> {
+async function waitOutboxEmpty(tls: ThreadlineUnderTest[]): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while (counterValue(await scrape(tl), 'threadline_outbox_depth') > 0) {
+  while (counterValue(await scrape(tls), 'threadline_outbox_depth') > 0) {
     if (Date.now() > deadline) throw new Error('the agentless emails were not delivered (captured) within 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -74,13 +78,14 @@ interface ModeResult {
   cpuMsPerMessage: number;
 }
 
-async function runMode(tl: ThreadlineUnderTest, port: number, files: Array<{ file: string; count: number }>, o: Options, reuse: boolean, rcpt: string, queueId: string): Promise<ModeResult> {
-  const before = await scrape(tl);
+async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: string; count: number }>, o: Options, reuse: boolean, rcpt: string, queueId: string): Promise<ModeResult> {
+  const tl = tls[0]!;
+  const before = await scrape(tls);
   const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
-  const stored = async () => counterValue(await scrape(tl), STORED);
-  const work = runSources({ port, files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
+  const stored = async () => counterValue(await scrape(tls), STORED);
+  const work = runSources({ ports: tls.map((t) => t.smtpPort), files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
   const seconds = await watchdog(work, stored, STALL_MS, `threadline (${reuse ? 'reused' : 'per-connection'})`);
-  const after = await scrape(tl);
+  const after = await scrape(tls);
   const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const delta = (name: string, labels: Record<string, string> = {}) => counterValue(after, name, labels) - counterValue(before, name, labels);
   return {
@@ -93,19 +98,20 @@ async function runMode(tl: ThreadlineUnderTest, port: number, files: Array<{ fil
   };
 }
 
-async function main(o: Options): Promise<void> {
+async function main(options: Options): Promise<void> {
+  const o = { ...options, databaseUrl: await benchDatabaseUrl(options, 'bench_inbound') };
   const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-inbound-')));
   const databaseUrl = o.databaseUrl ?? `sqlite://${path.join(dir, 'threadline.db')}`;
-  const database = o.databaseUrl ? o.databaseUrl.replace(/:.*/s, '').replace(/^postgresql$/, 'postgres') : 'sqlite';
-  const tl = await startThreadline({ outboundUrl: 'capture', databaseUrl, profileDir: o.profileDir });
-  const port = smtpPortOf(tl.child);
+  const database = databaseKind(o.databaseUrl);
+  const tls = await startThreadlines({ outboundUrl: 'capture', databaseUrl, profileDir: o.profileDir }, o.instances);
+  const tl = tls[0]!;
   const queueId = (await api<{ entities: Array<{ id: string }> }>(tl, 'GET', '/api/v2/routing/queues')).entities[0]!.id;
 
   // Each run replies to its own conversations, so that the second neither repeats nor joins the first.
   const conversations = Math.ceil(o.messages / o.perConversation);
   const convA = await createConversations(tl, 'a', conversations);
   const convB = await createConversations(tl, 'b', conversations);
-  await waitOutboxEmpty(tl);
+  await waitOutboxEmpty(tls);
   const inboundDomain = convA[0]!.replyTo.split('@')[1]!;
   // smtp-source -N prefixes each recipient with a number: distinct messages, and not a reply token, so In-Reply-To threads them.
   const rcpt = `support@${inboundDomain}`;
@@ -115,18 +121,18 @@ async function main(o: Options): Promise<void> {
   // Other work on the machine shows in every figure here: say how busy it was.
   const load = () => os.loadavg()[0]!.toFixed(2);
   console.log(
-    `load average ${load()} on ${os.cpus().length} cores; threadline ${tl.url}, SMTP 127.0.0.1:${port}, ${database}; ${o.messages} replies (${size} B, In-Reply-To + References) ` +
+    `load average ${load()} on ${os.cpus().length} cores; threadline ${tls.map((t) => `${t.url} (SMTP 127.0.0.1:${t.smtpPort})`).join(', ')}, ${database}; ${o.messages} replies (${size} B, In-Reply-To + References) ` +
       `to ${conversations} conversations per run, ${o.sessions} sessions`,
   );
 
-  const a = await runMode(tl, port, filesA, o, false, rcpt, queueId);
+  const a = await runMode(tls, filesA, o, false, rcpt, queueId);
   console.log(`  per-connection: ${o.messages} in ${a.seconds.toFixed(2)} s`);
-  const b = await runMode(tl, port, filesB, o, true, rcpt, queueId);
+  const b = await runMode(tls, filesB, o, true, rcpt, queueId);
   console.log(`  reused:         ${o.messages} in ${b.seconds.toFixed(2)} s`);
   for (const [name, r] of [['per-connection', a], ['reused', b]] as const) {
     if (r.stored !== o.messages || r.duplicates !== 0) throw new Error(`${name}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
   }
-  await stopChild(tl.child);
+  await Promise.all(tls.map((t) => stopChild(t.child)));
 
   const counts = openForCounts(databaseUrl);
   const ids = (c: SentConversation[]) => c.map((x) => x.conversationId);
@@ -136,8 +142,8 @@ async function main(o: Options): Promise<void> {
   }
 
   const sink = await startSink();
-  const peerA = await watchdog(runSources({ port: sink.port, files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
-  const peerB = await watchdog(runSources({ port: sink.port, files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  const peerA = await watchdog(runSources({ ports: [sink.port], files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  const peerB = await watchdog(runSources({ ports: [sink.port], files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const sunk = sink.count();
   await stopChild(sink.child);
@@ -162,7 +168,7 @@ async function main(o: Options): Promise<void> {
   console.log(`
 ${line('per-connection', a, dbA, peerA)}
 ${line('reused (-d)', b, dbB, peerB)}
-smtp-sink counted ${sunk} of ${2 * o.messages}; database ${database}${o.skipLookup ? '; lookup skipped' : ''}; load average now ${load()}
+smtp-sink counted ${sunk} of ${2 * o.messages}; database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}${o.skipLookup ? '; lookup skipped' : ''}; load average now ${load()}
 goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 'not met'}${lookup.length ? `; lookup p99 ≤ 2 ms: ${lookup.every((l) => l.p99 <= 2) ? 'met' : 'not met'}` : ''}
 `);
   console.log(
@@ -177,6 +183,7 @@ goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 
       peer: 'smtp-source→smtp-sink',
       lookup: Object.fromEntries(lookup.map((l) => [label(l.size), { p50_ms: round(l.p50, 3), p99_ms: round(l.p99, 3) }])),
       database,
+      instances: o.instances,
       load_1m: Number(load()),
     }),
   );
@@ -187,7 +194,7 @@ let options: Options;
 try {
   options = readOptions(process.argv.slice(2));
 } catch (err) {
-  console.error(`bench:inbound: ${(err as Error).message}`);
+  console.error(`bench:inbound: ${(err as Error).message}\noptions: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`);
   process.exit(2);
 }
 const limit = setTimeout(() => {
@@ -202,4 +209,6 @@ try {
 } finally {
   clearTimeout(limit);
   await cleanup();
+  // After threadline is gone, so the cluster does not vanish under connected instances.
+  await stopCluster();
 }

@@ -1,16 +1,11 @@
-import net from 'node:net';
-import { cleanup, cleaningUp, cleanupOnSignals, findProgram, spawnChild, stopChild, type Child } from './children.js';
+import { cleanup, cleaningUp, cleanupOnSignals, findProgram, spawnChild, startSink, stopChild } from './children.js';
+import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, stopCluster } from './database.js';
 import { runLoad } from './load.js';
-import { counterValue, freePort, jsonLine, parseOptions, percentile, positiveInt, round, sinkMessageCount, textOfSize } from './lib.js';
-import { createDatabase, startCluster, type Cluster } from './postgres.js';
+import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
 // npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
-//   --database-url  passed to threadline as THREADLINE_DATABASE_URL; use an empty database
-//   --postgres      starts a throwaway PostgreSQL cluster (Debian's `postgresql`, as the
-//                   integration-pg tests do) with an empty database, and deletes it at the end
-//   --instances N   N threadline processes (default 1) on one PostgreSQL database and one
-//                   THREADLINE_SECRET; the sends go to them in turn, deliveries are summed
+//   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
 // Agentless sends over HTTP into threadline, delivered by threadline over SMTP into Postfix's
@@ -39,39 +34,13 @@ function readOptions(argv: string[]): Options {
     argv.filter((a) => a !== '--postgres'),
     ['messages', 'concurrency', 'database-url', 'instances', 'profile'],
   );
-  const options = {
+  return {
     messages: positiveInt('messages', o.messages, 20_000),
     concurrency: positiveInt('concurrency', o.concurrency, 20),
-    databaseUrl: o['database-url'],
-    postgres,
-    instances: positiveInt('instances', o.instances, 1),
+    ...checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: positiveInt('instances', o.instances, 1) }),
     profileDir: o.profile,
   };
-  if (postgres && options.databaseUrl) throw new Error('--postgres and --database-url exclude each other');
-  const onPostgres = postgres || /^postgres(ql)?:/.test(options.databaseUrl ?? '');
-  if (options.instances > 1 && !onPostgres) throw new Error('--instances above 1 needs PostgreSQL: --postgres or --database-url postgres://…');
-  return options;
 }
-
-async function startSink(): Promise<{ child: Child; port: number; count(): number }> {
-  const port = await freePort();
-  // As root, smtp-sink must drop to an unprivileged user once its socket is open.
-  const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-  const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
-  const deadline = Date.now() + 10_000;
-  while (!(await canConnect(port))) {
-    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, port, count: () => sinkMessageCount(child.output()) };
-}
-
-const canConnect = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
 
 const CPU_METRIC = 'threadline_process_cpu_seconds_total';
 const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
@@ -119,15 +88,8 @@ async function runPeer(sinkPort: number, o: Options): Promise<number> {
   return seconds;
 }
 
-/** The --postgres cluster; stopped and deleted after cleanup() (or on exit, by startCluster). */
-let cluster: Cluster | undefined;
-
 async function main(o: Options): Promise<void> {
-  if (!o.postgres) return run(o);
-  const started = performance.now();
-  cluster = await startCluster();
-  const databaseUrl = await createDatabase(cluster.adminUrl, 'bench_send');
-  console.log(`PostgreSQL cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${databaseUrl}`);
+  const databaseUrl = await benchDatabaseUrl(o, 'bench_send');
   await run({ ...o, databaseUrl });
 }
 
@@ -178,7 +140,7 @@ async function run(o: Options): Promise<void> {
   const acceptedPerS = o.messages / acceptSeconds;
   const deliveredPerS = o.messages / deliverSeconds;
   const peerPerS = o.messages / peerSeconds;
-  const database = o.databaseUrl ? o.databaseUrl.replace(/:.*/s, '').replace(/^postgresql$/, 'postgres') : 'sqlite';
+  const database = databaseKind(o.databaseUrl);
 
   console.log(`
 accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
@@ -210,7 +172,7 @@ let options: Options;
 try {
   options = readOptions(process.argv.slice(2));
 } catch (err) {
-  console.error(`bench:send: ${(err as Error).message}`);
+  console.error(`bench:send: ${(err as Error).message}\noptions: --messages N --concurrency C --profile DIR\n${DATABASE_USAGE}`);
   process.exit(2);
 }
 const limit = setTimeout(() => {
@@ -226,5 +188,5 @@ try {
   clearTimeout(limit);
   await cleanup();
   // After threadline is gone, so the cluster does not vanish under connected instances.
-  await cluster?.stop();
+  await stopCluster();
 }

@@ -18,6 +18,8 @@ const BIN = path.join(ROOT, 'bin', 'threadline.js');
 export interface ThreadlineUnderTest {
   child: Child;
   url: string;
+  /** Its SMTP port on 127.0.0.1, where replies go. */
+  smtpPort: number;
   senderDomain: string;
   token: string;
 }
@@ -59,7 +61,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   await markSenderDomainVerified(opts.databaseUrl ?? `sqlite://${path.join(dataDir, 'threadline.db')}`, init.senderDomain);
 
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-  const instances: Array<{ child: Child; url: string }> = [];
+  const instances: Array<{ child: Child; url: string; smtpPort: number }> = [];
   for (let i = 0; i < count; i++) {
     const own: NodeJS.ProcessEnv =
       i === 0
@@ -71,7 +73,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
             THREADLINE_SMTP_PORT: String(await freePort()),
           };
     const child = spawnChild(process.execPath, [...nodeArgs, BIN, 'serve'], { env: own, cwd: ROOT });
-    instances.push({ child, url: `http://127.0.0.1:${own.THREADLINE_HTTP_PORT}` });
+    instances.push({ child, url: `http://127.0.0.1:${own.THREADLINE_HTTP_PORT}`, smtpPort: Number(own.THREADLINE_SMTP_PORT) });
   }
   await Promise.all(instances.map((i) => waitReady(i.url, i.child)));
   const token = await getToken(instances[0]!.url, init.clientId, init.clientSecret);

@@ -1,0 +1,47 @@
+import { createDatabase, startCluster, type Cluster } from './postgres.js';
+
+// The database a benchmark runs threadline on, chosen the same way by bench:send and
+// bench:inbound: a SQLite file in threadline's data folder (the default), a given
+// THREADLINE_DATABASE_URL, or --postgres: a throwaway cluster started for the run.
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  postgres: boolean;
+  instances: number;
+}
+
+export const DATABASE_USAGE = `  --database-url  passed to threadline as THREADLINE_DATABASE_URL; use an empty database
+  --postgres      starts a throwaway PostgreSQL cluster (Debian's \`postgresql\`, as the
+                  integration-pg tests do) with an empty database, and deletes it at the end
+  --instances N   N threadline processes (default 1) on one PostgreSQL database and one
+                  THREADLINE_SECRET; the load goes to them in turn, counters are summed`;
+
+/** Checks the combination; --instances above 1 needs a database the instances can share. */
+export function checkDatabaseOptions(o: DatabaseOptions): DatabaseOptions {
+  if (o.postgres && o.databaseUrl) throw new Error('--postgres and --database-url exclude each other');
+  const onPostgres = o.postgres || /^postgres(ql)?:/.test(o.databaseUrl ?? '');
+  if (o.instances > 1 && !onPostgres) throw new Error('--instances above 1 needs PostgreSQL: --postgres or --database-url postgres://…');
+  return o;
+}
+
+/** `sqlite` or `postgres`, for the report. */
+export const databaseKind = (databaseUrl: string | undefined) => (databaseUrl ? databaseUrl.replace(/:.*/s, '').replace(/^postgresql$/, 'postgres') : 'sqlite');
+
+let cluster: Cluster | undefined;
+
+/**
+ * The database URL to give threadline: with --postgres a new cluster and an empty database named
+ * `name` (stop it with stopCluster() after every threadline is gone), else --database-url or
+ * undefined (SQLite).
+ */
+export async function benchDatabaseUrl(o: DatabaseOptions, name: string): Promise<string | undefined> {
+  if (!o.postgres) return o.databaseUrl;
+  const started = performance.now();
+  cluster = await startCluster();
+  const url = await createDatabase(cluster.adminUrl, name);
+  console.log(`PostgreSQL cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${url}`);
+  return url;
+}
+
+/** Stops the --postgres cluster, if one was started. Call after cleanup(), so no instance is connected. */
+export const stopCluster = async () => cluster?.stop();
