@@ -23,6 +23,9 @@ import * as m170300 from './2026_11_22_170300_create_threading_decisions.js';
 import * as m170400 from './2026_11_22_170400_create_threading_settings.js';
 import * as m170500 from './2026_11_22_170500_add_conversations_queue_id.js';
 import * as m170600 from './2026_11_22_170600_add_conversations_previous_id.js';
+import * as m180000 from './2026_11_22_180000_add_sender_domain_dns.js';
+import * as m180100 from './2026_11_22_180100_add_inbound_authentication.js';
+import * as m180200 from './2026_11_22_180200_create_quarantine.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -49,4 +52,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_170400_create_threading_settings': m170400,
   '2026_11_22_170500_add_conversations_queue_id': m170500,
   '2026_11_22_170600_add_conversations_previous_id': m170600,
+  '2026_11_22_180000_add_sender_domain_dns': m180000,
+  '2026_11_22_180100_add_inbound_authentication': m180100,
+  '2026_11_22_180200_create_quarantine': m180200,
 };

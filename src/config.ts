@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +28,22 @@ export interface Config {
   directPort: number;
   /** Seconds a new work item is reserved for the agent who completed the conversation's last one (0: off). */
   lastAgentSeconds: number;
+  /** Threads that render, DKIM-sign and send outbound mail (compiled build only). */
+  deliveryThreads: number;
+  /** The default policy for appending inbound replies to conversations (per organization, overridable). */
+  inboundAuth: InboundAuthPolicy;
+  dns: {
+    /** The host name mail reaches threadline at: MX target for the inbound domain and return paths. */
+    publicHost: string;
+    /** The SPF term that authorizes threadline's outbound mail, e.g. `a:mx.example.com`, `ip4:192.0.2.10`, `include:_spf.relay.example`. */
+    spfMechanism: string;
+    /** Seconds between periodic checks of each sender domain's records. */
+    checkIntervalSeconds: number;
+    /** RSA modulus length of new DKIM keys. */
+    dkimBits: number;
+    /** Seconds a rotated-out DKIM key stays published (retiring) before it is retired. */
+    dkimRetireSeconds: number;
+  };
   smtp: {
     maxBytes: number;
     maxRecipients: number;
@@ -36,6 +54,9 @@ export interface Config {
     tlsCertFile: string | null;
   };
 }
+
+export const INBOUND_AUTH_POLICIES = ['require', 'relaxed', 'monitor'] as const;
+export type InboundAuthPolicy = (typeof INBOUND_AUTH_POLICIES)[number];
 
 export type OutboundTarget =
   | { kind: 'capture' }
@@ -118,6 +139,30 @@ const fields = {
   THREADLINE_SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(1000).default(50),
   THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
+  THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  THREADLINE_INBOUND_AUTH: z.enum(INBOUND_AUTH_POLICIES).default('require'),
+  THREADLINE_PUBLIC_HOST: domain.optional(),
+  THREADLINE_SPF_MECHANISM: z
+    .string()
+    .regex(/^(a|mx|a:[a-z0-9.-]+|mx:[a-z0-9.-]+|ip4:[0-9./]+|ip6:[0-9a-f:./]+|include:[a-z0-9._-]+)$/i, 'must be one SPF term: a:HOST, mx:HOST, ip4:ADDR[/N], ip6:ADDR[/N] or include:DOMAIN')
+    .optional(),
+  THREADLINE_DNS_CHECK_INTERVAL: z
+    .string()
+    .default('1h')
+    .transform((v, ctx) => {
+      const s = parseDuration(v);
+      if (s === null || s < 10) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 10s, like 30m or 1h` });
+      return s ?? 0;
+    }),
+  THREADLINE_DKIM_BITS: z.coerce.number().int().refine((n) => n === 1024 || n === 2048 || n === 3072 || n === 4096, 'must be 1024, 2048, 3072 or 4096').default(2048),
+  THREADLINE_DKIM_RETIRE_AFTER: z
+    .string()
+    .default('7d')
+    .transform((v, ctx) => {
+      const s = parseDuration(v);
+      if (s === null) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration like 2d or 7d` });
+      return s ?? 0;
+    }),
   THREADLINE_SMTP_TLS_KEY: z.string().min(1).optional(),
   THREADLINE_SMTP_TLS_CERT: z.string().min(1).optional(),
 } as const;
@@ -144,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const dataDir = path.resolve(p.THREADLINE_DATA_DIR);
   const url = p.THREADLINE_OUTBOUND_URL;
+  const publicHost = p.THREADLINE_PUBLIC_HOST ?? p.THREADLINE_INBOUND_DOMAIN;
   return {
     httpHost: p.THREADLINE_HTTP_HOST,
     httpPort: p.THREADLINE_HTTP_PORT,
@@ -162,6 +208,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboundConnections: p.THREADLINE_OUTBOUND_CONNECTIONS,
     directPort: p.THREADLINE_DIRECT_PORT,
     lastAgentSeconds: p.THREADLINE_LAST_AGENT_SECONDS,
+    deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
+    inboundAuth: p.THREADLINE_INBOUND_AUTH,
+    dns: {
+      publicHost,
+      spfMechanism: p.THREADLINE_SPF_MECHANISM?.toLowerCase() ?? defaultSpfMechanism(url, publicHost),
+      checkIntervalSeconds: p.THREADLINE_DNS_CHECK_INTERVAL,
+      dkimBits: p.THREADLINE_DKIM_BITS,
+      dkimRetireSeconds: p.THREADLINE_DKIM_RETIRE_AFTER,
+    },
     smtp: {
       maxBytes: p.THREADLINE_SMTP_MAX_BYTES,
       maxRecipients: p.THREADLINE_SMTP_MAX_RECIPIENTS,
@@ -171,6 +226,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tlsCertFile: p.THREADLINE_SMTP_TLS_CERT ?? null,
     },
   };
+}
+
+/**
+ * Relaying: the relay's host (its address, or `a:` its name) is what receivers see; direct
+ * delivery: this machine, by its public name.
+ */
+function defaultSpfMechanism(outboundUrl: string, publicHost: string): string {
+  if (!/^smtps?:/.test(outboundUrl)) return `a:${publicHost}`;
+  const host = new URL(outboundUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return isIP(host) === 4 ? `ip4:${host}` : isIP(host) === 6 ? `ip6:${host}` : `a:${host}`;
 }
 
 function redactIfSecret(name: string, raw: string | undefined): string | undefined {

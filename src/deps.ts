@@ -9,7 +9,11 @@ import { TxBatcher } from './db/batcher.js';
 import type { Dialect } from './db/open.js';
 import type { Db } from './db/schema.js';
 import { createDeliveryQueue } from './delivery/outbox.js';
+import { createSealer } from './crypto/sealed.js';
+import { createDnsResolver } from './dns/resolver.js';
 import { createDomainsService } from './domains/domains.service.js';
+import { createSenderDomainsService } from './domains/sender-domains.js';
+import type { Logger } from './log.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
@@ -23,14 +27,34 @@ import { createAgentReplyService } from './send/agent-reply.js';
 export type Services = ReturnType<typeof createServices>;
 
 /** Wires every service from the database, the clock and the secret. No I/O happens here. */
-export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; config: Config; secret: Buffer; metrics?: Metrics }) {
+export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; config: Config; secret: Buffer; metrics?: Metrics; log?: Logger }) {
   const { db, clock, config, secret } = deps;
   const batcher = new TxBatcher(db);
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
   const agents = createAgentsService({ db, clock, queues });
   const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory });
-  const domains = createDomainsService({ db, clock, queues });
+  const resolver = createDnsResolver({ servers: config.dnsServers });
+  const inboundDomains = createDomainsService({ db, clock, queues });
+  const senderDomains = createSenderDomainsService({
+    db,
+    clock,
+    sealer: createSealer(secret, 'dkim keys'),
+    resolver,
+    settings: {
+      outboundMode: config.outbound.kind,
+      spfMechanism: config.dns.spfMechanism,
+      mxHost: config.dns.publicHost,
+      checkIntervalMs: config.dns.checkIntervalSeconds * 1000,
+      dkimBits: config.dns.dkimBits,
+      dkimRetireMs: config.dns.dkimRetireSeconds * 1000,
+    },
+    inboundDomainOf: (ex, orgId) => inboundDomains.replyDomainFor(ex, orgId),
+    log: deps.log?.child({ module: 'domains' }),
+    metrics: deps.metrics,
+  });
+  // One face for both kinds of domain: sends check sender domains and make reply addresses on inbound ones.
+  const domains = { ...inboundDomains, ...senderDomains };
   const conversations = createConversationsService({ db, clock });
   const rateLimit = createRateLimitService({ clock });
   const idempotency = createIdempotencyService({ clock });
@@ -40,11 +64,12 @@ export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; c
     clock,
     keys,
     conversationSubject: async (ex, orgId, id) => (await conversations.conversationRow(ex, orgId, id))?.subject ?? null,
+    defaultInboundAuth: config.inboundAuth,
   });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, metrics: deps.metrics });
+  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, lookup: resolver.lookup, hostname: config.inboundDomain, metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const send = createSendService({ batcher, clock, keys, auth, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
   const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue });
-  return { batcher, keys, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
 }

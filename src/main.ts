@@ -64,7 +64,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
   const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
-  const services = createServices({ db, dialect, clock, config, secret, metrics });
+  const services = createServices({ db, dialect, clock, config, secret, metrics, log });
   // Instances starting together on an empty PostgreSQL database: exactly one initializes it.
   const init = await withLock(db, dialect, LOCKS.firstStart, async () =>
     (await services.auth.countOrganizations()) === 0
@@ -86,7 +86,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     heloName: config.senderDomain,
     directPort: opts.directPort ?? config.directPort,
   };
-  const deliverer = threadDeliverer(transportOptions) ?? inlineDeliverer(createTransport(transportOptions));
+  const deliverer = threadDeliverer(transportOptions, config.deliveryThreads) ?? inlineDeliverer(createTransport(transportOptions));
   const worker = new DeliveryWorker({
     db,
     batcher: services.batcher,
@@ -96,6 +96,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     conversations: services.conversations,
     threadingHeaders: services.threading.findHeadersMany,
     deliverer,
+    signingKey: (domain) => services.domains.signingKey(domain),
     retrySchedule: config.retrySchedule,
     concurrency: config.outboundConnections,
     skipLocked: dialect === 'postgres',
@@ -140,6 +141,16 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   // Polls as often as the delivery worker; expiry itself is judged by the service clock.
   const leaseWorker = new LeaseExpiryWorker({ acd: services.acd, log: log.child({ module: 'acd' }), registry: metrics.registry, pollMs: opts.pollMs });
   leaseWorker.start();
+  // Sender domains' DNS records are checked again every THREADLINE_DNS_CHECK_INTERVAL; each
+  // domain's check is claimed by one instance. Looking for due ones is cheap: every 30 s at most.
+  let checking: Promise<unknown> | null = null;
+  const domainChecks = setInterval(() => {
+    checking ??= services.domains
+      .checkDue()
+      .catch((err) => log.error({ err }, 'sender domain checks failed'))
+      .finally(() => (checking = null));
+  }, Math.min(30_000, config.dns.checkIntervalSeconds * 1000));
+  domainChecks.unref();
   log.info({ http: httpUrl, smtp: `${config.smtpHost}:${smtp.port}`, outbound: config.outbound.kind, database: dialect }, 'threadline started');
 
   let stopping: Promise<void> | null = null;
@@ -152,6 +163,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(maintenance);
+        clearInterval(domainChecks);
+        await checking;
         // Inbound first: a message whose DATA is in progress is answered 451 or finishes.
         await smtp.close();
         await new Promise<void>((r) => server.close(() => r()));

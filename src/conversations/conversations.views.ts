@@ -31,6 +31,8 @@ export interface InboundFacts {
   kind: string;
   kind_reason: string;
   reply_text: string | null;
+  auth_results?: string | null;
+  auth_summary?: string | null;
 }
 
 export function messageView(row: MessageRow, events: MessageEventRow[] | null, inbound?: InboundFacts) {
@@ -53,7 +55,17 @@ export function messageView(row: MessageRow, events: MessageEventRow[] | null, i
     senderType: row.sender_type,
     direction: row.direction,
     messageId: `<${row.message_id_header}>`,
-    ...(inbound ? { inbound: { kind: inbound.kind, kindReason: inbound.kind_reason, replyText: inbound.reply_text ?? '' } } : {}),
+    ...(inbound
+      ? {
+          inbound: {
+            kind: inbound.kind,
+            kindReason: inbound.kind_reason,
+            replyText: inbound.reply_text ?? '',
+            ...(inbound.auth_results ? { authenticationResults: inbound.auth_results } : {}),
+            ...(inbound.auth_summary ? { authentication: JSON.parse(inbound.auth_summary) as unknown } : {}),
+          },
+        }
+      : {}),
     deliveryStatus: {
       status: row.status,
       time: iso(row.status_at),

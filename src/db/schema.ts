@@ -25,8 +25,59 @@ export interface SenderDomainsTable {
   id: string;
   org_id: string;
   name: string;
+  /** PENDING | VERIFIED | FAILED (Genesys's VerificationResult status of the whole domain). */
   status: string;
   created_at: number;
+  /** JSON DomainCheck (src/domains/dns-check.ts) of the latest check; null before the first. */
+  check_results?: string | null;
+  checked_at?: number | null;
+  verified_at?: number | null;
+  next_check_at?: number;
+}
+
+export interface DkimKeysTable {
+  id: string;
+  domain_id: string;
+  org_id: string;
+  selector: string;
+  algorithm: string;
+  bits: number;
+  public_key: string;
+  private_key_sealed: string;
+  state: 'pending' | 'active' | 'retiring' | 'retired';
+  dns_status: string;
+  created_at: number;
+  activated_at: number | null;
+  retiring_at: number | null;
+  retired_at: number | null;
+}
+
+export interface QuarantineTable {
+  id: string;
+  org_id: string;
+  conversation_id: string;
+  signal: string;
+  reason: string;
+  from_email: string;
+  subject: string | null;
+  message_id_header: string;
+  envelope_from: string;
+  /** JSON array of the recipients this organization was sent. */
+  recipients: string;
+  remote_address: string;
+  helo: string | null;
+  auth_results: string;
+  auth_summary: string;
+  /** JSON Decision of the threading that matched the conversation. */
+  decision: string;
+  /** The message as received; null once released or dropped. */
+  raw: Buffer | null;
+  state: 'held' | 'released' | 'dropped';
+  created_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution: string | null;
+  result_message_id: string | null;
 }
 
 export interface InboundDomainsTable {
@@ -148,6 +199,10 @@ export interface InboundDetailsTable {
   reply_text: string | null;
   content_hash: string;
   size_bytes: number;
+  /** The Authentication-Results header mailauth wrote for this message. */
+  auth_results?: string | null;
+  /** JSON AuthSummary (src/inbound/authenticate.ts). */
+  auth_summary?: string | null;
 }
 
 export interface RawMessagesTable {
@@ -171,6 +226,8 @@ export interface ThreadingSettingsTable {
   window_days: number;
   subject_threading: number;
   updated_at: number;
+  /** require | relaxed | monitor; null: the configured default. */
+  inbound_auth?: string | null;
 }
 
 export interface UsersTable {
@@ -254,6 +311,8 @@ export interface Database {
   raw_messages: RawMessagesTable;
   threading_decisions: ThreadingDecisionsTable;
   threading_settings: ThreadingSettingsTable;
+  dkim_keys: DkimKeysTable;
+  quarantine: QuarantineTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { composeMessage, type OutgoingMail } from '../mail/compose.js';
+import { renderMessage, type OutgoingMail } from '../mail/compose.js';
 import { DeliveryError } from './classify.js';
 import type { DeliverRequest, DeliverResponse } from './delivery-thread.js';
 import type { Envelope, Transport, TransportOptions } from './transport.js';
@@ -14,7 +14,7 @@ export interface Deliverer {
 
 export function inlineDeliverer(transport: Transport): Deliverer {
   return {
-    deliver: async (mail, envelope, id) => transport.send(envelope, await composeMessage(mail), id),
+    deliver: async (mail, envelope, id) => transport.send(envelope, await renderMessage(mail), id),
     close: async () => transport.close(),
   };
 }
@@ -25,17 +25,36 @@ function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
 }
 
 /**
- * Rendering (nodemailer's MIME builder) and the SMTP client cost about as much CPU as
- * accepting the send; in their own thread they use the second core. Only the compiled build
- * has the thread's file; from TypeScript sources (tests) this returns null and the caller
- * delivers in-line.
+ * Rendering (nodemailer's MIME builder), DKIM signing (an RSA-2048 signature is about 1 ms of
+ * CPU) and the SMTP client cost more CPU than accepting the send; in threads of their own they
+ * use the other cores. Each message goes to the thread with the fewest in flight; each thread
+ * has its own SMTP pool. Only the compiled build has the thread's file; from TypeScript sources
+ * (tests) this returns null and the caller delivers in-line.
  */
-export function threadDeliverer(opts: TransportOptions): Deliverer | null {
+export function threadDeliverer(opts: TransportOptions, threads: number): Deliverer | null {
   const file = fileURLToPath(new URL('./delivery-thread.js', import.meta.url));
   if (!import.meta.url.endsWith('.js') || !existsSync(file)) return null;
+  // A pool of `connections` split over the threads, at least one each.
+  const perThread = { ...opts, connections: Math.max(1, Math.ceil(opts.connections / threads)) };
+  const slots = Array.from({ length: threads }, () => threadSlot(file, perThread));
+  let closing = false;
+  return {
+    deliver(mail, envelope, id) {
+      if (closing) return Promise.reject(Object.assign(new Error('delivery is stopping'), { code: 'ESTOPPING' }));
+      let best = slots[0]!;
+      for (const s of slots) if (s.pending.size < best.pending.size) best = s;
+      return best.deliver(mail, envelope, id);
+    },
+    async close() {
+      closing = true;
+      await Promise.all(slots.map((s) => s.close()));
+    },
+  };
+}
+
+function threadSlot(file: string, opts: TransportOptions) {
   const pending = new Map<string, { resolve(r: string): void; reject(e: unknown): void }>();
   let worker: Worker | null = null;
-  let closing = false;
 
   const start = () => {
     const w = new Worker(file, { workerData: opts });
@@ -61,8 +80,8 @@ export function threadDeliverer(opts: TransportOptions): Deliverer | null {
   };
 
   return {
-    deliver(mail, envelope, id) {
-      if (closing) return Promise.reject(Object.assign(new Error('delivery is stopping'), { code: 'ESTOPPING' }));
+    pending,
+    deliver(mail: OutgoingMail, envelope: Envelope, id: string) {
       worker ??= start();
       return new Promise<string>((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -70,7 +89,6 @@ export function threadDeliverer(opts: TransportOptions): Deliverer | null {
       });
     },
     async close() {
-      closing = true;
       const w = worker;
       if (!w) return;
       await new Promise<void>((resolve) => {

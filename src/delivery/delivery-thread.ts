@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { composeMessage, type OutgoingMail } from '../mail/compose.js';
+import { renderMessage, type OutgoingMail } from '../mail/compose.js';
 import { DeliveryError } from './classify.js';
 import { createTransport, type Envelope, type TransportOptions } from './transport.js';
 
@@ -26,7 +26,7 @@ if (parentPort) {
       port.close();
       return;
     }
-    composeMessage({ ...msg.mail, date: new Date(msg.mail.date) })
+    renderMessage({ ...msg.mail, date: new Date(msg.mail.date) })
       .then((raw) => transport.send(msg.envelope, raw, msg.id))
       .then(
         (response) => port.postMessage({ id: msg.id, ok: true, response } satisfies DeliverResponse),

@@ -1,12 +1,4 @@
-import type { Executor, InboundDomainsTable, InboundRoutesTable, SenderDomainsTable } from '../db/schema.js';
-
-export const insertSenderDomain = (db: Executor, row: SenderDomainsTable) => db.insertInto('sender_domains').values(row).execute();
-export const findSenderDomain = (db: Executor, id: string) =>
-  db.selectFrom('sender_domains').selectAll().where('id', '=', id).executeTakeFirst();
-export const listSenderDomains = (db: Executor, orgId: string) =>
-  db.selectFrom('sender_domains').selectAll().where('org_id', '=', orgId).orderBy('id').execute();
-export const deleteSenderDomain = (db: Executor, orgId: string, id: string) =>
-  db.deleteFrom('sender_domains').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+import type { Executor, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
 
 export const insertInboundDomain = (db: Executor, row: InboundDomainsTable) => db.insertInto('inbound_domains').values(row).execute();
 export const findInboundDomain = (db: Executor, id: string) =>

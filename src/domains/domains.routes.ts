@@ -3,6 +3,7 @@ import { PERMISSIONS } from '../auth/permissions.js';
 import { allow } from '../http/auth.js';
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
 import type { DomainsService } from './domains.service.js';
+import type { SenderDomainsService } from './sender-domains.js';
 
 const MANAGE = PERMISSIONS.routingEmailManage;
 const Any = z.record(z.string(), z.unknown());
@@ -18,13 +19,47 @@ const d = {
     method: 'post',
     path: OUT,
     summary: 'Register a sender domain',
-    description: 'As in Genesys, `id` is the domain name. A new domain is PENDING until its DNS records verify (a later release); in capture mode it can already be used.',
+    description:
+      'As in Genesys, `id` is the domain name; a subdomain (such as notify.example.com) is required unless `requireSubdomain` is false. ' +
+      'Creating it makes an RSA DKIM key under a dated selector and answers with the DNS records to publish (`dnsRecords`: SPF, DKIM, DMARC, return path, inbound MX). ' +
+      'The domain is PENDING until its SPF and DKIM records verify (PUT …/activation, or the periodic check); relay and direct delivery refuse to send from it until then, capture mode sends with a warning.',
     tags: outTags,
     security: bearer,
-    request: { body: jsonBody(z.object({ id: z.string(), name: z.string().optional(), senderType: z.string().optional() })) },
+    request: { body: jsonBody(z.object({ id: z.string(), name: z.string().optional(), senderType: z.string().optional(), requireSubdomain: z.boolean().optional() })) },
     responses: { 200: json(Any.openapi('OutboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
   }),
   getOut: createRoute({ method: 'get', path: `${OUT}/{domainId}`, summary: 'Get a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  getActivation: createRoute({
+    method: 'get',
+    path: `${OUT}/{domainId}/activation`,
+    summary: "A sender domain's last DNS check",
+    description: 'Genesys EmailOutboundDomainResult: the sending (SPF) and bounce (return path) records, DMARC, and every record with its status (PENDING, VERIFIED, FAILED, UNKNOWN).',
+    tags: outTags,
+    security: bearer,
+    request: { params: z.object({ domainId: z.string() }) },
+    responses: { 200: json(Any.openapi('EmailOutboundDomainResult'), 'The last check.'), ...standardErrors },
+  }),
+  putActivation: createRoute({
+    method: 'put',
+    path: `${OUT}/{domainId}/activation`,
+    summary: "Check a sender domain's DNS records now",
+    description: 'Looks every record up through THREADLINE_DNS_SERVERS; the domain is VERIFIED when its SPF and signing DKIM records are published. A pending (rotated) DKIM key that verifies starts signing.',
+    tags: outTags,
+    security: bearer,
+    request: { params: z.object({ domainId: z.string() }) },
+    responses: { 200: json(Any, 'The check just made.'), ...standardErrors },
+  }),
+  rotateDkim: createRoute({
+    method: 'post',
+    path: `${OUT}/{domainId}/dkim/rotations`,
+    summary: 'Start a DKIM key rotation (threadline)',
+    description:
+      'Makes a new key under a new dated selector and lists its record with the others. Signing switches to it once its record verifies; the old key stays published (retiring) for THREADLINE_DKIM_RETIRE_AFTER, then is retired.',
+    tags: outTags,
+    security: bearer,
+    request: { params: z.object({ domainId: z.string() }) },
+    responses: { 200: json(Any, 'The domain with the new key pending.'), ...standardErrors, 409: json(Any, 'A rotation is already waiting for its record.') },
+  }),
   deleteOut: createRoute({ method: 'delete', path: `${OUT}/{domainId}`, summary: 'Delete a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
   listIn: createRoute({ method: 'get', path: IN, summary: 'List inbound domains', tags: inTags, security: bearer, responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
   createIn: createRoute({
@@ -54,14 +89,17 @@ const d = {
   deleteRoute: createRoute({ method: 'delete', path: `${IN}/{domainName}/routes/{routeId}`, summary: 'Delete a route', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string(), routeId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
 };
 
-export function domainsRoutes(domains: DomainsService) {
+export function domainsRoutes(domains: DomainsService & SenderDomainsService) {
   const r = newRouter();
   const org = (c: Parameters<typeof allow>[0]) => allow(c, MANAGE).orgId;
   r.openapi(d.listOut, async (c) => c.json({ entities: await domains.listSenderDomains(org(c)) }, 200));
   r.openapi(d.createOut, async (c) => {
     const b = c.req.valid('json');
-    return c.json(await domains.createSenderDomain(org(c), b.id, b.name), 200);
+    return c.json(await domains.createSenderDomain(org(c), b.id, { name: b.name, requireSubdomain: b.requireSubdomain }), 200);
   });
+  r.openapi(d.getActivation, async (c) => c.json(await domains.activation(org(c), c.req.valid('param').domainId, false), 200));
+  r.openapi(d.putActivation, async (c) => c.json(await domains.activation(org(c), c.req.valid('param').domainId, true), 200));
+  r.openapi(d.rotateDkim, async (c) => c.json(await domains.rotateDkim(org(c), c.req.valid('param').domainId), 200));
   r.openapi(d.getOut, async (c) => c.json(await domains.getSenderDomain(org(c), c.req.valid('param').domainId), 200));
   r.openapi(d.deleteOut, async (c) => {
     await domains.deleteSenderDomain(org(c), c.req.valid('param').domainId);

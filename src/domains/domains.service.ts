@@ -1,20 +1,12 @@
 import type { Clock } from '../clock.js';
-import type { Db, Executor, InboundDomainsTable, InboundRoutesTable, SenderDomainsTable } from '../db/schema.js';
+import type { Db, Executor, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
+import { normalizeDomain } from './sender-domains.js';
 
-// DNS verification of sender domains (SPF, DKIM, DMARC) comes with its own change; until then
-// a registered domain is PENDING and may be sent from.
-
-export interface SenderDomainView {
-  id: string;
-  name: string;
-  senderType: 'AGENTLESS';
-  status: string;
-  dateCreated: string;
-  selfUri: string;
-}
+// Inbound domains (replies are received for them) and their routes to queues. Sender
+// domains are in sender-domains.ts.
 
 export interface InboundDomainView {
   id: string;
@@ -32,17 +24,8 @@ export interface RouteView {
   selfUri: string;
 }
 
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const PATTERN_RE = /^(\*|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})$/;
 
-const senderView = (r: SenderDomainsTable): SenderDomainView => ({
-  id: r.id,
-  name: r.name,
-  senderType: 'AGENTLESS',
-  status: r.status,
-  dateCreated: new Date(Number(r.created_at)).toISOString(),
-  selfUri: `/api/v2/routing/email/outbound/domains/${r.id}`,
-});
 const inboundView = (r: InboundDomainsTable): InboundDomainView => ({
   id: r.id,
   name: r.name,
@@ -58,12 +41,6 @@ const routeView = (r: InboundRoutesTable): RouteView => ({
   selfUri: `/api/v2/routing/email/domains/${r.domain_name}/routes/${r.id}`,
 });
 
-export function normalizeDomain(field: string, value: string): string {
-  const d = value.trim().toLowerCase().replace(/\.$/, '');
-  if (!DOMAIN_RE.test(d)) throw badRequest(field, `"${value}" is not a domain name such as notify.example.com`);
-  return d;
-}
-
 export type DomainsService = ReturnType<typeof createDomainsService>;
 
 export function createDomainsService(deps: {
@@ -76,47 +53,10 @@ export function createDomainsService(deps: {
   // clear the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
   const domainCache = new Map<string, { orgId: string | null; until: number }>();
-  const senderCache = new Map<string, { orgId: string | null; until: number }>();
   const replyDomainCache = new Map<string, { domain: string | null; until: number }>();
   const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
 
   return {
-    async createSenderDomain(orgId: string, domain: string, name?: string) {
-      const id = normalizeDomain('id', domain);
-      if (await repo.findSenderDomain(db, id)) throw taken(id);
-      const row = { id, org_id: orgId, name: name ?? id, status: 'PENDING', created_at: clock.now() };
-      await repo.insertSenderDomain(db, row);
-      senderCache.delete(id);
-      return senderView(row);
-    },
-    async listSenderDomains(orgId: string) {
-      return (await repo.listSenderDomains(db, orgId)).map(senderView);
-    },
-    async getSenderDomain(orgId: string, id: string) {
-      const row = await repo.findSenderDomain(db, id.toLowerCase());
-      if (!row || row.org_id !== orgId) throw notFound(`Sender domain ${id}`);
-      return senderView(row);
-    },
-    async deleteSenderDomain(orgId: string, id: string) {
-      const r = await repo.deleteSenderDomain(db, orgId, id.toLowerCase());
-      senderCache.delete(id.toLowerCase());
-      if (Number(r.numDeletedRows) === 0) throw notFound(`Sender domain ${id}`);
-    },
-
-    /** The send rule: the From domain must be one of the organization's sender domains. */
-    async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
-      let hit = senderCache.get(domain);
-      if (!hit || hit.until <= clock.now()) {
-        hit = { orgId: (await repo.findSenderDomain(ex, domain))?.org_id ?? null, until: clock.now() + CACHE_MS };
-        senderCache.set(domain, hit);
-      }
-      if (hit.orgId !== orgId) {
-        throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
-      }
-      // Refusing unverified domains outside capture mode waits for DNS verification (SPF,
-      // DKIM, DMARC), which comes with its own change; until then registration is the rule.
-    },
-
     async createInboundDomain(orgId: string, domain: string) {
       const id = normalizeDomain('id', domain);
       if (await repo.findInboundDomain(db, id)) throw taken(id);

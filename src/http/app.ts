@@ -7,6 +7,7 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { conversationsRoutes } from '../conversations/conversations.routes.js';
 import type { Services } from '../deps.js';
 import { deliveryRoutes } from '../delivery/delivery.routes.js';
+import { quarantineRoutes } from '../inbound/quarantine.routes.js';
 import { domainsRoutes } from '../domains/domains.routes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', threadingRoutes(deps.services.threading, deps.services.conversations));
   app.route('/', deliveryRoutes({ conversations: deps.services.conversations, inbound: deps.services.inbound, dataDir: deps.dataDir }));
   app.route('/', domainsRoutes(deps.services.domains));
+  app.route('/', quarantineRoutes(deps.services.inbound));
   app.route('/', queuesRoutes(deps.services.queues));
   app.route('/', agentsRoutes(deps.services.agents));
   app.route('/', membersRoutes(deps.services.agents));

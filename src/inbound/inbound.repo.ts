@@ -1,4 +1,4 @@
-import type { Executor, InboundDetailsTable } from '../db/schema.js';
+import type { Executor, InboundDetailsTable, QuarantineTable } from '../db/schema.js';
 
 export const insertDetails = (db: Executor, row: InboundDetailsTable) => db.insertInto('inbound_details').values(row).execute();
 
@@ -21,3 +21,23 @@ export const findDuplicate = (db: Executor, orgId: string, messageIdHeader: stri
     .where('inbound_details.envelope_to', '=', envelopeTo)
     .where('messages.message_id_header', '=', messageIdHeader)
     .executeTakeFirst();
+
+
+export const insertQuarantine = (db: Executor, row: QuarantineTable) => db.insertInto('quarantine').values(row).execute();
+/** An entry without its bytes (listing and showing never need them). */
+const ENTRY = ['id', 'org_id', 'conversation_id', 'signal', 'reason', 'from_email', 'subject', 'message_id_header', 'envelope_from', 'recipients', 'remote_address', 'helo', 'auth_results', 'auth_summary', 'decision', 'state', 'created_at', 'resolved_at', 'resolved_by', 'resolution', 'result_message_id'] as const;
+export const findQuarantine = (db: Executor, orgId: string, id: string) =>
+  db.selectFrom('quarantine').select(ENTRY).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+export const findQuarantinedRaw = async (db: Executor, id: string) =>
+  (await db.selectFrom('quarantine').select('raw').where('id', '=', id).executeTakeFirst())?.raw ?? null;
+/** The same message already held for this organization (a retry of the same delivery). */
+export const findHeld = (db: Executor, orgId: string, messageIdHeader: string) =>
+  db.selectFrom('quarantine').select(['id', 'conversation_id']).where('org_id', '=', orgId).where('message_id_header', '=', messageIdHeader).where('state', '=', 'held').executeTakeFirst();
+export const listQuarantine = (db: Executor, orgId: string, state: string | null, limit: number, offset: number) => {
+  let q = db.selectFrom('quarantine').select(ENTRY).where('org_id', '=', orgId);
+  if (state) q = q.where('state', '=', state as QuarantineTable['state']);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+};
+/** Marks a held entry resolved and deletes its bytes; false when it was no longer held. */
+export const resolveQuarantine = async (db: Executor, id: string, set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>) =>
+  Number((await db.updateTable('quarantine').set({ ...set, raw: null }).where('id', '=', id).where('state', '=', 'held').executeTakeFirst()).numUpdatedRows) === 1;

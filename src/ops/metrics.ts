@@ -52,5 +52,28 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
-  return { registry, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  const domainChecksTotal = new Counter({
+    name: 'threadline_sender_domain_checks_total',
+    help: 'DNS checks of sender domains, by resulting status (VERIFIED, PENDING, FAILED, UNKNOWN).',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const domainStatusChangesTotal = new Counter({
+    name: 'threadline_sender_domain_status_changes_total',
+    help: 'Sender domains whose status changed at a check, by old and new status (VERIFIED→FAILED is a record that stopped verifying).',
+    labelNames: ['from', 'to'],
+    registers: [registry],
+  });
+  const quarantinedTotal = new Counter({
+    name: 'threadline_inbound_quarantined_total',
+    help: 'Inbound replies that matched a conversation but failed authentication, held in quarantine.',
+    registers: [registry],
+  });
+  const inboundAuthTotal = new Counter({
+    name: 'threadline_inbound_dmarc_total',
+    help: "Inbound messages by their From domain's DMARC result (pass, fail, none, temperror, permerror).",
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  return { registry, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundAuthTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }

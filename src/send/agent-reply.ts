@@ -3,6 +3,7 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { DeliveryQueue } from '../delivery/outbox.js';
 import type { DomainsService } from '../domains/domains.service.js';
+import type { SenderDomainsService } from '../domains/sender-domains.js';
 import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { addressProblem, displayNameProblem, domainOf, LIMITS } from '../mail/address.js';
@@ -34,7 +35,7 @@ export function createAgentReplyService(deps: {
   clock: Clock;
   keys: TokenKeys;
   conversations: ConversationsService;
-  domains: DomainsService;
+  domains: DomainsService & Pick<SenderDomainsService, 'assertCanSendFrom'>;
   threading: ThreadingService;
   delivery: DeliveryQueue;
 }) {

@@ -4,6 +4,7 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { DeliveryQueue } from '../delivery/outbox.js';
 import type { DomainsService } from '../domains/domains.service.js';
+import type { SenderDomainsService } from '../domains/sender-domains.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { newId } from '../ids.js';
 import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js';
@@ -25,7 +26,7 @@ export function createSendService(deps: {
   keys: TokenKeys;
   auth: AuthService;
   conversations: ConversationsService;
-  domains: DomainsService;
+  domains: DomainsService & Pick<SenderDomainsService, 'assertCanSendFrom'>;
   rateLimit: RateLimitService;
   idempotency: IdempotencyService;
   delivery: DeliveryQueue;

@@ -36,6 +36,7 @@ export async function initOrganization(services: Services, opts: { orgName: stri
   };
   const inbound = await claim(opts.inboundDomain, (d) => services.domains.createInboundDomain(org.id, d));
   await services.domains.createRoute(org.id, inbound, { pattern: '*', queueId: queue.id, priority: 0 });
-  const sender = await claim(opts.senderDomain, (d) => services.domains.createSenderDomain(org.id, d));
+  // THREADLINE_SENDER_DOMAIN is the operator's choice: the subdomain rule is for API callers.
+  const sender = await claim(opts.senderDomain, (d) => services.domains.createSenderDomain(org.id, d, { requireSubdomain: false }));
   return { orgId: org.id, orgName: org.name, clientId: client.id, clientSecret: client.secret, queueId: queue.id, inboundDomain: inbound, senderDomain: sender };
 }

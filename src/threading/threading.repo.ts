@@ -47,7 +47,7 @@ export const upsertSettings = (db: Executor, row: ThreadingSettingsTable) =>
   db
     .insertInto('threading_settings')
     .values(row)
-    .onConflict((oc) => oc.column('org_id').doUpdateSet({ window_days: row.window_days, subject_threading: row.subject_threading, updated_at: row.updated_at }))
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ window_days: row.window_days, subject_threading: row.subject_threading, inbound_auth: row.inbound_auth ?? null, updated_at: row.updated_at }))
     .execute();
 
 export const findThreadingMany = (db: Executor, ids: string[]) =>

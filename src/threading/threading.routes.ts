@@ -9,6 +9,12 @@ const SettingsSchema = z
   .object({
     windowDays: z.number().int().min(0).max(30).openapi({ description: 'Replies to messages older than this start a new conversation; 0 turns threading off.' }),
     subjectThreading: z.boolean().openapi({ description: 'Start a new conversation when the base subject (without Re:, Fwd:, AW:, SV:, [tags]) changed.' }),
+    inboundAuth: z.enum(['require', 'relaxed', 'monitor']).openapi({
+      description:
+        'Who may be appended to a conversation. require: DMARC passes for the From domain, or From is the conversation\'s customer and SPF or DKIM passes aligned with it; otherwise the reply is quarantined. ' +
+        'relaxed: as require, and also the customer\'s own address when the From domain publishes nothing (no SPF, no DMARC, no DKIM signature). ' +
+        'monitor: nothing is quarantined; the decision records which rule would have applied.',
+    }),
   })
   .openapi('ThreadingSettings');
 
@@ -16,7 +22,7 @@ const getSettings = createRoute({ method: 'get', path: '/api/v2/organizations/me
 const putSettings = createRoute({
   method: 'put',
   path: '/api/v2/organizations/me/threading',
-  summary: 'Change the threading window (0–30 days) and subject-based threading',
+  summary: 'Change the threading window (0–30 days), subject-based threading and the authentication policy for replies',
   tags: ['Threading'],
   security: bearer,
   request: { body: jsonBody(SettingsSchema.partial()) },

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { INBOUND_AUTH_POLICIES, type InboundAuthPolicy } from '../config.js';
 import type { Db, Executor } from '../db/schema.js';
 import { badRequest, notFound } from '../errors.js';
 import type { TokenKeys } from '../mail/tokens.js';
@@ -12,6 +13,8 @@ const DAY_MS = 86_400_000;
 export interface Settings {
   windowDays: number;
   subjectThreading: boolean;
+  /** Who may be appended to a conversation: see src/inbound/authenticate.ts. */
+  inboundAuth: InboundAuthPolicy;
 }
 
 export type CandidateOutcome =
@@ -43,6 +46,8 @@ export interface Decision {
   windowDays: number;
   subjectThreading: boolean;
   candidates: CandidateResult[];
+  /** Set by the inbound path: the authentication rule that let the reply in (or would have, in monitor mode). */
+  authentication?: { policy: InboundAuthPolicy; allowed: boolean; rule: string; reason: string };
 }
 
 export type ThreadingService = ReturnType<typeof createThreadingService>;
@@ -52,6 +57,8 @@ export function createThreadingService(deps: {
   clock: Clock;
   keys: TokenKeys;
   conversationSubject(ex: Executor, orgId: string, conversationId: string): Promise<string | null>;
+  /** THREADLINE_INBOUND_AUTH: the policy of an organization that has not chosen one. */
+  defaultInboundAuth?: InboundAuthPolicy;
 }) {
   const { db, clock, keys } = deps;
   const cache = new Map<string, { value: Settings; until: number }>();
@@ -60,7 +67,8 @@ export function createThreadingService(deps: {
     const hit = cache.get(orgId);
     if (hit && hit.until > clock.now()) return hit.value;
     const row = await repo.findSettings(ex, orgId);
-    const value = row ? { windowDays: row.window_days, subjectThreading: row.subject_threading === 1 } : { windowDays: DEFAULT_WINDOW_DAYS, subjectThreading: false };
+    const inboundAuth = (row?.inbound_auth as InboundAuthPolicy | null | undefined) ?? deps.defaultInboundAuth ?? 'require';
+    const value = row ? { windowDays: row.window_days, subjectThreading: row.subject_threading === 1, inboundAuth } : { windowDays: DEFAULT_WINDOW_DAYS, subjectThreading: false, inboundAuth };
     cache.set(orgId, { value, until: clock.now() + 5_000 });
     return value;
   }
@@ -84,6 +92,8 @@ export function createThreadingService(deps: {
 
   return {
     settings: (orgId: string) => settings(db, orgId),
+    /** The settings read inside the caller's transaction (cached a few seconds). */
+    settingsIn: settings,
 
     async updateSettings(orgId: string, patch: Partial<Settings>) {
       const current = await settings(db, orgId);
@@ -91,7 +101,8 @@ export function createThreadingService(deps: {
       if (!Number.isInteger(next.windowDays) || next.windowDays < 0 || next.windowDays > 30) {
         throw badRequest('windowDays', 'windowDays must be a whole number of days from 0 (threading off) to 30.');
       }
-      await repo.upsertSettings(db, { org_id: orgId, window_days: next.windowDays, subject_threading: next.subjectThreading ? 1 : 0, updated_at: clock.now() });
+      if (!INBOUND_AUTH_POLICIES.includes(next.inboundAuth)) throw badRequest('inboundAuth', `inboundAuth must be one of ${INBOUND_AUTH_POLICIES.join(', ')}.`);
+      await repo.upsertSettings(db, { org_id: orgId, window_days: next.windowDays, subject_threading: next.subjectThreading ? 1 : 0, inbound_auth: next.inboundAuth, updated_at: clock.now() });
       cache.delete(orgId);
       return next;
     },
@@ -142,7 +153,7 @@ export function createThreadingService(deps: {
         conversation_id: conversationId,
         signal: d.signal,
         outcome: d.outcome,
-        detail: JSON.stringify({ matchedMessageId: d.matchedMessageId, previousConversationId: d.previousConversationId, windowDays: d.windowDays, subjectThreading: d.subjectThreading, candidates: d.candidates }),
+        detail: JSON.stringify({ matchedMessageId: d.matchedMessageId, previousConversationId: d.previousConversationId, windowDays: d.windowDays, subjectThreading: d.subjectThreading, candidates: d.candidates, ...(d.authentication ? { authentication: d.authentication } : {}) }),
         created_at: clock.now(),
       });
     },

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atEnd } from './cleanup.js';
+import { startDnsServer } from './dns-server.js';
+import { verifySenderDomain as verifySender_ } from '../../bench/verify-domain.js';
+import type { DnsServer } from '../../bench/dns-server.js';
 import { testDatabaseUrl } from './postgres.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
@@ -24,22 +27,40 @@ export interface TestService {
   /** A new admin token, and the one later calls use (after moving a manual clock past a day). */
   newToken(): Promise<string>;
   api(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The DNS server the service looks everything up in (THREADLINE_DNS_SERVERS); its zone can be changed. */
+  dns: DnsServer;
+  /** Publishes a sender domain's records (as its API lists them) in `dns` and checks them: the domain is VERIFIED after. */
+  verifySenderDomain(domain?: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface TestStartOptions extends StartOptions {
+  /** The DNS server to use; default: a fresh one with an empty zone. */
+  dns?: DnsServer;
+  /** Verify the default sender domain at start; default: when mail leaves the machine (relay, direct), which refuses unverified domains. */
+  verifySender?: boolean;
 }
 
 /**
  * Starts the real service: HTTP on a free port, a temp data folder, and a SQLite file in it or,
  * in the integration-pg project, a fresh PostgreSQL database. `env` overrides both.
  */
-export async function startService(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestService> {
+export async function startService(env: Record<string, string> = {}, options: TestStartOptions = {}): Promise<TestService> {
+  const { dns: givenDns, verifySender, ...opts } = options;
   const dataDir = tempDir();
   const databaseUrl = await testDatabaseUrl();
+  // Every lookup (MX, SPF, DKIM, DMARC) goes to a DNS server on loopback: never the machine's resolver.
+  const dns = givenDns ?? (await startDnsServer());
   const config = loadConfig({
     THREADLINE_DATA_DIR: dataDir,
     ...(databaseUrl ? { THREADLINE_DATABASE_URL: databaseUrl } : {}),
     THREADLINE_HTTP_PORT: '0',
     THREADLINE_SMTP_PORT: '0',
     THREADLINE_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+    THREADLINE_DNS_SERVERS: dns.address,
+    // Tests of other things than inbound authentication take every reply in (and still record
+    // what the rule says); inbound-auth.test.ts runs the default, require.
+    THREADLINE_INBOUND_AUTH: 'monitor',
     ...env,
   });
   const running = await start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { pollMs: 50, ...opts });
@@ -83,7 +104,9 @@ export async function startService(env: Record<string, string> = {}, opts: Start
     tokens.delete(init.clientId);
     return token();
   };
-  return { running, url, init, dataDir, token, newToken, api, stop: () => running.stop() };
+  const verifySenderDomain = async (domain = init.senderDomain) => verifySender_({ url, token: await token(), domain, zone: dns.zone });
+  if (verifySender ?? config.outbound.kind !== 'capture') await verifySenderDomain();
+  return { running, url, init, dataDir, token, newToken, api, dns, verifySenderDomain, stop: () => running.stop() };
 }
 
 /** A valid AgentlessEmailSendRequestDto from the service's default sender domain. */

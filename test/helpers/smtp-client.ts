@@ -10,8 +10,9 @@ export interface SmtpSession {
   close(): void;
 }
 
-export async function smtpSession(port: number, host = '127.0.0.1'): Promise<SmtpSession> {
-  const socket = net.connect(port, host);
+export async function smtpSession(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpSession> {
+  // localAddress: another loopback address (127.0.0.2, …) stands for another sending server.
+  const socket = net.connect({ port, host, ...(localAddress ? { localAddress } : {}) });
   let buffer = '';
   let waiting: ((reply: string) => void) | null = null;
   const replies: string[] = [];
@@ -66,10 +67,10 @@ export async function smtpSession(port: number, host = '127.0.0.1'): Promise<Smt
 }
 
 /** One message over one connection, as a mail server would deliver it. */
-export async function deliver(port: number, mail: { from: string; to: string[]; raw: Buffer | string }): Promise<string> {
-  const s = await smtpSession(port);
+export async function deliver(port: number, mail: { from: string; to: string[]; raw: Buffer | string; localAddress?: string; helo?: string }): Promise<string> {
+  const s = await smtpSession(port, '127.0.0.1', mail.localAddress);
   try {
-    await s.cmd('EHLO client.example.com');
+    await s.cmd(`EHLO ${mail.helo ?? 'client.example.com'}`);
     const mf = await s.cmd(`MAIL FROM:<${mail.from}>`);
     if (!mf.startsWith('250')) return mf;
     for (const to of mail.to) {

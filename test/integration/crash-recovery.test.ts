@@ -9,6 +9,8 @@ import { testDatabaseUrl } from '../helpers/postgres.js';
 import { pool, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
+import { startDnsServer } from '../helpers/dns-server.js';
+import { verifySenderDomain } from '../../bench/verify-domain.js';
 
 // No threadline left running, even when an assertion failed half-way.
 afterAll(killChildren);
@@ -51,7 +53,9 @@ describe('crash recovery', () => {
     });
     // Both processes share the data folder and, on integration-pg, one PostgreSQL database.
     const databaseUrl = await testDatabaseUrl();
+    const dns = await startDnsServer();
     const vars = {
+      THREADLINE_DNS_SERVERS: dns.address,
       THREADLINE_DATA_DIR: dataDir,
       ...(databaseUrl ? { THREADLINE_DATABASE_URL: databaseUrl } : {}),
       THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,
@@ -76,6 +80,8 @@ describe('crash recovery', () => {
     expect(tokenRes.status).toBe(200);
     const token = ((await tokenRes.json()) as { access_token: string }).access_token;
     const auth = { authorization: `Bearer ${token}` };
+    // Relaying refuses a sender domain whose DNS records do not verify.
+    await verifySenderDomain({ url: first.url, token, domain: senderDomain, zone: dns.zone });
 
     // Load: IN_FLIGHT sends at a time until the kill; a send counts only when answered 2xx.
     const accepted: Array<{ id: string; conversationId: string; n: number }> = [];

@@ -18,7 +18,7 @@ beforeAll(async () => {
     'implicit.test': [{ type: 'A', data: '127.0.0.1' }],
     'nullmx.test': [{ type: 'MX', data: { preference: 0, exchange: '.' } }],
   });
-  svc = await startService({ THREADLINE_OUTBOUND_URL: 'direct', THREADLINE_DNS_SERVERS: dns.address }, { directPort: sink.port });
+  svc = await startService({ THREADLINE_OUTBOUND_URL: 'direct' }, { directPort: sink.port, dns });
 });
 
 const deliver = async (to: string) => {

@@ -7,6 +7,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
 
 // No threadline left running, even when an assertion failed half-way.
@@ -50,8 +51,12 @@ describe('inbound SMTP and SIGKILL', () => {
       await killChildren();
       fs.rmSync(dataDir, { recursive: true, force: true });
     });
+    const dns = await startDnsServer();
     const vars = {
       THREADLINE_DATA_DIR: dataDir,
+      THREADLINE_DNS_SERVERS: dns.address,
+      // Durability is under test here, not authentication: every reply is taken in.
+      THREADLINE_INBOUND_AUTH: 'monitor',
       THREADLINE_OUTBOUND_URL: 'capture',
       THREADLINE_SECRET: SECRET,
       THREADLINE_RATE_LIMIT_PER_MINUTE: '1000000',

@@ -121,7 +121,7 @@ describe('the threading window', () => {
 
   it('is configurable from 0 to 30 days; 0 turns threading off', async () => {
     expect((await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { windowDays: 31 } })).status).toBe(400);
-    expect((await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { windowDays: 0 } })).body).toEqual({ windowDays: 0, subjectThreading: false });
+    expect((await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { windowDays: 0 } })).body).toEqual({ windowDays: 0, subjectThreading: false, inboundAuth: 'monitor' });
     clock.advance(6_000); // past the settings cache
     const n = await notify();
     const r = await receive('replies/talon__gmail.eml', n.token, {});

@@ -6,6 +6,8 @@ import { pool, tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
+import { startDnsServer } from '../helpers/dns-server.js';
+import { verifySenderDomain } from '../../bench/verify-domain.js';
 
 // Two threadline processes on one PostgreSQL database, started at the same moment: 5,000 sends,
 // 1,000 replies and 50 agents pulling, spread over both. Every message must reach the sink
@@ -20,6 +22,7 @@ const AGENTS = 50;
 let cluster: Cluster;
 let instances: Served[];
 let sink: Awaited<ReturnType<typeof startSink>>;
+let dns: Awaited<ReturnType<typeof startDnsServer>>;
 
 async function call(inst: Served, method: string, p: string, token: string, body?: unknown) {
   const res = await fetch(`${inst.url}${p}`, {
@@ -46,6 +49,12 @@ beforeAll(async () => {
   cluster = await startCluster();
   sink = await startSink();
   const url = await createDatabase(cluster.adminUrl, 'multi');
+  // The customers' domain authorizes the loopback sender and asks for DMARC enforcement: every
+  // reply passes authentication for real (SPF aligned with From), as mail from a real provider.
+  dns = await startDnsServer({
+    'example.com': [{ type: 'TXT', data: 'v=spf1 ip4:127.0.0.0/8 -all' }],
+    '_dmarc.example.com': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
+  });
   // Both at once, on an empty database: migrations and the first-start organization must each
   // happen exactly once.
   const vars = {
@@ -54,6 +63,7 @@ beforeAll(async () => {
     THREADLINE_OUTBOUND_URL: `smtp://127.0.0.1:${sink.port}`,
     THREADLINE_LOG_LEVEL: 'warn',
     THREADLINE_LAST_AGENT_SECONDS: '0',
+    THREADLINE_DNS_SERVERS: dns.address,
   };
   instances = await Promise.all([serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000), serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000)]);
 }, 120_000);
@@ -73,6 +83,8 @@ describe('two instances on one PostgreSQL', () => {
     const [a] = instances as [Served, Served];
     await call(a, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });
     const sender = (await call(a, 'GET', '/api/v2/routing/email/outbound/domains', tokens[0]!)).body.entities[0].id as string;
+    // Relaying refuses a sender domain whose DNS records do not verify.
+    await verifySenderDomain({ url: a.url, token: tokens[0]!, domain: sender, zone: dns.zone });
     const queueId = (await call(a, 'GET', '/api/v2/routing/queues', tokens[0]!)).body.entities[0].id as string;
 
     // 5,000 sends, alternating between the instances.

@@ -1,0 +1,71 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { PERMISSIONS } from '../auth/permissions.js';
+import { allow } from '../http/auth.js';
+import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import type { InboundService } from './inbound.service.js';
+
+// Replies that named a conversation but failed the organization's authentication rule
+// (src/inbound/authenticate.ts), for an administrator to release or drop.
+
+const MANAGE = [PERMISSIONS.routingEmailManage, PERMISSIONS.orgAdmin];
+const BASE = '/api/v2/routing/email/quarantine';
+const tags = ['Quarantine'];
+const Entry = z.record(z.string(), z.unknown()).openapi('QuarantinedMessage');
+const Id = z.object({ quarantineId: z.string() });
+
+const list = createRoute({
+  method: 'get',
+  path: BASE,
+  summary: 'Replies held in quarantine',
+  description: 'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results.',
+  tags,
+  security: bearer,
+  request: {
+    query: z.object({
+      state: z.enum(['held', 'released', 'dropped', 'all']).default('held'),
+      pageSize: z.coerce.number().int().min(1).max(100).default(25),
+      pageNumber: z.coerce.number().int().min(1).default(1),
+    }),
+  },
+  responses: { 200: json(z.object({ entities: z.array(Entry), pageSize: z.number(), pageNumber: z.number() }).openapi('QuarantineListing'), 'The entries.'), ...standardErrors },
+});
+const get = createRoute({ method: 'get', path: `${BASE}/{quarantineId}`, summary: 'One quarantined reply', tags, security: bearer, request: { params: Id }, responses: { 200: json(Entry, 'The entry.'), ...standardErrors } });
+const release = createRoute({
+  method: 'post',
+  path: `${BASE}/{quarantineId}/release`,
+  summary: 'Release a held reply',
+  description: '`into: "conversation"` appends it to the conversation it named (its threading decision records who released it); `into: "new"` starts a new conversation linked to that one.',
+  tags,
+  security: bearer,
+  request: { params: Id, body: jsonBody(z.object({ into: z.enum(['conversation', 'new']) })) },
+  responses: { 200: json(Entry, 'The entry, released, with the stored message and its conversation.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
+});
+const drop = createRoute({
+  method: 'post',
+  path: `${BASE}/{quarantineId}/drop`,
+  summary: 'Drop a held reply',
+  description: 'Deletes the message; the entry remains, saying who dropped it and when.',
+  tags,
+  security: bearer,
+  request: { params: Id },
+  responses: { 200: json(Entry, 'The entry, dropped.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
+});
+
+export function quarantineRoutes(inbound: InboundService) {
+  const r = newRouter();
+  const who = (p: { clientId: string; userId?: string }) => (p.userId ? `user ${p.userId}` : `client ${p.clientId}`);
+  r.openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await inbound.listQuarantine(allow(c, ...MANAGE).orgId, { state: q.state === 'all' ? null : q.state, pageSize: q.pageSize, pageNumber: q.pageNumber }), 200);
+  });
+  r.openapi(get, async (c) => c.json(await inbound.getQuarantine(allow(c, ...MANAGE).orgId, c.req.valid('param').quarantineId), 200));
+  r.openapi(release, async (c) => {
+    const p = allow(c, ...MANAGE);
+    return c.json(await inbound.release(p.orgId, c.req.valid('param').quarantineId, c.req.valid('json').into, who(p)), 200);
+  });
+  r.openapi(drop, async (c) => {
+    const p = allow(c, ...MANAGE);
+    return c.json(await inbound.drop(p.orgId, c.req.valid('param').quarantineId, who(p)), 200);
+  });
+  return r;
+}
