@@ -53,6 +53,8 @@ export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
     socket.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  // Never the reason a process stays up: it serves while its owner runs.
+  socket.unref();
   return {
     address: `127.0.0.1:${socket.address().port}`,
     zone,

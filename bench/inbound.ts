@@ -103,7 +103,13 @@ async function main(options: Options): Promise<void> {
   const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-inbound-')));
   const databaseUrl = o.databaseUrl ?? `sqlite://${path.join(dir, 'threadline.db')}`;
   const database = databaseKind(o.databaseUrl);
-  const tls = await startThreadlines({ outboundUrl: 'capture', databaseUrl, profileDir: o.profileDir }, o.instances);
+  // The customers' domain: SPF for the loopback sender and DMARC enforcement, so that every reply
+  // is authenticated for real (SPF aligned with From) before it may join its conversation.
+  const zone = {
+    'example.com': [{ type: 'TXT' as const, data: 'v=spf1 ip4:127.0.0.0/8 -all' }],
+    '_dmarc.example.com': [{ type: 'TXT' as const, data: 'v=DMARC1; p=reject' }],
+  };
+  const tls = await startThreadlines({ outboundUrl: 'capture', databaseUrl, profileDir: o.profileDir, zone }, o.instances);
   const tl = tls[0]!;
   const queueId = (await api<{ entities: Array<{ id: string }> }>(tl, 'GET', '/api/v2/routing/queues')).entities[0]!.id;
 

@@ -53,7 +53,7 @@ const cpuSeconds = async (tls: ThreadlineUnderTest[]) => (await Promise.all(tls.
  * Returns when the last one was seen and the servers' CPU seconds then: CPU per message holds
  * steady on a busy machine, where rates do not.
  */
-async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number }> {
+async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number; signed: number }> {
   let sent = 0;
   let progressAt = performance.now();
   for (;;) {
@@ -63,7 +63,7 @@ async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, abo
     const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
     const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
     if (other > 0) throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
-    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)) };
+    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)), signed: sum((text) => counterValue(text, 'threadline_deliveries_dkim_signed_total')) };
     if (count > sent) {
       sent = count;
       progressAt = now;
@@ -139,15 +139,18 @@ async function run(o: Options): Promise<void> {
   const sorted = Array.from(accepted.latencies).sort((a, b) => a - b);
   const acceptedPerS = o.messages / acceptSeconds;
   const deliveredPerS = o.messages / deliverSeconds;
+  const signedPerS = delivered.signed / deliverSeconds;
   const peerPerS = o.messages / peerSeconds;
   const database = databaseKind(o.databaseUrl);
 
   console.log(`
 accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
 delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
+signed     ${delivered.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
 peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
 threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''})
 ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
+goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; delivered ≥ 1,000/s: ${deliveredPerS >= 1000 ? 'met' : 'not met'}; signed delivered ≥ 1,000/s: ${signedPerS >= 1000 ? 'met' : 'not met'}
 `);
   console.log(
     jsonLine({
@@ -158,6 +161,7 @@ ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   databas
       instances: o.instances,
       accepted_per_s: round(acceptedPerS),
       delivered_per_s: round(deliveredPerS),
+      signed_delivered_per_s: round(signedPerS),
       accept_p50_ms: round(percentile(sorted, 50), 2),
       accept_p99_ms: round(percentile(sorted, 99), 2),
       peer: 'smtp-source→smtp-sink',

@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openDatabase } from '../src/db/open.js';
 import { spawnChild, trackDir, type Child } from './children.js';
+import { startDnsServer, type DnsServer, type Zone } from './dns-server.js';
 import { freePort } from './lib.js';
+import { verifySenderDomain } from './verify-domain.js';
 
 // threadline under test runs as its own process, started the way an operator starts it
 // (`bin/threadline.js`), so the load generator never shares its event loop.
@@ -22,6 +23,8 @@ export interface ThreadlineUnderTest {
   smtpPort: number;
   senderDomain: string;
   token: string;
+  /** The DNS server every instance looks up in (THREADLINE_DNS_SERVERS). */
+  dns: DnsServer;
 }
 
 export interface ThreadlineOptions {
@@ -30,6 +33,8 @@ export interface ThreadlineOptions {
   databaseUrl?: string;
   /** When set, `node --cpu-prof` writes the server's profile into this folder on exit. */
   profileDir?: string;
+  /** Records the benchmark's DNS server answers besides the sender domain's (e.g. the customers' SPF and DMARC). */
+  zone?: Zone;
 }
 
 export async function startThreadline(opts: ThreadlineOptions): Promise<ThreadlineUnderTest> {
@@ -44,7 +49,10 @@ export async function startThreadline(opts: ThreadlineOptions): Promise<Threadli
 export async function startThreadlines(opts: ThreadlineOptions, count: number): Promise<ThreadlineUnderTest[]> {
   if (count > 1 && !opts.databaseUrl) throw new Error('several instances need a shared database (PostgreSQL), not one SQLite file each');
   const dataDir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-')));
+  // Every lookup (MX, SPF, DKIM, DMARC) goes to a DNS server on loopback, as in the tests.
+  const dns = await startDnsServer({ ...opts.zone });
   const env: NodeJS.ProcessEnv = {
+    THREADLINE_DNS_SERVERS: dns.address,
     ...process.env,
     THREADLINE_DATA_DIR: dataDir,
     THREADLINE_HTTP_PORT: String(await freePort()),
@@ -58,7 +66,6 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   };
   const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json', '--org', 'Benchmark'], { env, cwd: ROOT });
   const init = JSON.parse(stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string; senderDomain: string };
-  await markSenderDomainVerified(opts.databaseUrl ?? `sqlite://${path.join(dataDir, 'threadline.db')}`, init.senderDomain);
 
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const instances: Array<{ child: Child; url: string; smtpPort: number }> = [];
@@ -77,21 +84,10 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   }
   await Promise.all(instances.map((i) => waitReady(i.url, i.child)));
   const token = await getToken(instances[0]!.url, init.clientId, init.clientSecret);
-  return instances.map((i) => ({ ...i, senderDomain: init.senderDomain, token }));
-}
-
-/**
- * Relaying from a sender domain that is not verified will be refused once DNS verification
- * (SPF, DKIM, DMARC) exists; the benchmark stands in for that step by setting the status
- * directly, so it keeps working then.
- */
-async function markSenderDomainVerified(databaseUrl: string, domain: string): Promise<void> {
-  const opened = openDatabase(databaseUrl);
-  try {
-    await opened.db.updateTable('sender_domains').set({ status: 'VERIFIED' }).where('id', '=', domain).execute();
-  } finally {
-    await opened.close();
-  }
+  // As an operator does: publish the records threadline lists, then have it check them. The
+  // domain's DKIM key (made by init) signs every message.
+  await verifySenderDomain({ url: instances[0]!.url, token, domain: init.senderDomain, zone: dns.zone });
+  return instances.map((i) => ({ ...i, senderDomain: init.senderDomain, token, dns }));
 }
 
 async function waitReady(url: string, child: Child, ms = 30_000): Promise<void> {

@@ -165,6 +165,7 @@ export class DeliveryWorker {
       };
       const response = await this.o.deliverer.deliver(mail, { from: m.from_email, to: m.to_email }, m.id);
       outcome = { kind: 'sent', response };
+      if (mail.dkim) this.o.metrics.dkimSignedTotal.inc();
     } catch (err) {
       outcome = classifyError(err);
     }

@@ -64,6 +64,11 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     labelNames: ['from', 'to'],
     registers: [registry],
   });
+  const dkimSignedTotal = new Counter({
+    name: 'threadline_deliveries_dkim_signed_total',
+    help: 'Messages delivered (sent) with a DKIM signature of their sender domain.',
+    registers: [registry],
+  });
   const quarantinedTotal = new Counter({
     name: 'threadline_inbound_quarantined_total',
     help: 'Inbound replies that matched a conversation but failed authentication, held in quarantine.',
@@ -75,5 +80,5 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     labelNames: ['result'],
     registers: [registry],
   });
-  return { registry, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundAuthTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  return { registry, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundAuthTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }
