@@ -1,7 +1,21 @@
+import { compiled } from '../db/compiled.js';
 import type { Executor } from '../db/schema.js';
 
-export const insert = (db: Executor, messageId: string, orgId: string, at: number) =>
-  db.insertInto('outbox').values({ message_id: messageId, org_id: orgId, next_attempt_at: at, attempts: 0, claimed_by: null, claimed_until: null }).execute();
+const insertOnce = compiled<{ messageId: string; orgId: string; at: number }>((ex, v) =>
+  ex.insertInto('outbox').values({ message_id: v.messageId, org_id: v.orgId, next_attempt_at: v.at, attempts: 0, claimed_by: null, claimed_until: null }),
+);
+export const insert = (db: Executor, messageId: string, orgId: string, at: number) => insertOnce(db, { messageId, orgId, at });
+
+const dueRows = (ex: Executor, v: { now: number; limit: number }) =>
+  ex
+    .selectFrom('outbox')
+    .select(['message_id', 'attempts'])
+    .where('next_attempt_at', '<=', v.now)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', v.now)]))
+    .orderBy('next_attempt_at')
+    .limit(v.limit);
+const due = compiled(dueRows);
+const dueLocked = compiled((ex: Executor, v: { now: number; limit: number }) => dueRows(ex, v).forUpdate().skipLocked());
 
 /**
  * Claims up to `limit` due rows for one worker: select them, then mark them with a token unique
@@ -11,15 +25,7 @@ export const insert = (db: Executor, messageId: string, orgId: string, at: numbe
  * planner may re-run the subquery per row and claim more than n.)
  */
 export async function claim(db: Executor, opts: { /** unique per claim */ owner: string; now: number; leaseMs: number; limit: number; skipLocked: boolean }) {
-  let due = db
-    .selectFrom('outbox')
-    .select(['message_id', 'attempts'])
-    .where('next_attempt_at', '<=', opts.now)
-    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', opts.now)]))
-    .orderBy('next_attempt_at')
-    .limit(opts.limit);
-  if (opts.skipLocked) due = due.forUpdate().skipLocked();
-  const rows = await due.execute();
+  const rows = (await (opts.skipLocked ? dueLocked : due)(db, { now: opts.now, limit: opts.limit })).rows;
   if (rows.length === 0) return [];
   await db
     .updateTable('outbox')
