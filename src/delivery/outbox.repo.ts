@@ -39,10 +39,14 @@ export async function claim(db: Executor, opts: { /** unique per claim */ owner:
 export const renew = (db: Executor, worker: string, messageIds: string[], until: number) =>
   db.updateTable('outbox').set({ claimed_until: until }).where('message_id', 'in', messageIds).where('claimed_by', 'like', `${worker}:%`).execute();
 
-export const remove = (db: Executor, messageId: string) => db.deleteFrom('outbox').where('message_id', '=', messageId).execute();
+/** Removes delivered (or given up) messages: one statement for all of them. */
+export const remove = (db: Executor, messageIds: string[]) =>
+  messageIds.length === 0 ? Promise.resolve() : db.deleteFrom('outbox').where('message_id', 'in', messageIds).execute();
 
-export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) =>
-  db.updateTable('outbox').set({ next_attempt_at: at, attempts, claimed_by: null, claimed_until: null }).where('message_id', '=', messageId).execute();
+const rescheduleOnce = compiled<{ messageId: string; at: number; attempts: number }>((ex, v) =>
+  ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null, claimed_until: null }).where('message_id', '=', v.messageId),
+);
+export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) => rescheduleOnce(db, { messageId, at, attempts });
 
 /** After a restart on SQLite nobody else can hold a claim: give every row back. */
 export const releaseAll = (db: Executor) => db.updateTable('outbox').set({ claimed_by: null, claimed_until: null }).where('claimed_by', 'is not', null).execute();

@@ -56,6 +56,9 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
+  /** Outcomes waiting for the write that queueOutcome() has queued. */
+  private unwritten: PendingOutcome[] = [];
+  private writeQueued = false;
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -171,32 +174,66 @@ export class DeliveryWorker {
   }
 
   /**
-   * Outcomes go through the batcher like every other write: those that finish while a commit is
-   * being written share the next one (group commit), so one fsync records many deliveries.
+   * Outcomes go through the batcher like every other write, and those that arrive while one is
+   * waiting to be written join it: one piece of work, a few statements for all of them, and
+   * one fsync (group commit) for them and whatever else shares the transaction.
    */
   private async record(id: string, attempts: number, outcome: Outcome): Promise<void> {
-    const status = await this.o.batcher.run((trx) => this.writeOutcome(trx, id, attempts, outcome));
+    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, attempts, outcome, resolve, reject }));
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     const level = status === 'sent' ? 'debug' : 'warn';
     this.o.log[level]({ messageId: id, status, attempts, response: outcome.response }, `delivery ${status}`);
   }
 
-  /** Writes one outcome; returns the status recorded (a deferral past the last retry is `failed`). */
-  private async writeOutcome(trx: Executor, id: string, attempts: number, outcome: Outcome): Promise<string> {
-    let status: string = outcome.kind;
-    let detail: string | null = null;
-    if (outcome.kind === 'deferred') {
-      const delay = nextRetryDelay(this.o.retrySchedule, attempts);
-      if (delay === null) {
-        status = 'failed';
-        detail = `gave up after ${attempts} attempts`;
-      } else {
-        detail = `next attempt in ${delay} s`;
-        await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
-      }
-    }
-    if (status !== 'deferred') await outbox.remove(trx, id);
-    await this.o.conversations.setDeliveryStatus(trx, [{ id, status, response: outcome.response, detail, attempts }]);
-    return status;
+  private queueOutcome(item: PendingOutcome): void {
+    this.unwritten.push(item);
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    let taken: PendingOutcome[] = [];
+    this.o.batcher
+      .run((trx) => {
+        // Everything that arrived until the batcher got here is written now.
+        this.writeQueued = false;
+        taken = this.unwritten.splice(0);
+        return this.writeOutcomes(trx, taken);
+      })
+      .then(
+        (statuses) => taken.forEach((t, i) => t.resolve(statuses[i]!)),
+        (err: unknown) => taken.forEach((t) => t.reject(err)),
+      );
   }
+
+  /** Writes outcomes; returns the status recorded for each (a deferral past the last retry is `failed`). */
+  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<string[]> {
+    const changes = [];
+    for (const { id, attempts, outcome } of items) {
+      let status: string = outcome.kind;
+      let detail: string | null = null;
+      if (outcome.kind === 'deferred') {
+        const delay = nextRetryDelay(this.o.retrySchedule, attempts);
+        if (delay === null) {
+          status = 'failed';
+          detail = `gave up after ${attempts} attempts`;
+        } else {
+          detail = `next attempt in ${delay} s`;
+          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
+        }
+      }
+      changes.push({ id, status, response: outcome.response, detail, attempts });
+    }
+    await outbox.remove(
+      trx,
+      changes.filter((c) => c.status !== 'deferred').map((c) => c.id),
+    );
+    await this.o.conversations.setDeliveryStatus(trx, changes);
+    return changes.map((c) => c.status);
+  }
+}
+
+interface PendingOutcome {
+  id: string;
+  attempts: number;
+  outcome: Outcome;
+  resolve(status: string): void;
+  reject(err: unknown): void;
 }
