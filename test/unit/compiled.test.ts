@@ -1,31 +1,7 @@
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type CompiledQuery, type DatabaseConnection } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { compiled } from '../../src/db/compiled.js';
-import type { Database } from '../../src/db/schema.js';
-
-// A database that records what it is asked to run instead of running it.
-function recording(dialect: 'sqlite' | 'postgres') {
-  const ran: CompiledQuery[] = [];
-  const connection: DatabaseConnection = {
-    executeQuery: async (q) => {
-      ran.push(q);
-      return { rows: [] };
-    },
-    streamQuery: () => {
-      throw new Error('not used');
-    },
-  };
-  const driver = Object.assign(new DummyDriver(), { acquireConnection: async () => connection });
-  const db = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => (dialect === 'sqlite' ? new SqliteAdapter() : new PostgresAdapter()),
-      createDriver: () => driver,
-      createIntrospector: (k) => (dialect === 'sqlite' ? new SqliteIntrospector(k) : new PostgresIntrospector(k)),
-      createQueryCompiler: () => (dialect === 'sqlite' ? new SqliteQueryCompiler() : new PostgresQueryCompiler()),
-    },
-  });
-  return { db, ran };
-}
+import { recording } from '../helpers/recording-db.js';
 
 const reschedule = compiled<{ id: string; at: number; attempts: number }>((ex, v) =>
   ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null }).where('message_id', '=', v.id),
