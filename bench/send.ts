@@ -16,7 +16,7 @@ const SEND_PATH = '/api/v2/conversations/emails/agentless';
 const BODY_BYTES = 2048;
 const STALL_MS = 60_000;
 const RUN_LIMIT_MS = 5 * 60_000;
-const POLL_MS = 50;
+const POLL_MS = 100;
 
 interface Options {
   messages: number;

@@ -4,7 +4,7 @@ import { AppError, badRequest, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './auth.repo.js';
 import { isPermissionString } from './permissions.js';
-import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret } from './secrets.js';
+import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret, type AccessTokenClaims } from './secrets.js';
 
 export interface Principal {
   orgId: string;
@@ -38,12 +38,25 @@ export interface OrganizationView {
 
 const TOKEN_TTL_SECONDS = 86_400; // Genesys's client-credentials tokens also last a day.
 const CLIENT_CACHE_MS = 10_000; // how long a disabled client's tokens may still work
+const MAX_VERIFIED_TOKENS = 10_000;
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory }) {
   const { db, clock, tokenKey } = deps;
   const cache = new Map<string, { principal: Principal | null; until: number }>();
+  // A client sends the same token for a day: check its signature once, its expiry every time.
+  const verified = new Map<string, AccessTokenClaims>();
+  function claimsOf(token: string, now: number): AccessTokenClaims | null {
+    let claims = verified.get(token);
+    if (!claims) {
+      const fresh = verifyAccessToken(tokenKey, token, now);
+      if (!fresh) return null;
+      if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
+      verified.set(token, (claims = fresh));
+    }
+    return claims.expiresAt > now ? claims : null;
+  }
 
   const clientView = (row: repo.ClientRow): ClientView => ({
     id: row.id,
@@ -153,9 +166,9 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
 
     /** Resolves a bearer token to the client behind it. */
     async authenticate(token: string): Promise<Principal> {
-      const claims = verifyAccessToken(tokenKey, token, clock.now());
-      if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
       const now = clock.now();
+      const claims = claimsOf(token, now);
+      if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
       const key = claims.userId === undefined ? claims.clientId : `${claims.clientId}/${claims.userId}`;
       let hit = cache.get(key);
       if (!hit || hit.until < now) {

@@ -1,18 +1,53 @@
+import { compiled, compiledInsert } from '../db/compiled.js';
 import type { ConversationsTable, Executor, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
 export type ConversationRow = ConversationsTable;
 export type MessageRow = MessagesTable;
 export type MessageEventRow = MessageEventsTable;
 
-export const insertConversation = (db: Executor, row: ConversationRow) => db.insertInto('conversations').values(row).execute();
+// The statements every send and delivery runs are compiled once (db/compiled.ts).
+const insertConversationOnce = compiledInsert('conversations', {
+  id: true,
+  org_id: true,
+  subject: true,
+  customer_email: true,
+  created_at: true,
+  updated_at: true,
+  queue_id: true,
+  previous_conversation_id: true,
+});
+export const insertConversation = (db: Executor, row: ConversationRow) => insertConversationOnce(db, row);
 
 export const findConversation = (db: Executor, orgId: string, id: string) =>
   db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 
-export const touchConversation = (db: Executor, id: string, at: number) =>
-  db.updateTable('conversations').set({ updated_at: at }).where('id', '=', id).execute();
+const touchConversationOnce = compiled<{ id: string; at: number }>((ex, v) => ex.updateTable('conversations').set({ updated_at: v.at }).where('id', '=', v.id));
+export const touchConversation = (db: Executor, id: string, at: number) => touchConversationOnce(db, { id, at });
 
-export const insertMessage = (db: Executor, row: MessageRow) => db.insertInto('messages').values(row).execute();
+const insertMessageOnce = compiledInsert('messages', {
+  id: true,
+  org_id: true,
+  conversation_id: true,
+  direction: true,
+  sender_type: true,
+  stitched: true,
+  from_email: true,
+  from_name: true,
+  to_email: true,
+  to_name: true,
+  reply_to_email: true,
+  reply_to_name: true,
+  subject: true,
+  text_body: true,
+  html_body: true,
+  message_id_header: true,
+  status: true,
+  status_at: true,
+  last_response: true,
+  attempts: true,
+  created_at: true,
+});
+export const insertMessage = (db: Executor, row: MessageRow) => insertMessageOnce(db, row);
 
 export const findMessage = (db: Executor, orgId: string, conversationId: string, id: string) =>
   db
@@ -54,8 +89,12 @@ export const countMessages = async (db: Executor, conversationId: string, includ
     ).n,
   );
 
-export const insertEvents = (db: Executor, rows: MessageEventRow[]) =>
-  rows.length === 0 ? Promise.resolve() : db.insertInto('message_events').values(rows).execute();
+const insertEventOnce = compiledInsert('message_events', { id: true, message_id: true, status: true, at: true, smtp_response: true, detail: true });
+/** One statement whatever the number of rows (a round trip each on PostgreSQL). */
+export const insertEvents = async (db: Executor, rows: MessageEventRow[]) => {
+  if (rows.length === 1) await insertEventOnce(db, rows[0]!);
+  else if (rows.length > 1) await db.insertInto('message_events').values(rows).execute();
+};
 
 export const listEvents = (db: Executor, messageId: string) =>
   db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('at').orderBy('id').execute();
@@ -65,6 +104,12 @@ export const setStatus = (
   ids: string[],
   patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>,
 ) => db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
+
+/** A delivery attempt's outcome on the message row (the worker records one per message). */
+const setOutcomeOnce = compiled<Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>>((ex, v) =>
+  ex.updateTable('messages').set({ status: v.status, status_at: v.status_at, last_response: v.last_response, attempts: v.attempts }).where('id', '=', v.id),
+);
+export const setOutcome = (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => setOutcomeOnce(db, row);
 
 export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
   db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();

@@ -42,23 +42,13 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       return now;
     },
 
-    /** One status change for several messages, each with its history entry. */
-    async setDeliveryStatus(
-      ex: Executor,
-      changes: Array<{ id: string; status: string; response?: string | null; detail?: string | null; attempts?: number }>,
-    ) {
+    /** Delivery outcomes, each on its message row and as an entry of its status history. */
+    async setDeliveryStatus(ex: Executor, changes: Array<{ id: string; status: string; response: string; detail: string | null; attempts: number }>) {
       const now = clock.now();
-      for (const c of changes) {
-        await repo.setStatus(ex, [c.id], {
-          status: c.status,
-          status_at: now,
-          ...(c.response !== undefined ? { last_response: c.response } : {}),
-          ...(c.attempts !== undefined ? { attempts: c.attempts } : {}),
-        });
-      }
+      for (const c of changes) await repo.setOutcome(ex, { id: c.id, status: c.status, status_at: now, last_response: c.response, attempts: c.attempts });
       await repo.insertEvents(
         ex,
-        changes.map((c) => ({ id: newId(now), message_id: c.id, status: c.status, at: now, smtp_response: c.response ?? null, detail: c.detail ?? null })),
+        changes.map((c) => ({ id: newId(now), message_id: c.id, status: c.status, at: now, smtp_response: c.response, detail: c.detail })),
       );
     },
 

@@ -1,7 +1,21 @@
+import { compiled } from '../db/compiled.js';
 import type { Executor } from '../db/schema.js';
 
-export const insert = (db: Executor, messageId: string, orgId: string, at: number) =>
-  db.insertInto('outbox').values({ message_id: messageId, org_id: orgId, next_attempt_at: at, attempts: 0, claimed_by: null, claimed_until: null }).execute();
+const insertOnce = compiled<{ messageId: string; orgId: string; at: number }>((ex, v) =>
+  ex.insertInto('outbox').values({ message_id: v.messageId, org_id: v.orgId, next_attempt_at: v.at, attempts: 0, claimed_by: null, claimed_until: null }),
+);
+export const insert = (db: Executor, messageId: string, orgId: string, at: number) => insertOnce(db, { messageId, orgId, at });
+
+const dueRows = (ex: Executor, v: { now: number; limit: number }) =>
+  ex
+    .selectFrom('outbox')
+    .select(['message_id', 'attempts'])
+    .where('next_attempt_at', '<=', v.now)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', v.now)]))
+    .orderBy('next_attempt_at')
+    .limit(v.limit);
+const due = compiled(dueRows);
+const dueLocked = compiled((ex: Executor, v: { now: number; limit: number }) => dueRows(ex, v).forUpdate().skipLocked());
 
 /**
  * Claims up to `limit` due rows for one worker: select them, then mark them with a token unique
@@ -11,15 +25,7 @@ export const insert = (db: Executor, messageId: string, orgId: string, at: numbe
  * planner may re-run the subquery per row and claim more than n.)
  */
 export async function claim(db: Executor, opts: { /** unique per claim */ owner: string; now: number; leaseMs: number; limit: number; skipLocked: boolean }) {
-  let due = db
-    .selectFrom('outbox')
-    .select(['message_id', 'attempts'])
-    .where('next_attempt_at', '<=', opts.now)
-    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', opts.now)]))
-    .orderBy('next_attempt_at')
-    .limit(opts.limit);
-  if (opts.skipLocked) due = due.forUpdate().skipLocked();
-  const rows = await due.execute();
+  const rows = (await (opts.skipLocked ? dueLocked : due)(db, { now: opts.now, limit: opts.limit })).rows;
   if (rows.length === 0) return [];
   await db
     .updateTable('outbox')
@@ -33,10 +39,14 @@ export async function claim(db: Executor, opts: { /** unique per claim */ owner:
 export const renew = (db: Executor, worker: string, messageIds: string[], until: number) =>
   db.updateTable('outbox').set({ claimed_until: until }).where('message_id', 'in', messageIds).where('claimed_by', 'like', `${worker}:%`).execute();
 
-export const remove = (db: Executor, messageId: string) => db.deleteFrom('outbox').where('message_id', '=', messageId).execute();
+/** Removes delivered (or given up) messages: one statement for all of them. */
+export const remove = (db: Executor, messageIds: string[]) =>
+  messageIds.length === 0 ? Promise.resolve() : db.deleteFrom('outbox').where('message_id', 'in', messageIds).execute();
 
-export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) =>
-  db.updateTable('outbox').set({ next_attempt_at: at, attempts, claimed_by: null, claimed_until: null }).where('message_id', '=', messageId).execute();
+const rescheduleOnce = compiled<{ messageId: string; at: number; attempts: number }>((ex, v) =>
+  ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null, claimed_until: null }).where('message_id', '=', v.messageId),
+);
+export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) => rescheduleOnce(db, { messageId, at, attempts });
 
 /** After a restart on SQLite nobody else can hold a claim: give every row back. */
 export const releaseAll = (db: Executor) => db.updateTable('outbox').set({ claimed_by: null, claimed_until: null }).where('claimed_by', 'is not', null).execute();

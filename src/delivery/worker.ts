@@ -51,14 +51,18 @@ export const DEFAULT_LEASE_MS = 30_000;
 export class DeliveryWorker {
   private readonly owner = randomUUID();
   private claims = 0;
+  /** Messages handed to the deliverer and not yet answered: what the SMTP connections hold. */
   private inFlight = 0;
-  /** Ids of the messages being delivered, whose claims renew() extends. */
+  /** Ids of the messages claimed and not yet recorded, whose claims renew() extends. */
   private readonly flying = new Set<string>();
   private pumping = false;
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
+  /** Outcomes waiting for the write that queueOutcome() has queued. */
+  private unwritten: PendingOutcome[] = [];
+  private writeQueued = false;
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -75,11 +79,11 @@ export class DeliveryWorker {
     if (!this.stopped) void this.pump();
   }
 
-  /** Stops claiming, waits for messages in flight, then closes the deliverer. */
+  /** Stops claiming, waits for messages in flight and their outcomes, then closes the deliverer. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.inFlight > 0) await new Promise<void>((r) => this.drained.push(r));
+    if (this.flying.size > 0) await new Promise<void>((r) => this.drained.push(r));
     if (this.renewTimer) clearInterval(this.renewTimer);
     await this.o.deliverer.close();
   }
@@ -96,14 +100,24 @@ export class DeliveryWorker {
         const batch = await this.claim(Math.min(room, 500));
         if (batch.length === 0) break;
         for (const m of batch) {
+          const id = m.message.id;
           this.inFlight++;
-          this.flying.add(m.message.id);
-          void this.deliver(m).finally(() => {
-            this.inFlight--;
-            this.flying.delete(m.message.id);
-            if (this.inFlight === 0) this.drained.splice(0).forEach((r) => r());
-            this.wake();
-          });
+          this.flying.add(id);
+          void this.attempt(m)
+            .then((outcome) => {
+              // The connection takes the next message while this outcome waits for its commit.
+              this.inFlight--;
+              this.wake();
+              return this.record(id, m.attempts + 1, outcome);
+            })
+            .catch((err: unknown) => {
+              // The lease runs out and the message is tried again: at least once, never lost.
+              this.o.log.error({ err, messageId: id }, 'recording a delivery outcome failed');
+            })
+            .finally(() => {
+              this.flying.delete(id);
+              if (this.flying.size === 0) this.drained.splice(0).forEach((r) => r());
+            });
         }
       }
     } catch (err) {
@@ -126,7 +140,7 @@ export class DeliveryWorker {
     if (this.flying.size === 0) return;
     const until = this.o.clock.now() + this.leaseMs;
     const ids = [...this.flying];
-    this.o.batcher.run((trx) => outbox.renew(trx, this.owner, ids, until)).catch((err) => this.o.log.warn({ err }, 'renewing outbox claims failed'));
+    this.o.batcher.runSoon((trx) => outbox.renew(trx, this.owner, ids, until)).catch((err) => this.o.log.warn({ err }, 'renewing outbox claims failed'));
   }
 
   private claim(limit: number) {
@@ -144,8 +158,8 @@ export class DeliveryWorker {
     });
   }
 
-  private async deliver({ message: m, attempts, headers: h }: Awaited<ReturnType<DeliveryWorker['claim']>>[number]): Promise<void> {
-    let outcome: Outcome;
+  /** One delivery attempt; never throws: a failure is an outcome. */
+  private async attempt({ message: m, headers: h }: Awaited<ReturnType<DeliveryWorker['claim']>>[number]): Promise<Outcome> {
     try {
       const mail: OutgoingMail = {
         messageIdHeader: m.message_id_header,
@@ -164,44 +178,74 @@ export class DeliveryWorker {
         dkim: (await this.o.signingKey?.(m.from_email.slice(m.from_email.lastIndexOf('@') + 1).toLowerCase())) ?? null,
       };
       const response = await this.o.deliverer.deliver(mail, { from: m.from_email, to: m.to_email }, m.id);
-      outcome = { kind: 'sent', response };
       if (mail.dkim) this.o.metrics.dkimSignedTotal.inc();
+      return { kind: 'sent', response };
     } catch (err) {
-      outcome = classifyError(err);
+      return classifyError(err);
     }
-    await this.record(m.id, attempts + 1, outcome).catch((err) => {
-      // The lease runs out and the message is tried again: at least once, never lost.
-      this.o.log.error({ err, messageId: m.id }, 'recording a delivery outcome failed');
-    });
   }
 
   /**
-   * Outcomes go through the batcher like every other write: those that finish while a commit is
-   * being written share the next one (group commit), so one fsync records many deliveries.
+   * Outcomes go through the batcher like every other write, and those that arrive while one is
+   * waiting to be written join it: one piece of work, a few statements for all of them, and
+   * one fsync (group commit) for them and whatever else shares the transaction.
    */
   private async record(id: string, attempts: number, outcome: Outcome): Promise<void> {
-    const status = await this.o.batcher.run((trx) => this.writeOutcome(trx, id, attempts, outcome));
+    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, attempts, outcome, resolve, reject }));
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     const level = status === 'sent' ? 'debug' : 'warn';
     this.o.log[level]({ messageId: id, status, attempts, response: outcome.response }, `delivery ${status}`);
   }
 
-  /** Writes one outcome; returns the status recorded (a deferral past the last retry is `failed`). */
-  private async writeOutcome(trx: Executor, id: string, attempts: number, outcome: Outcome): Promise<string> {
-    let status: string = outcome.kind;
-    let detail: string | null = null;
-    if (outcome.kind === 'deferred') {
-      const delay = nextRetryDelay(this.o.retrySchedule, attempts);
-      if (delay === null) {
-        status = 'failed';
-        detail = `gave up after ${attempts} attempts`;
-      } else {
-        detail = `next attempt in ${delay} s`;
-        await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
-      }
-    }
-    if (status !== 'deferred') await outbox.remove(trx, id);
-    await this.o.conversations.setDeliveryStatus(trx, [{ id, status, response: outcome.response, detail, attempts }]);
-    return status;
+  private queueOutcome(item: PendingOutcome): void {
+    this.unwritten.push(item);
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    let taken: PendingOutcome[] = [];
+    this.o.batcher
+      .runSoon((trx) => {
+        // Everything that arrived until the batcher got here is written now.
+        this.writeQueued = false;
+        taken = this.unwritten.splice(0);
+        return this.writeOutcomes(trx, taken);
+      })
+      .then(
+        (statuses) => taken.forEach((t, i) => t.resolve(statuses[i]!)),
+        (err: unknown) => taken.forEach((t) => t.reject(err)),
+      );
   }
+
+  /** Writes outcomes; returns the status recorded for each (a deferral past the last retry is `failed`). */
+  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<string[]> {
+    const changes = [];
+    for (const { id, attempts, outcome } of items) {
+      let status: string = outcome.kind;
+      let detail: string | null = null;
+      if (outcome.kind === 'deferred') {
+        const delay = nextRetryDelay(this.o.retrySchedule, attempts);
+        if (delay === null) {
+          status = 'failed';
+          detail = `gave up after ${attempts} attempts`;
+        } else {
+          detail = `next attempt in ${delay} s`;
+          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
+        }
+      }
+      changes.push({ id, status, response: outcome.response, detail, attempts });
+    }
+    await outbox.remove(
+      trx,
+      changes.filter((c) => c.status !== 'deferred').map((c) => c.id),
+    );
+    await this.o.conversations.setDeliveryStatus(trx, changes);
+    return changes.map((c) => c.status);
+  }
+}
+
+interface PendingOutcome {
+  id: string;
+  attempts: number;
+  outcome: Outcome;
+  resolve(status: string): void;
+  reject(err: unknown): void;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { acdRoutes } from '../acd/acd.routes.js';
 import { agentsRoutes } from '../agents/agents.routes.js';
@@ -37,8 +38,15 @@ export function createApp(deps: AppDeps) {
     // Genesys returns its correlation id in this header; our error bodies carry it as contextId.
     const contextId = randomUUID();
     c.set('contextId', contextId);
-    c.set('log', deps.log.child({ contextId }));
-    c.header('ININ-Correlation-Id', contextId);
+    // Made when first used: a pino child costs about what a small SQL statement does, and only
+    // failing requests log.
+    let log: Logger | undefined;
+    c.set('log', () => (log ??= deps.log.child({ contextId })));
+    // Under the Node adapter the header goes straight onto Node's response: c.header() would
+    // make a web Headers object per request for the adapter to convert back.
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    if (outgoing) outgoing.setHeader('ININ-Correlation-Id', contextId);
+    else c.header('ININ-Correlation-Id', contextId);
     await next();
   });
   app.onError((err, c) => renderError(c, err));

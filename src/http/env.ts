@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 export interface HttpEnv {
   Variables: {
     contextId: string;
-    log: Logger;
+    /** The request's logger (a child with its contextId). */
+    log: () => Logger;
     principal: Principal;
   };
 }

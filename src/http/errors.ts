@@ -38,10 +38,10 @@ export function renderError(c: Context<HttpEnv>, err: unknown): Response {
         ? new AppError(413, 'request.entity.too.large', 'The request body is too large.')
         : new AppError(err.status, 'bad.request', err.message || 'The request could not be read.');
   } else {
-    c.get('log')?.error({ err }, 'request failed');
+    c.get('log')?.().error({ err }, 'request failed');
     app = new AppError(500, 'internal.server.error', 'The server could not complete the request; quote the contextId when reporting it.');
   }
-  if (app.status >= 500 && err instanceof AppError) c.get('log')?.error({ err }, 'request failed');
+  if (app.status >= 500 && err instanceof AppError) c.get('log')?.().error({ err }, 'request failed');
   if (app.retryAfterSeconds !== undefined) c.header('Retry-After', String(app.retryAfterSeconds));
   if (app.status === 401) c.header('WWW-Authenticate', 'Bearer');
   const body: Record<string, unknown> = errorBody(app, contextId);

@@ -1,0 +1,33 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { TxBatcher } from '../../src/db/batcher.js';
+import { recording } from '../helpers/recording-db.js';
+
+const statements = (ran: { sql: string }[]) => ran.map((q) => q.sql);
+
+describe('TxBatcher', () => {
+  it('runs work queued with runSoon() in the transaction that the next run() starts', async () => {
+    const { db, ran } = recording('sqlite');
+    const batcher = new TxBatcher(db);
+    const later = batcher.runSoon((trx) => sql`select 'later'`.execute(trx), 60_000);
+    const now = batcher.run((trx) => sql`select 'now'`.execute(trx));
+    await Promise.all([later, now]);
+    // Two pieces in one transaction: each in its own savepoint.
+    expect(statements(ran)).toEqual([
+      'savepoint tl_item',
+      "select 'later'",
+      'release savepoint tl_item',
+      'savepoint tl_item',
+      "select 'now'",
+      'release savepoint tl_item',
+    ]);
+  });
+
+  it('runs work queued with runSoon() by itself when nothing else comes', async () => {
+    const { db, ran } = recording('sqlite');
+    const batcher = new TxBatcher(db);
+    await batcher.runSoon((trx) => sql`select 'alone'`.execute(trx), 1);
+    await batcher.idle();
+    expect(statements(ran)).toEqual(["select 'alone'"]);
+  });
+});

@@ -1,0 +1,33 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { compiled } from '../../src/db/compiled.js';
+import { recording } from '../helpers/recording-db.js';
+
+const reschedule = compiled<{ id: string; at: number; attempts: number }>((ex, v) =>
+  ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null }).where('message_id', '=', v.id),
+);
+
+describe('compiled()', () => {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`binds each run's values in the order ${dialect} numbers its parameters`, async () => {
+      const { db, ran } = recording(dialect);
+      await reschedule(db, { id: 'm1', at: 10, attempts: 1 });
+      await db.transaction().execute((trx) => reschedule(trx, { id: 'm2', at: 20, attempts: 2 }));
+      const direct = db.updateTable('outbox').set({ next_attempt_at: 20, attempts: 2, claimed_by: null }).where('message_id', '=', 'm2').compile();
+      const runs = ran.filter((q) => q.sql.startsWith('update'));
+      expect(runs.map((q) => q.parameters)).toEqual([
+        [10, 1, null, 'm1'],
+        [20, 2, null, 'm2'],
+      ]);
+      expect(runs[1]!.sql).toBe(direct.sql);
+    });
+  }
+
+  it('refuses a value used where it cannot be a parameter (inlined, or only looked at)', async () => {
+    const { db } = recording('sqlite');
+    const inlined = compiled<{ label: string }>((ex, v) => ex.selectFrom('outbox').select(sql.lit(v.label).as('label')));
+    await expect(inlined(db, { label: 'a' })).rejects.toThrow(/did not become a parameter/);
+    const dropped = compiled<{ id: string; unused: string }>((ex, v) => ex.selectFrom('outbox').select('message_id').where('message_id', '=', v.id).$if(v.unused === '', (q) => q));
+    await expect(dropped(db, { id: 'a', unused: '' })).rejects.toThrow(/unused did not become a parameter/);
+  });
+});
