@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import { createServices } from '../src/deps.js';
-import { contentHash } from '../src/inbound/inbound.service.js';
+import { contentHash } from '../src/inbound/prepare.js';
 import { extractReplyText } from '../src/inbound/reply-text.js';
 import { initOrganization } from '../src/setup/init.js';
 import { cleanup, trackDir } from './children.js';

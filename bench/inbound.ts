@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanup, cleaningUp, cleanupOnSignals, startSink, stopChild, trackDir } from './children.js';
-import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, stopCluster, type DatabaseOptions } from './database.js';
+import { startSink, stopChild, trackDir } from './children.js';
+import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, type DatabaseOptions } from './database.js';
 import { api, countsFor, createConversations, openForCounts, runSources, watchdog, writeReplyFiles, type SentConversation } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
+import { runBench } from './run.js';
 import { measureLookup, type LookupResult } from './lookup.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
@@ -195,26 +196,4 @@ goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 
   );
 }
 
-cleanupOnSignals();
-let options: Options;
-try {
-  options = readOptions(process.argv.slice(2));
-} catch (err) {
-  console.error(`bench:inbound: ${(err as Error).message}\noptions: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`);
-  process.exit(2);
-}
-const limit = setTimeout(() => {
-  console.error(`bench:inbound: aborted, the run took longer than ${RUN_LIMIT_MS / 60_000} minutes`);
-  void cleanup().finally(() => process.exit(1));
-}, RUN_LIMIT_MS);
-try {
-  await main(options);
-} catch (err) {
-  if (!cleaningUp()) console.error(`bench:inbound failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(limit);
-  await cleanup();
-  // After threadline is gone, so the cluster does not vanish under connected instances.
-  await stopCluster();
-}
+await runBench({ name: 'inbound', usage: `options: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });

@@ -1,5 +1,6 @@
-import { cleanup, cleaningUp, cleanupOnSignals, findProgram, spawnChild, startSink, stopChild } from './children.js';
-import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, stopCluster } from './database.js';
+import { findProgram, spawnChild, startSink, stopChild } from './children.js';
+import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
+import { runBench } from './run.js';
 import { runLoad } from './load.js';
 import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
@@ -171,26 +172,4 @@ goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; de
   );
 }
 
-cleanupOnSignals();
-let options: Options;
-try {
-  options = readOptions(process.argv.slice(2));
-} catch (err) {
-  console.error(`bench:send: ${(err as Error).message}\noptions: --messages N --concurrency C --profile DIR\n${DATABASE_USAGE}`);
-  process.exit(2);
-}
-const limit = setTimeout(() => {
-  console.error(`bench:send: aborted, the run took longer than ${RUN_LIMIT_MS / 60_000} minutes`);
-  void cleanup().finally(() => process.exit(1));
-}, RUN_LIMIT_MS);
-try {
-  await main(options);
-} catch (err) {
-  if (!cleaningUp()) console.error(`bench:send failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(limit);
-  await cleanup();
-  // After threadline is gone, so the cluster does not vanish under connected instances.
-  await stopCluster();
-}
+await runBench({ name: 'send', usage: `options: --messages N --concurrency C --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });

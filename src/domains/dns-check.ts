@@ -1,5 +1,6 @@
 import { getDomain } from 'tldts';
 import type { DnsResolver } from '../dns/resolver.js';
+import { badRequest } from '../errors.js';
 
 // The DNS records a sender domain needs, and the check that they are published. Statuses are
 // Genesys's VerificationResult values; DMARC has its own (NotPresent | Invalid | Valid).
@@ -142,12 +143,27 @@ export async function checkDmarc(resolver: DnsResolver, domain: string): Promise
   return { status: 'NotPresent', detectedPolicy: null, foundAt: null, record: null, detail: `no DMARC record at _dmarc.${domain}${org !== domain ? ` or _dmarc.${org}` : ''}` };
 }
 
-/** VERIFIED when SPF and the signing DKIM key verify; FAILED when one of them is wrong; else PENDING (UNKNOWN: DNS did not answer). */
+/** One status for several records: FAILED if one failed, UNKNOWN if DNS did not answer for one, VERIFIED if all verified, else PENDING. */
+export function combinedStatus(records: Array<{ status: RecordStatus }>): RecordStatus {
+  if (records.length === 0) return 'PENDING';
+  if (records.some((c) => c.status === 'FAILED')) return 'FAILED';
+  if (records.some((c) => c.status === 'UNKNOWN')) return 'UNKNOWN';
+  return records.every((c) => c.status === 'VERIFIED') ? 'VERIFIED' : 'PENDING';
+}
+
+/** The domain's status: the combined status of its SPF record and its signing DKIM key's record. */
 export function domainStatus(records: CheckedRecord[], signingSelector: string | null): RecordStatus {
-  const required = records.filter((c) => c.purpose === 'spf' || (c.purpose === 'dkim' && c.selector === signingSelector));
-  if (required.some((c) => c.status === 'FAILED')) return 'FAILED';
-  if (required.some((c) => c.status === 'UNKNOWN')) return 'UNKNOWN';
-  return required.length > 1 && required.every((c) => c.status === 'VERIFIED') ? 'VERIFIED' : 'PENDING';
+  if (signingSelector === null) return 'PENDING';
+  return combinedStatus(records.filter((c) => c.purpose === 'spf' || (c.purpose === 'dkim' && c.selector === signingSelector)));
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A domain name in lower case without a final dot, or a 400 naming `field`. */
+export function normalizeDomain(field: string, value: string): string {
+  const d = value.trim().toLowerCase().replace(/\.$/, '');
+  if (!DOMAIN_RE.test(d)) throw badRequest(field, `"${value}" is not a domain name such as notify.example.com`);
+  return d;
 }
 
 /** Looks every record up (uncached) and judges the domain. `signingSelector`: the key that must verify. */

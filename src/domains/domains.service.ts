@@ -3,7 +3,7 @@ import type { Db, Executor, InboundDomainsTable, InboundRoutesTable } from '../d
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
-import { normalizeDomain } from './sender-domains.js';
+import { normalizeDomain } from './dns-check.js';
 
 // Inbound domains (replies are received for them) and their routes to queues. Sender
 // domains are in sender-domains.ts.

@@ -7,7 +7,8 @@ import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { dkimRecordValue, generateDkimKeyPair, type DkimKey } from '../mail/dkim.js';
 import type { Metrics } from '../ops/metrics.js';
-import { checkDomain, domainStatus, expectedRecords, organizationalDomain, type CheckedRecord, type DnsRecord, type DomainCheck, type RecordStatus } from './dns-check.js';
+import { checkDomain, domainStatus, expectedRecords, normalizeDomain, organizationalDomain, type DnsRecord, type DomainCheck } from './dns-check.js';
+import { activationView, senderDomainView } from './sender-domains.views.js';
 import * as repo from './sender-domains.repo.js';
 
 // Sender (campaign) domains: the DNS records each needs (SPF, DKIM, DMARC, return path, inbound
@@ -24,17 +25,6 @@ export interface SenderDomainSettings {
   dkimBits: number;
   dkimRetireMs: number;
 }
-
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-export function normalizeDomain(field: string, value: string): string {
-  const d = value.trim().toLowerCase().replace(/\.$/, '');
-  if (!DOMAIN_RE.test(d)) throw badRequest(field, `"${value}" is not a domain name such as notify.example.com`);
-  return d;
-}
-
-const genesysRecord = (r: DnsRecord) => ({ name: r.host, type: r.type, value: r.value });
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
 /** The selector for a key made on `now`: tl20261122, then tl20261122b, c, … when taken. */
 export function datedSelector(now: number, taken: readonly string[]): string {
@@ -108,47 +98,7 @@ export function createSenderDomainsService(deps: {
   /** The domain as Genesys's OutboundDomain, with threadline's record list and key states. */
   async function view(ex: Executor, row: SenderDomainsTable) {
     const keys = await repo.keysOf(ex, row.id);
-    const records = await recordsOf(ex, row, keys);
-    const check = row.check_results ? (JSON.parse(row.check_results) as DomainCheck) : null;
-    const checkedOf = (r: DnsRecord): CheckedRecord =>
-      check?.records.find((c) => c.purpose === r.purpose && c.host === r.host && c.value === r.value) ?? { ...r, status: 'PENDING', found: [], detail: 'not checked yet: PUT …/activation checks now' };
-    const checked = records.map(checkedOf);
-    const statusOf = (purposes: string[], rs = checked.filter((c) => purposes.includes(c.purpose))) =>
-      rs.length === 0 ? 'PENDING' : rs.some((c) => c.status === 'FAILED') ? 'FAILED' : rs.every((c) => c.status === 'VERIFIED') ? 'VERIFIED' : rs.some((c) => c.status === 'UNKNOWN') ? 'UNKNOWN' : 'PENDING';
-    const signing = keys.find((k) => k.state === 'active');
-    const dmarcRecord = records.find((r) => r.purpose === 'dmarc')!;
-    return {
-      id: row.id,
-      name: row.name,
-      senderType: 'AGENTLESS' as const,
-      status: row.status,
-      // Genesys's names: the "cname" result is the sending (SPF) and bounce (return-path) records.
-      cnameVerificationResult: { status: statusOf(['spf', 'return-path']), records: records.filter((r) => r.purpose === 'spf' || r.purpose === 'return-path').map(genesysRecord) },
-      dkimVerificationResult: {
-        status: statusOf(['dkim'], checked.filter((c) => c.purpose === 'dkim' && c.selector === signing?.selector)),
-        records: records.filter((r) => r.purpose === 'dkim').map(genesysRecord),
-      },
-      dmarcVerificationResult: {
-        status: check?.dmarc.status ?? 'NotPresent',
-        ...(check?.dmarc.detectedPolicy ? { detectedPolicy: check.dmarc.detectedPolicy } : {}),
-        dateChecked: iso(row.checked_at),
-        records: [genesysRecord(dmarcRecord)],
-      },
-      dnsRecords: checked.map((c) => ({ purpose: c.purpose, host: c.host, type: c.type, value: c.value, status: c.status, detail: c.detail, found: c.found, ...(c.selector ? { selector: c.selector } : {}) })),
-      dkimKeys: keys.map((k) => ({
-        selector: k.selector,
-        state: k.state,
-        bits: k.bits,
-        status: k.dns_status,
-        dateCreated: iso(k.created_at),
-        dateActivated: iso(k.activated_at),
-        dateRetiring: iso(k.retiring_at),
-      })),
-      dateCreated: iso(row.created_at),
-      dateChecked: iso(row.checked_at),
-      dateVerified: iso(row.verified_at),
-      selfUri: `/api/v2/routing/email/outbound/domains/${row.id}`,
-    };
+    return senderDomainView(row, keys, await recordsOf(ex, row, keys));
   }
 
   async function ownRow(orgId: string, id: string): Promise<SenderDomainsTable> {
@@ -165,8 +115,9 @@ export function createSenderDomainsService(deps: {
     const now = clock.now();
     const row = await repo.findSenderDomain(db, id);
     if (!row) throw notFound(`Sender domain ${id}`);
-    let keys = await repo.keysOf(db, id);
-    const result = await checkDomain(deps.resolver, await recordsOf(db, row, keys), keys.find((k) => k.state === 'active')?.selector ?? null, now);
+    const keys = await repo.keysOf(db, id);
+    const active = keys.find((k) => k.state === 'active');
+    const result = await checkDomain(deps.resolver, await recordsOf(db, row, keys), active?.selector ?? null, now);
     const dkimStatus = (selector: string) => result.records.find((r) => r.purpose === 'dkim' && r.selector === selector)?.status ?? 'PENDING';
 
     await db.transaction().execute(async (trx) => {
@@ -176,7 +127,7 @@ export function createSenderDomainsService(deps: {
       }
       const pending = keys.filter((k) => k.state === 'pending' && dkimStatus(k.selector) === 'VERIFIED').at(-1);
       if (pending) {
-        for (const k of keys.filter((k) => k.state === 'active')) await repo.updateKey(trx, k.id, { state: 'retiring', retiring_at: now });
+        if (active) await repo.updateKey(trx, active.id, { state: 'retiring', retiring_at: now });
         await repo.updateKey(trx, pending.id, { state: 'active', activated_at: now });
         deps.log?.info({ domain: id, selector: pending.selector }, 'DKIM key rotated: the new selector verified and signs from now on');
       }
@@ -184,8 +135,8 @@ export function createSenderDomainsService(deps: {
         await repo.updateKey(trx, k.id, { state: 'retired', retired_at: now });
         deps.log?.info({ domain: id, selector: k.selector }, 'DKIM key retired: its DNS record may be removed');
       }
-      keys = await repo.keysOf(trx, id);
-      result.status = domainStatus(result.records, keys.find((k) => k.state === 'active')?.selector ?? null);
+      // A promoted key signs from now on: the domain is judged by it.
+      if (pending) result.status = domainStatus(result.records, pending.selector);
       // DNS that did not answer says nothing about the records: the domain keeps its status.
       const status = result.status === 'UNKNOWN' ? row.status : result.status;
       await repo.saveCheck(trx, id, {
@@ -243,22 +194,7 @@ export function createSenderDomainsService(deps: {
     async activation(orgId: string, id: string, checkNow: boolean) {
       const row = await ownRow(orgId, id);
       if (checkNow) await check(row.id);
-      const v = await view(db, (await repo.findSenderDomain(db, row.id))!);
-      const entry = (purpose: string) => {
-        const r = v.dnsRecords.find((x) => x.purpose === purpose)!;
-        return { host: r.host, recordContents: r.value, verificationStatus: r.status };
-      };
-      return {
-        domainName: v.id,
-        senderType: v.senderType,
-        senderStatus: v.status,
-        dnsTxtSendingRecord: entry('spf'),
-        dnsCnameBounceRecord: entry('return-path'),
-        dmarcVerificationResult: v.dmarcVerificationResult,
-        dnsRecords: v.dnsRecords,
-        dkimKeys: v.dkimKeys,
-        dateChecked: v.dateChecked,
-      };
+      return activationView(await view(db, (await repo.findSenderDomain(db, row.id))!));
     },
 
     /** A new DKIM key under a new dated selector: published now, signing once it verifies. */
@@ -334,4 +270,3 @@ export function createSenderDomainsService(deps: {
   };
 }
 
-export type { RecordStatus };

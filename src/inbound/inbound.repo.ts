@@ -41,3 +41,4 @@ export const listQuarantine = (db: Executor, orgId: string, state: string | null
 /** Marks a held entry resolved and deletes its bytes; false when it was no longer held. */
 export const resolveQuarantine = async (db: Executor, id: string, set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>) =>
   Number((await db.updateTable('quarantine').set({ ...set, raw: null }).where('id', '=', id).where('state', '=', 'held').executeTakeFirst()).numUpdatedRows) === 1;
+export const setQuarantineResult = (db: Executor, id: string, messageId: string) => db.updateTable('quarantine').set({ result_message_id: messageId }).where('id', '=', id).execute();

@@ -36,16 +36,16 @@ export async function generateDkimKeyPair(bits = 2048): Promise<{ publicKey: str
 /** The TXT value to publish at `<selector>._domainkey.<domain>`. */
 export const dkimRecordValue = (publicKey: string) => `v=DKIM1; k=rsa; p=${publicKey}`;
 
+/** Parsed keys by their PEM text; a rotated key is a new entry. */
 const keys = new Map<string, KeyObject>();
 const MAX_KEYS = 1_000;
 
 function keyObject(k: DkimKey): KeyObject {
-  const id = `${k.domain}|${k.selector}|${k.privateKey.length}|${k.privateKey.slice(-40)}`;
-  let key = keys.get(id);
+  let key = keys.get(k.privateKey);
   if (!key) {
     if (keys.size >= MAX_KEYS) keys.clear();
     key = createPrivateKey(k.privateKey);
-    keys.set(id, key);
+    keys.set(k.privateKey, key);
   }
   return key;
 }

@@ -74,11 +74,11 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     help: 'Inbound replies that matched a conversation but failed authentication, held in quarantine.',
     registers: [registry],
   });
-  const inboundAuthTotal = new Counter({
+  const inboundDmarcTotal = new Counter({
     name: 'threadline_inbound_dmarc_total',
     help: "Inbound messages by their From domain's DMARC result (pass, fail, none, temperror, permerror).",
     labelNames: ['result'],
     registers: [registry],
   });
-  return { registry, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundAuthTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  return { registry, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.js';
 import { initOrganization } from '../../src/setup/init.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { sendBody, startService, type TestService } from '../helpers/service.js';
@@ -18,6 +19,7 @@ import { deliver, withHeaders } from '../helpers/smtp-client.js';
 const CUSTOMER_SERVER = '127.0.0.2';
 const ATTACKER_SERVER = '127.0.0.3';
 const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const clock = manualClock(Date.UTC(2026, 10, 22, 9));
 let svc: TestService;
 let seq = 0;
 
@@ -30,7 +32,7 @@ beforeAll(async () => {
     'attacker.test': [{ type: 'TXT', data: `v=spf1 ip4:${ATTACKER_SERVER} -all` }],
     '_dmarc.attacker.test': [{ type: 'TXT', data: 'v=DMARC1; p=none' }],
   });
-  svc = await startService({ THREADLINE_INBOUND_AUTH: 'require' }, { dns });
+  svc = await startService({ THREADLINE_INBOUND_AUTH: 'require' }, { dns, clock });
 });
 
 async function conversationWith(customer: string) {
@@ -141,7 +143,7 @@ describe('authenticated threading (policy: require)', () => {
 
     expect((await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { inboundAuth: 'relaxed' } })).body.inboundAuth).toBe('relaxed');
     expect((await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { inboundAuth: 'lenient' } })).status).toBe(400);
-    await new Promise((r) => setTimeout(r, 5_100)); // the settings cache
+    clock.advance(6_000); // past the settings cache
     try {
       const relaxed = await send({ from: 'pat@quiet.test', to: c.token, server: CUSTOMER_SERVER });
       expect((await messagesOf(c.conversationId)).map((m) => m.id)).toContain(relaxed);
@@ -152,7 +154,7 @@ describe('authenticated threading (policy: require)', () => {
       expect(await heldFor(await send({ from: 'pat@customer.test', to: c2.token, server: ATTACKER_SERVER }))).toBeDefined();
     } finally {
       await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { inboundAuth: 'require' } });
-      await new Promise((r) => setTimeout(r, 5_100));
+      clock.advance(6_000);
     }
   });
 
