@@ -110,6 +110,7 @@ async function run(o: Options): Promise<void> {
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
   const cpuBefore = await cpuSeconds(tls);
+  const clientCpuBefore = process.cpuUsage();
   let loadFailed = false;
   const load = runLoad({
     url: tls.map((t) => t.url),
@@ -126,6 +127,8 @@ async function run(o: Options): Promise<void> {
   // Both run at once: deliveries begin while sends are still being accepted.
   const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
   const threadlineSunk = sink.count();
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;
   // Stopped before the peer runs, so the peer has the machine to itself as threadline had.
   await Promise.all(tls.map((t) => stopChild(t.child)));
 
@@ -149,7 +152,7 @@ accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(accep
 delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
 signed     ${delivered.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
 peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
-threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''})
+threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${clientMsPerRequest.toFixed(2)} ms per request
 ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
 goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; delivered ≥ 1,000/s: ${deliveredPerS >= 1000 ? 'met' : 'not met'}; signed delivered ≥ 1,000/s: ${signedPerS >= 1000 ? 'met' : 'not met'}
 `);

@@ -14,7 +14,7 @@ export interface Deliverer {
 
 export function inlineDeliverer(transport: Transport): Deliverer {
   return {
-    deliver: async (mail, envelope, id) => transport.send(envelope, await renderMessage(mail), id),
+    deliver: async (mail, envelope, id) => transport.send(envelope, renderMessage(mail), id),
     close: async () => transport.close(),
   };
 }

@@ -26,8 +26,8 @@ if (parentPort) {
       port.close();
       return;
     }
-    renderMessage({ ...msg.mail, date: new Date(msg.mail.date) })
-      .then((raw) => transport.send(msg.envelope, raw, msg.id))
+    Promise.resolve()
+      .then(() => transport.send(msg.envelope, renderMessage(msg.mail), msg.id))
       .then(
         (response) => port.postMessage({ id: msg.id, ok: true, response } satisfies DeliverResponse),
         (err: unknown) => {

@@ -1,10 +1,10 @@
 import { promises as dns } from 'node:dns';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { OutboundTarget } from '../config.js';
 import { DeliveryError } from './classify.js';
 import { resolveMailHosts } from './mx.js';
+import { SmtpPool } from './smtp-pool.js';
 
 export interface Envelope {
   from: string;
@@ -28,6 +28,8 @@ export interface TransportOptions {
 }
 
 const TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
+/** An unused session is closed after this; servers drop idle clients after a minute or more. */
+const IDLE_MS = 30_000;
 
 export function createTransport(opts: TransportOptions): Transport {
   switch (opts.target.kind) {
@@ -71,10 +73,9 @@ export function capturedFile(dataDir: string, messageId: string): string {
 
 function relayTransport(url: string, opts: TransportOptions): Transport {
   const u = new URL(url);
-  const transport = nodemailer.createTransport({
-    pool: true,
+  const pool = new SmtpPool({
     maxConnections: opts.connections,
-    maxMessages: Infinity,
+    idleMs: IDLE_MS,
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)),
     secure: u.protocol === 'smtps:',
@@ -83,11 +84,8 @@ function relayTransport(url: string, opts: TransportOptions): Transport {
     ...TIMEOUTS,
   });
   return {
-    async send(envelope, raw) {
-      const info = await transport.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
-      return String(info.response);
-    },
-    close: () => transport.close(),
+    send: (envelope, raw) => pool.send({ from: envelope.from, to: [envelope.to] }, raw),
+    close: () => pool.close(),
   };
 }
 
@@ -95,14 +93,14 @@ function relayTransport(url: string, opts: TransportOptions): Transport {
 function directTransport(opts: TransportOptions): Transport {
   const resolver = new dns.Resolver({ timeout: 5_000, tries: 2 });
   if (opts.dnsServers.length > 0) resolver.setServers(opts.dnsServers);
-  const pools = new Map<string, Transporter>();
+  const pools = new Map<string, SmtpPool>();
   const poolFor = (ip: string, hostname: string) => {
     const key = `${ip}|${hostname}`;
     let t = pools.get(key);
     if (!t) {
-      t = nodemailer.createTransport({
-        pool: true,
+      t = new SmtpPool({
         maxConnections: 5,
+        idleMs: IDLE_MS,
         host: ip,
         port: opts.directPort,
         name: opts.heloName,
@@ -121,8 +119,8 @@ function directTransport(opts: TransportOptions): Transport {
       let last: unknown = new DeliveryError(false, `451 4.4.4 no reachable mail host for ${domain}`);
       for (const host of hosts) {
         try {
-          const info = await poolFor(host.ip, host.name).sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
-          return `${String(info.response)} (${host.name})`;
+          const response = await poolFor(host.ip, host.name).send({ from: envelope.from, to: [envelope.to] }, raw);
+          return `${response} (${host.name})`;
         } catch (err) {
           const code = (err as { responseCode?: number }).responseCode;
           // A 5xx from one MX is the domain's answer; a connection failure means try the next.
