@@ -208,9 +208,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboundConnections: p.THREADLINE_OUTBOUND_CONNECTIONS,
     directPort: p.THREADLINE_DIRECT_PORT,
     lastAgentSeconds: p.THREADLINE_LAST_AGENT_SECONDS,
-    // One core is left to the main thread (HTTP, inbound SMTP, the database): on two cores a second
-    // delivery thread competed with it (bench:send: +16 % CPU per message for +10 % delivered/s).
-    deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
+    // One per core: delivery threads run at a lower priority (delivery-thread.ts), so they take
+    // what the main thread (HTTP, inbound SMTP, the database) leaves. bench:send on two cores:
+    // two threads deliver 642/s and accept 1,167/s, one thread 543/s and 1,241/s.
+    deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
     inboundAuth: p.THREADLINE_INBOUND_AUTH,
     dns: {
       publicHost,

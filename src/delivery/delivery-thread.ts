@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { renderMessage, type OutgoingMail } from '../mail/compose.js';
 import { DeliveryError } from './classify.js';
@@ -17,8 +19,24 @@ export type DeliverResponse =
   | { id: string; ok: true; response: string }
   | { id: string; ok: false; error: { permanent?: boolean; responseCode?: number; response?: string; code?: string; message: string } };
 
+/**
+ * Delivery is background work; accepting sends and mail is what callers wait on. On Linux a
+ * thread has its own nice value, so this thread yields the cores to the main thread when both
+ * want them and uses them fully when the main thread is idle. Elsewhere (or without
+ * /proc/thread-self) it keeps the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // not Linux, or not allowed: the default priority is fine
+  }
+}
+
 if (parentPort) {
   const port = parentPort;
+  lowerPriority();
   const transport = createTransport(workerData as TransportOptions);
   port.on('message', (msg: DeliverRequest | 'close') => {
     if (msg === 'close') {

@@ -62,6 +62,7 @@ describe('crash recovery', () => {
       THREADLINE_SECRET: SECRET,
       THREADLINE_RATE_LIMIT_PER_MINUTE: '1000000',
       THREADLINE_LOG_LEVEL: 'warn',
+      THREADLINE_DELIVERY_THREADS: '2',
     };
 
     const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json'], { cwd: ROOT, env: childEnv(vars), timeout: 30_000 });
@@ -197,6 +198,12 @@ describe('crash recovery', () => {
     ).catch((err: Error) => {
       throw new Error(`${err.message}; still not sent: ${notSent.slice(0, 10).join(', ')}`);
     });
+
+    // Delivery is background work: both delivery threads run below the main thread's priority
+    // (Linux: a nice value per thread, field 19 of /proc/PID/task/TID/stat).
+    const nice = fs.readdirSync(`/proc/${second.child.pid}/task`).map((tid) => Number(fs.readFileSync(`/proc/${second.child.pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]));
+    expect(nice[0], 'the main thread keeps the default priority').toBe(0);
+    expect(nice.filter((n) => n === 10)).toHaveLength(2);
 
     const counts = sunkCounts();
     const duplicates = [...byMessageId.keys()].reduce((sum, id) => sum + (counts.get(id)! - 1), 0);
