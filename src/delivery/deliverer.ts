@@ -25,9 +25,10 @@ function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
 }
 
 /**
- * Rendering (nodemailer's MIME builder), DKIM signing (an RSA-2048 signature is about 1 ms of
- * CPU) and the SMTP client cost more CPU than accepting the send; in threads of their own they
- * use the other cores. Each message goes to the thread with the fewest in flight; each thread
+ * DKIM signing (an RSA-2048 signature is about 1 ms of CPU), composing the message and the SMTP
+ * exchange cost more CPU than accepting the send; in threads of their own (at a lower priority,
+ * delivery-thread.ts) they use whatever the main thread leaves of every core. Each message goes
+ * to the thread with the fewest in flight; each thread
  * has its own SMTP pool. Only the compiled build has the thread's file; from TypeScript sources
  * (tests) this returns null and the caller delivers in-line.
  */
