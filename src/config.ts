@@ -30,6 +30,8 @@ export interface Config {
   lastAgentSeconds: number;
   /** Threads that render, DKIM-sign and send outbound mail (compiled build only). */
   deliveryThreads: number;
+  /** Threads that parse and authenticate inbound mail (compiled build only). */
+  inboundThreads: number;
   /** The default policy for appending inbound replies to conversations (per organization, overridable). */
   inboundAuth: InboundAuthPolicy;
   dns: {
@@ -140,6 +142,7 @@ const fields = {
   THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
   THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  THREADLINE_INBOUND_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_AUTH: z.enum(INBOUND_AUTH_POLICIES).default('require'),
   THREADLINE_PUBLIC_HOST: domain.optional(),
   THREADLINE_SPF_MECHANISM: z
@@ -212,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // what the main thread (HTTP, inbound SMTP, the database) leaves. bench:send on two cores:
     // two threads deliver 642/s and accept 1,167/s, one thread 543/s and 1,241/s.
     deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
+    inboundThreads: p.THREADLINE_INBOUND_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
     inboundAuth: p.THREADLINE_INBOUND_AUTH,
     dns: {
       publicHost,

@@ -21,13 +21,24 @@ import { createRateLimitService } from './ratelimit/ratelimit.service.js';
 import { createSendService } from './send/send.service.js';
 import { createThreadingService } from './threading/threading.service.js';
 import { createInboundService, type WorkQueue } from './inbound/inbound.service.js';
+import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 
 export type Services = ReturnType<typeof createServices>;
 
 /** Wires every service from the database, the clock and the secret. No I/O happens here. */
-export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; config: Config; secret: Buffer; metrics?: Metrics; log?: Logger }) {
+export function createServices(deps: {
+  db: Db;
+  dialect: Dialect;
+  clock: Clock;
+  config: Config;
+  secret: Buffer;
+  metrics?: Metrics;
+  log?: Logger;
+  /** Inbound threads (main.ts); default: in-line, with this process's DNS cache. */
+  preparer?: Preparer;
+}) {
   const { db, clock, config, secret } = deps;
   const batcher = new TxBatcher(db);
   const keys = deriveTokenKeys(secret);
@@ -67,7 +78,7 @@ export function createServices(deps: { db: Db; dialect: Dialect; clock: Clock; c
     defaultInboundAuth: config.inboundAuth,
   });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, lookup: resolver.lookup, hostname: config.inboundDomain, metrics: deps.metrics });
+  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const send = createSendService({ batcher, clock, keys, auth, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
   const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue });

@@ -14,6 +14,7 @@ import { DeliveryWorker } from './delivery/worker.js';
 import { LeaseExpiryWorker } from './acd/lease-worker.js';
 import { createServices, type Services } from './deps.js';
 import { createApp } from './http/app.js';
+import { threadPreparer, type Preparer } from './inbound/preparer.js';
 import { startSmtp } from './inbound/smtp.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
@@ -52,6 +53,8 @@ export interface StartOptions {
   /** Seconds between delivery polls; tests shorten it. */
   pollMs?: number;
   directPort?: number;
+  /** Parses and authenticates inbound mail; default: inbound threads when built, else in-line. */
+  preparer?: Preparer;
 }
 
 /** Starts the whole service: HTTP API and delivery worker (and, later, inbound SMTP). */
@@ -64,7 +67,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
   const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
-  const services = createServices({ db, dialect, clock, config, secret, metrics, log });
+  const preparer = opts.preparer ?? threadPreparer({ mta: config.inboundDomain, dnsServers: config.dnsServers }, config.inboundThreads);
+  const services = createServices({ db, dialect, clock, config, secret, metrics, log, ...(preparer ? { preparer } : {}) });
   // Instances starting together on an empty PostgreSQL database: exactly one initializes it.
   const init = await withLock(db, dialect, LOCKS.firstStart, async () =>
     (await services.auth.countOrganizations()) === 0
@@ -167,6 +171,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
         await checking;
         // Inbound first: a message whose DATA is in progress is answered 451 or finishes.
         await smtp.close();
+        await preparer?.close();
         await new Promise<void>((r) => server.close(() => r()));
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await worker.stop();

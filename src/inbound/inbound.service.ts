@@ -2,16 +2,16 @@ import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { ConversationsTable, Db, Executor } from '../db/schema.js';
-import type { Lookup } from '../dns/resolver.js';
 import type { DomainsService } from '../domains/domains.service.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseIdList } from '../threading/signals.js';
 import { threadIndexRoot } from '../threading/thread-index.js';
 import type { Decision, ThreadingService } from '../threading/threading.service.js';
-import { authenticateMessage, authorizeReply, type AuthResult } from './authenticate.js';
+import { authorizeReply, type AuthResult } from './authenticate.js';
 import * as repo from './inbound.repo.js';
-import { mainRecipient, prepare, type Delivery, type Prepared } from './prepare.js';
+import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
+import type { Preparer } from './preparer.js';
 import { createQuarantine } from './quarantine.js';
 
 /** What the inbound path needs from the agent queue. */
@@ -54,10 +54,8 @@ export function createInboundService(deps: {
   domains: DomainsService;
   threading: ThreadingService;
   work: WorkQueue;
-  /** DNS lookups for SPF, DKIM, DMARC and ARC (cached; THREADLINE_DNS_SERVERS). */
-  lookup: Lookup;
-  /** Our host name: the authserv-id in Authentication-Results. */
-  hostname: string;
+  /** Parses and authenticates each message: in inbound threads, or in-line. */
+  preparer: Preparer;
   metrics?: Metrics;
 }) {
   const { db, batcher, clock, conversations, domains, threading } = deps;
@@ -67,7 +65,6 @@ export function createInboundService(deps: {
    * the row of the conversation it joins, when the caller has read it already.
    */
   async function store(trx: Executor, orgId: string, p: Prepared, d: Delivery, decision: Decision, auth: AuthResult, conversation?: Pick<ConversationsTable, 'queue_id'>): Promise<Stored> {
-    const { parsed } = p;
     let conversationId = decision.conversationId;
     // A threaded reply goes to its conversation's queue; a new conversation, or one
     // started by a send (no queue yet), to the route of the address written to.
@@ -77,7 +74,7 @@ export function createInboundService(deps: {
     if (!conversationId) {
       conversationId = await conversations.startInbound(trx, orgId, {
         customerEmail: p.customerEmail,
-        subject: parsed.subject ?? null,
+        subject: p.subject,
         queueId: queue?.queueId ?? null,
         previousConversationId: decision.previousConversationId,
       });
@@ -98,10 +95,10 @@ export function createInboundService(deps: {
       from_name: p.fromName,
       to_email: d.to.toLowerCase(),
       to_name: null,
-      reply_to_email: parsed.replyTo?.value[0]?.address ?? null,
-      reply_to_name: parsed.replyTo?.value[0]?.name || null,
-      subject: parsed.subject ?? null,
-      text_body: parsed.text ?? null,
+      reply_to_email: p.replyTo.email,
+      reply_to_name: p.replyTo.name,
+      subject: p.subject,
+      text_body: p.text,
       html_body: p.html,
       message_id_header: p.messageIdHeader,
     });
@@ -124,7 +121,7 @@ export function createInboundService(deps: {
     await threading.recordHeaders(trx, {
       message_id: id,
       org_id: orgId,
-      in_reply_to: parsed.inReplyTo ? (parseIdList(parsed.inReplyTo)[0] ?? null) : null,
+      in_reply_to: p.inReplyTo ? (parseIdList(p.inReplyTo)[0] ?? null) : null,
       references_list: p.references.length ? p.references.join(' ') : null,
       thread_index: p.threadIndex,
       thread_index_root: threadIndexRoot(p.threadIndex),
@@ -152,10 +149,7 @@ export function createInboundService(deps: {
      * only once everything is committed: the SMTP layer answers 250 after this.
      */
     async receive(mail: ReceivedMail): Promise<Stored[]> {
-      const [p, auth] = await Promise.all([
-        prepare(mail.raw, mail.envelopeFrom),
-        authenticateMessage(mail.raw, { remoteAddress: mail.remoteAddress, helo: mail.helo, envelopeFrom: mail.envelopeFrom, mta: deps.hostname }, deps.lookup),
-      ]);
+      const { p, auth } = await deps.preparer.examine(mail);
       deps.metrics?.inboundDmarcTotal.inc({ result: auth.summary.dmarc.result });
 
       const byOrg = new Map<string, string[]>();
@@ -173,7 +167,7 @@ export function createInboundService(deps: {
             const dup = await repo.findDuplicate(trx, orgId, p.messageIdHeader, p.hash, to.toLowerCase());
             if (dup) return duplicate(dup);
 
-            const decision = await threading.decide(trx, orgId, { recipients, inReplyTo: p.parsed.inReplyTo ?? null, references: p.references, threadIndex: p.threadIndex }, p.parsed.subject ?? null);
+            const decision = await threading.decide(trx, orgId, { recipients, inReplyTo: p.inReplyTo, references: p.references, threadIndex: p.threadIndex }, p.subject);
             if (!decision.conversationId) return store(trx, orgId, p, d, decision, auth);
             const conversation = await conversations.conversationRow(trx, orgId, decision.conversationId);
             const policy = (await threading.settingsIn(trx, orgId)).inboundAuth;

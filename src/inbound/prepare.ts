@@ -7,10 +7,17 @@ import { extractReplyText } from './reply-text.js';
 // An inbound message read once: parsed, classified, its reply text extracted and its identity
 // hashed. Both the SMTP path and a release from quarantine start here.
 
-/** Everything the message says about itself, read once from the parsed message. */
+/**
+ * Everything the message says about itself, read once from the parsed message. Plain data (no
+ * ParsedMail): it is made in an inbound thread and posted to the main thread.
+ */
 export interface Prepared {
-  parsed: ParsedMail;
+  subject: string | null;
+  /** The In-Reply-To header as written. */
+  inReplyTo: string | null;
+  replyTo: { email: string | null; name: string | null };
   kind: ReturnType<typeof classifyInbound>;
+  text: string | null;
   html: string | null;
   replyText: string | null;
   hash: string;
@@ -55,9 +62,13 @@ export async function prepare(raw: Buffer, envelopeFrom: string): Promise<Prepar
   const html = typeof parsed.html === 'string' ? parsed.html : null;
   const hash = contentHash(parsed);
   const from = parsed.from?.value[0];
+  const replyTo = parsed.replyTo?.value[0];
   return {
-    parsed,
+    subject: parsed.subject ?? null,
+    inReplyTo: parsed.inReplyTo ?? null,
+    replyTo: { email: replyTo?.address ?? null, name: replyTo?.name || null },
     kind: classifyInbound(parsed, envelopeFrom),
+    text: parsed.text ?? null,
     html,
     replyText: extractReplyText({ text: parsed.text ?? null, html }).text,
     hash,

@@ -84,7 +84,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
         signal: decision.signal,
         reason: decision.authentication.reason,
         from_email: p.customerEmail,
-        subject: p.parsed.subject ?? null,
+        subject: p.subject,
         message_id_header: p.messageIdHeader,
         envelope_from: d.envelopeFrom,
         recipients: JSON.stringify(d.recipients),
