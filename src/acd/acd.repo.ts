@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, WorkItemEventsTable, WorkItemsTable } from '../db/schema.js';
 
 export type WorkItemRow = WorkItemsTable;
@@ -9,8 +10,12 @@ export const RELEASED = { agent_id: null, lease_token: null, leased_at: null, le
 
 export const insertItem = (db: Executor, row: WorkItemRow) => db.insertInto('work_items').values(row).execute();
 
-export const insertEvents = (db: Executor, rows: WorkItemEventRow[]) =>
-  rows.length === 0 ? Promise.resolve() : db.insertInto('work_item_events').values(rows).execute();
+const insertEventOnce = compiledInsert('work_item_events', { id: true, work_item_id: true, org_id: true, queue_id: true, type: true, agent_id: true, detail: true, at: true });
+/** One statement whatever the number of rows. */
+export const insertEvents = async (db: Executor, rows: WorkItemEventRow[]) => {
+  if (rows.length === 1) await insertEventOnce(db, rows[0]!);
+  else if (rows.length > 1) await db.insertInto('work_item_events').values(rows).execute();
+};
 
 export const listEvents = (db: Executor, itemId: string) =>
   db.selectFrom('work_item_events').selectAll().where('work_item_id', '=', itemId).orderBy('at').orderBy('id').execute();
@@ -18,11 +23,21 @@ export const listEvents = (db: Executor, itemId: string) =>
 export const findItem = (db: Executor, orgId: string, id: string) =>
   db.selectFrom('work_items').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 
-export const findOpenForConversation = (db: Executor, conversationId: string) =>
-  db.selectFrom('work_items').selectAll().where('conversation_id', '=', conversationId).where('state', '<>', 'completed').executeTakeFirst();
+// A reply to a conversation with an open item (most replies) runs these: compiled once
+// (db/compiled.ts). 'completed' is a literal so that SQLite uses the partial index
+// work_items_open_conversation; bound, it re-plans the statement on every run (55 µs against 8).
+const findOpenOnce = compiled((ex: Executor, v: { conversationId: string }) =>
+  ex
+    .selectFrom('work_items')
+    .select(['id', 'org_id', 'queue_id', 'priority', 'offered_to', 'offer_until'])
+    .where('conversation_id', '=', v.conversationId)
+    .where('state', '<>', sql.lit('completed'))
+    .limit(LIMIT_ONE),
+);
+export const findOpenForConversation = async (db: Executor, conversationId: string) => (await findOpenOnce(db, { conversationId })).rows[0];
 
-export const setPriority = (db: Executor, id: string, priority: number, now: number) =>
-  db.updateTable('work_items').set({ priority, updated_at: now }).where('id', '=', id).execute();
+const setPriorityOnce = compiled((ex: Executor, v: { id: string; priority: number; now: number }) => ex.updateTable('work_items').set({ priority: v.priority, updated_at: v.now }).where('id', '=', v.id));
+export const setPriority = (db: Executor, id: string, priority: number, now: number) => setPriorityOnce(db, { id, priority, now });
 
 export const lastCompletedBy = async (db: Executor, conversationId: string) =>
   (

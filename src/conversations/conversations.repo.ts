@@ -18,8 +18,8 @@ const insertConversationOnce = compiledInsert('conversations', {
 });
 export const insertConversation = (db: Executor, row: ConversationRow) => insertConversationOnce(db, row);
 
-export const findConversation = (db: Executor, orgId: string, id: string) =>
-  db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+const findConversationOnce = compiled((ex: Executor, v: { orgId: string; id: string }) => ex.selectFrom('conversations').selectAll().where('org_id', '=', v.orgId).where('id', '=', v.id));
+export const findConversation = async (db: Executor, orgId: string, id: string) => (await findConversationOnce(db, { orgId, id })).rows[0];
 
 const touchConversationOnce = compiled<{ id: string; at: number }>((ex, v) => ex.updateTable('conversations').set({ updated_at: v.at }).where('id', '=', v.id));
 export const touchConversation = (db: Executor, id: string, at: number) => touchConversationOnce(db, { id, at });

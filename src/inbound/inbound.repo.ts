@@ -1,8 +1,26 @@
+import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, InboundDetailsTable, QuarantineTable } from '../db/schema.js';
 
-export const insertDetails = (db: Executor, row: InboundDetailsTable) => db.insertInto('inbound_details').values(row).execute();
+// The statements every received message runs are compiled once (db/compiled.ts).
+const insertDetailsOnce = compiledInsert('inbound_details', {
+  message_id: true,
+  org_id: true,
+  envelope_from: true,
+  envelope_to: true,
+  remote_address: true,
+  helo: true,
+  kind: true,
+  kind_reason: true,
+  reply_text: true,
+  content_hash: true,
+  size_bytes: true,
+  auth_results: true,
+  auth_summary: true,
+});
+export const insertDetails = (db: Executor, row: InboundDetailsTable) => insertDetailsOnce(db, row);
 
-export const insertRaw = (db: Executor, messageId: string, raw: Buffer) => db.insertInto('raw_messages').values({ message_id: messageId, raw }).execute();
+const insertRawOnce = compiledInsert('raw_messages', { message_id: true, raw: true });
+export const insertRaw = (db: Executor, messageId: string, raw: Buffer) => insertRawOnce(db, { message_id: messageId, raw });
 
 export const findRaw = (db: Executor, messageId: string) =>
   db.selectFrom('raw_messages').select('raw').where('message_id', '=', messageId).executeTakeFirst();
@@ -10,17 +28,20 @@ export const findRaw = (db: Executor, messageId: string) =>
 export const findDetails = (db: Executor, messageId: string) =>
   db.selectFrom('inbound_details').selectAll().where('message_id', '=', messageId).executeTakeFirst();
 
-/** The same message already received for the same recipient: same Message-ID and content. */
-export const findDuplicate = (db: Executor, orgId: string, messageIdHeader: string, contentHash: string, envelopeTo: string) =>
-  db
+const findDuplicateOnce = compiled((ex: Executor, v: { orgId: string; header: string; hash: string; to: string }) =>
+  ex
     .selectFrom('inbound_details')
     .innerJoin('messages', 'messages.id', 'inbound_details.message_id')
     .select(['messages.id', 'messages.conversation_id'])
-    .where('inbound_details.content_hash', '=', contentHash)
-    .where('inbound_details.org_id', '=', orgId)
-    .where('inbound_details.envelope_to', '=', envelopeTo)
-    .where('messages.message_id_header', '=', messageIdHeader)
-    .executeTakeFirst();
+    .where('inbound_details.content_hash', '=', v.hash)
+    .where('inbound_details.org_id', '=', v.orgId)
+    .where('inbound_details.envelope_to', '=', v.to)
+    .where('messages.message_id_header', '=', v.header)
+    .limit(LIMIT_ONE),
+);
+/** The same message already received for the same recipient: same Message-ID and content. */
+export const findDuplicate = async (db: Executor, orgId: string, messageIdHeader: string, contentHash: string, envelopeTo: string) =>
+  (await findDuplicateOnce(db, { orgId, header: messageIdHeader, hash: contentHash, to: envelopeTo })).rows[0];
 
 
 export const insertQuarantine = (db: Executor, row: QuarantineTable) => db.insertInto('quarantine').values(row).execute();

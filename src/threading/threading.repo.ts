@@ -1,6 +1,19 @@
+import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, MessageThreadingTable, ThreadingDecisionsTable, ThreadingSettingsTable } from '../db/schema.js';
 
-export const insertThreading = (db: Executor, row: MessageThreadingTable) => db.insertInto('message_threading').values(row).execute();
+// What every received message runs (its lookups, its headers and decision) is compiled once
+// (db/compiled.ts).
+const insertThreadingOnce = compiledInsert('message_threading', {
+  message_id: true,
+  org_id: true,
+  in_reply_to: true,
+  references_list: true,
+  thread_index: true,
+  thread_index_root: true,
+  thread_topic: true,
+  created_at: true,
+});
+export const insertThreading = (db: Executor, row: MessageThreadingTable) => insertThreadingOnce(db, row);
 
 export const findThreading = (db: Executor, messageId: string) =>
   db.selectFrom('message_threading').selectAll().where('message_id', '=', messageId).executeTakeFirst();
@@ -14,28 +27,32 @@ export const findByThreadIndexRoot = (db: Executor, orgId: string, root: string)
     .where('message_threading.thread_index_root', '=', root)
     .where('message_threading.org_id', '=', orgId)
     .orderBy('messages.created_at', 'desc')
-    .limit(1)
+    .limit(LIMIT_ONE)
     .executeTakeFirst();
 
-/** The newest message of the organization with this Message-ID. */
-export const findByMessageIdHeader = (db: Executor, orgId: string, header: string) =>
-  db
+const findByMessageIdHeaderOnce = compiled((ex: Executor, v: { orgId: string; header: string }) =>
+  ex
     .selectFrom('messages')
     .select(['id', 'org_id', 'conversation_id', 'created_at'])
-    .where('message_id_header', '=', header)
-    .where('org_id', '=', orgId)
+    .where('message_id_header', '=', v.header)
+    .where('org_id', '=', v.orgId)
     .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(LIMIT_ONE),
+);
+/** The newest message of the organization with this Message-ID. */
+export const findByMessageIdHeader = async (db: Executor, orgId: string, header: string) => (await findByMessageIdHeaderOnce(db, { orgId, header })).rows[0];
 
+const existsElsewhereOnce = compiled((ex: Executor, v: { orgId: string; header: string }) =>
+  ex.selectFrom('messages').select('id').where('message_id_header', '=', v.header).where('org_id', '!=', v.orgId).limit(LIMIT_ONE),
+);
 /** Whether any other organization has a message with this Message-ID (recorded, never followed). */
-export const existsElsewhere = async (db: Executor, orgId: string, header: string) =>
-  (await db.selectFrom('messages').select('id').where('message_id_header', '=', header).where('org_id', '!=', orgId).limit(1).executeTakeFirst()) !== undefined;
+export const existsElsewhere = async (db: Executor, orgId: string, header: string) => (await existsElsewhereOnce(db, { orgId, header })).rows.length > 0;
 
-export const findMessage = (db: Executor, id: string) =>
-  db.selectFrom('messages').select(['id', 'org_id', 'conversation_id', 'created_at']).where('id', '=', id).executeTakeFirst();
+const findMessageOnce = compiled((ex: Executor, v: { id: string }) => ex.selectFrom('messages').select(['id', 'org_id', 'conversation_id', 'created_at']).where('id', '=', v.id));
+export const findMessage = async (db: Executor, id: string) => (await findMessageOnce(db, { id })).rows[0];
 
-export const insertDecision = (db: Executor, row: ThreadingDecisionsTable) => db.insertInto('threading_decisions').values(row).execute();
+const insertDecisionOnce = compiledInsert('threading_decisions', { message_id: true, org_id: true, conversation_id: true, signal: true, outcome: true, detail: true, created_at: true });
+export const insertDecision = (db: Executor, row: ThreadingDecisionsTable) => insertDecisionOnce(db, row);
 
 export const findDecision = (db: Executor, orgId: string, messageId: string) =>
   db.selectFrom('threading_decisions').selectAll().where('org_id', '=', orgId).where('message_id', '=', messageId).executeTakeFirst();
