@@ -27,6 +27,12 @@ function openSqlite(file: string): OpenedDb {
   // commit (batcher.ts) pays one fsync for many requests.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
+  // Group commit runs each piece of work in a savepoint, and SQLite keeps the pages a savepoint
+  // changes in a statement journal that spills to a temporary file past 64 KB: a write() for
+  // every page of every piece, 110 KB and 52 system calls per inbound reply in batches of 20.
+  // In memory, the journal costs neither (it only ever serves a rollback inside a transaction;
+  // durability is the WAL's). Sorts and temporary tables stay in memory too: ours are small.
+  sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
