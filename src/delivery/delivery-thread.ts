@@ -1,13 +1,14 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { renderMessage, type OutgoingMail } from '../mail/compose.js';
+import { serveRequests } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';
 import { createTransport, type Envelope, type TransportOptions } from './transport.js';
 
-// The delivery thread: renders and sends messages so that the main thread (HTTP, SMTP in,
-// the database) keeps its core. Each request is answered with the receiving server's reply or
-// the error's SMTP facts; the main thread classifies them.
+// A delivery thread (see deliverer.ts): composes, signs and sends messages so that the main
+// thread (HTTP, SMTP in, the database) keeps its core. Each request is answered with the
+// receiving server's reply or the error's SMTP facts, as data; the main thread classifies them.
 
 export interface DeliverRequest {
   id: string;
@@ -16,8 +17,8 @@ export interface DeliverRequest {
 }
 
 export type DeliverResponse =
-  | { id: string; ok: true; response: string }
-  | { id: string; ok: false; error: { permanent?: boolean; responseCode?: number; response?: string; code?: string; message: string } };
+  | { ok: true; response: string }
+  | { ok: false; error: { permanent?: boolean; responseCode?: number; response?: string; code?: string; message: string } };
 
 /**
  * Delivery is background work; accepting sends and mail is what callers wait on. On Linux a
@@ -34,34 +35,29 @@ function lowerPriority(): void {
   }
 }
 
-if (parentPort) {
-  const port = parentPort;
+if (!isMainThread) {
   lowerPriority();
   const transport = createTransport(workerData as TransportOptions);
-  port.on('message', (msg: DeliverRequest | 'close') => {
-    if (msg === 'close') {
-      transport.close();
-      port.close();
-      return;
-    }
-    Promise.resolve()
-      .then(() => transport.send(msg.envelope, renderMessage(msg.mail), msg.id))
-      .then(
-        (response) => port.postMessage({ id: msg.id, ok: true, response } satisfies DeliverResponse),
-        (err: unknown) => {
-          const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
-          port.postMessage({
-            id: msg.id,
-            ok: false,
-            error: {
-              ...(err instanceof DeliveryError ? { permanent: err.permanent } : {}),
-              responseCode: e.responseCode,
-              response: e.response,
-              code: e.code,
-              message: e.message ?? String(err),
-            },
-          } satisfies DeliverResponse);
-        },
-      );
-  });
+  serveRequests(
+    (req: DeliverRequest): Promise<DeliverResponse> =>
+      Promise.resolve()
+        .then(() => transport.send(req.envelope, renderMessage(req.mail), req.id))
+        .then(
+          (response): DeliverResponse => ({ ok: true, response }),
+          (err: unknown): DeliverResponse => {
+            const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+            return {
+              ok: false,
+              error: {
+                ...(err instanceof DeliveryError ? { permanent: err.permanent } : {}),
+                responseCode: e.responseCode,
+                response: e.response,
+                code: e.code,
+                message: e.message ?? String(err),
+              },
+            };
+          },
+        ),
+    () => transport.close(),
+  );
 }

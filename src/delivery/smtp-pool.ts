@@ -134,7 +134,10 @@ export class SmtpPool {
       s.messages++;
       s.busy = false;
       if (!err) {
-        this.release(s);
+        // Not from inside SMTPConnection's callback: it is still handling the reply that
+        // called it, and a next message started right here can desync its replies (seen under
+        // load: a RCPT taking DATA's 354). nodemailer's pool waits a turn too.
+        setImmediate(() => this.release(s));
         return job.resolve(String(info.response));
       }
       const e = err as SmtpError;
@@ -145,13 +148,15 @@ export class SmtpPool {
         this.queue.unshift(job);
         return this.pump();
       }
-      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.responseCode !== 421 && !this.closed) {
-        // The message was refused; the session is fine once reset.
+      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && /^[45]/.test(String(e.responseCode ?? '')) && e.responseCode !== 421 && !this.closed) {
+        // The message was refused; the session is fine once reset. (An envelope "error" that
+        // carries no 4xx/5xx reply means the replies and commands no longer match up: that
+        // session is closed below instead.)
         s.busy = true;
         s.smtp.reset((resetErr) => {
           s.busy = false;
           if (resetErr) this.drop(s);
-          else this.release(s);
+          else setImmediate(() => this.release(s));
         });
         return job.reject(e);
       }

@@ -7,6 +7,8 @@ import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
 // fresh one. The thread's module calls serveRequests() with its handler.
 
 const CLOSE_WAIT_MS = 10_000;
+/** How long a thread may take to finish its own closing (QUIT on its SMTP sessions). */
+const EXIT_WAIT_MS = 5_000;
 
 type Reply<R> = { id: number; ok: true; value: R } | { id: number; ok: false; error: { message: string; code?: string } };
 
@@ -78,17 +80,35 @@ function slot<Q, R>(file: string, workerData: unknown) {
     async close() {
       // A request stuck for longer (a DNS server that never answers) is failed by the terminate.
       if (pending.size > 0) await new Promise<void>((r) => ((drained = r), setTimeout(r, CLOSE_WAIT_MS).unref()));
-      await worker?.terminate();
+      const w = worker;
+      if (!w) return;
+      // The thread closes what it holds (serveRequests' onClose) and exits by itself; one that
+      // does not within EXIT_WAIT_MS is terminated.
+      w.ref();
+      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      w.postMessage('close');
+      const timer = setTimeout(() => void w.terminate(), EXIT_WAIT_MS);
+      await exited;
+      clearTimeout(timer);
       worker = null;
     },
   };
 }
 
-/** The thread's side: answers each request with the handler's result or error. */
-export function serveRequests<Q, R>(handler: (request: Q) => Promise<R>): void {
+/**
+ * The thread's side: answers each request with the handler's result or error. When the pool
+ * closes, `onClose` runs and the thread stops listening, so it exits once nothing else holds it.
+ */
+export function serveRequests<Q, R>(handler: (request: Q) => Promise<R>, onClose?: () => void): void {
   const port = parentPort;
   if (!port) throw new Error('serveRequests() runs in a worker thread');
-  port.on('message', ({ id, request }: { id: number; request: Q }) => {
+  port.on('message', (msg: { id: number; request: Q } | 'close') => {
+    if (msg === 'close') {
+      onClose?.();
+      port.close();
+      return;
+    }
+    const { id, request } = msg;
     handler(request).then(
       (value) => port.postMessage({ id, ok: true, value } satisfies Reply<R>),
       (err: unknown) => {

@@ -63,7 +63,8 @@ function pool(port: number, extra: Partial<ConstructorParameters<typeof SmtpPool
 const message = (n: number) => Buffer.from(`From: a@example.com\r\nTo: b@example.com\r\nSubject: ${n}\r\n\r\nbody ${n}\r\n.leading dot\r\n`);
 const envelope = { from: 'a@example.com', to: ['b@example.com'] };
 
-describe('SmtpPool', () => {
+// Real sockets and a real server: generous time on a loaded machine (the CI runs suites in parallel).
+describe('SmtpPool', { timeout: 30_000 }, () => {
   it('delivers every message over at most maxConnections sessions, reusing them, dot-stuffing intact', async () => {
     const s = await server();
     const p = pool(s.port);
