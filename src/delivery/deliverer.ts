@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderMessage, type OutgoingMail } from '../mail/compose.js';
-import { threadPool } from '../threads/pool.js';
+import { builtModule, threadPool } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';
 import type { DeliverRequest, DeliverResponse } from './delivery-thread.js';
 import type { Envelope, Transport, TransportOptions } from './transport.js';
@@ -32,8 +31,8 @@ function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
  * TypeScript sources (tests) this returns null and the caller delivers in-line.
  */
 export function threadDeliverer(opts: TransportOptions, threads: number): Deliverer | null {
-  const file = fileURLToPath(new URL('./delivery-thread.js', import.meta.url));
-  if (!import.meta.url.endsWith('.js') || !existsSync(file)) return null;
+  const file = builtModule(fileURLToPath(new URL('./delivery-thread.js', import.meta.url)));
+  if (!file) return null;
   const perThread: TransportOptions = { ...opts, connections: Math.max(1, Math.ceil(opts.connections / threads)) };
   const pool = threadPool<DeliverRequest, DeliverResponse>(file, threads, perThread);
   return {

@@ -1,3 +1,4 @@
+import { isTransientError } from 'nodemailer/lib/errors';
 import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
 
 // A pool of SMTP sessions that sends rendered messages as they are. nodemailer's SMTP pool
@@ -42,9 +43,6 @@ interface Session {
 }
 
 type SmtpError = Error & { code?: string; responseCode?: number; command?: string };
-
-/** The session itself failed (or the server is going away), not the message. */
-const transient = (e: SmtpError) => e.responseCode === 421 || e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'ETIMEDOUT';
 
 export class SmtpPool {
   private readonly sessions = new Set<Session>();
@@ -141,7 +139,7 @@ export class SmtpPool {
         return job.resolve(String(info.response));
       }
       const e = err as SmtpError;
-      if (reused && transient(e) && !job.retried && (e.command === 'API' || e.command === 'CONN' || e.command === 'MAIL FROM')) {
+      if (reused && isTransientError(e) && !job.retried && (e.command === 'API' || e.command === 'CONN' || e.command === 'MAIL FROM')) {
         // The server had closed the idle session before a byte of this message went out.
         this.drop(s);
         job.retried = true;

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
-import { threadPool } from '../threads/pool.js';
+import { builtModule, threadPool } from '../threads/pool.js';
 import { authenticateMessage, type AuthResult } from './authenticate.js';
 import { prepare, type Prepared } from './prepare.js';
 
@@ -53,8 +52,9 @@ export interface PrepareThreadData {
  * sources (tests) this returns null and the caller examines in-line. `file`: another thread
  * module (tests).
  */
-export function threadPreparer(data: PrepareThreadData, threads: number, file = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
-  if (!/\.m?js$/.test(file) || !existsSync(file)) return null;
+export function threadPreparer(data: PrepareThreadData, threads: number, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
+  const file = builtModule(module);
+  if (!file) return null;
   const pool = threadPool<Arrival, Examined>(file, threads, data);
   return {
     examine(a) {

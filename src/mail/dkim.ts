@@ -1,6 +1,5 @@
 import { createHash, createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { domainToASCII } from 'node:url';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
 import type { HeaderField } from './compose.js';
 
@@ -13,6 +12,7 @@ import type { HeaderField } from './compose.js';
 // canonicalizer are the tests' yardstick (test/unit/compose.test.ts).
 
 export interface DkimKey {
+  /** The sender domain: ASCII, as registration requires (normalizeDomain). */
   domain: string;
   selector: string;
   /** PKCS#8 PEM. */
@@ -81,7 +81,7 @@ export function dkimSign(message: { headers: HeaderField[]; body: string }, key:
   const signed = message.headers.filter((h) => SIGNED.has(h.name));
   const bodyHash = createHash('sha256').update(relaxedBody(message.body)).digest('base64');
   const names = signed.map((h) => h.line.slice(0, h.line.indexOf(':'))).join(': ');
-  const tags = `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${asciiDomain(key.domain)}; h=${names}; q=dns/txt; s=${key.selector}; t=${Math.floor(now.getTime() / 1000)}; bh=${bodyHash}; b=`;
+  const tags = `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${key.domain}; h=${names}; q=dns/txt; s=${key.selector}; t=${Math.floor(now.getTime() / 1000)}; bh=${bodyHash}; b=`;
   // The field itself is signed last, with an empty b= and without a trailing line break.
   let input = '';
   for (const h of signed) input += `${relaxedField(h.line)}\r\n`;
@@ -91,5 +91,3 @@ export function dkimSign(message: { headers: HeaderField[]; body: string }, key:
   // whitespace inside b=).
   return foldLines(`DKIM-Signature: ${tags}${b.replace(/.{75}/g, '$& ').trim()}`, 76);
 }
-
-const asciiDomain = (d: string) => (/[^\x00-\x7f]/.test(d) ? domainToASCII(d) || d : d);

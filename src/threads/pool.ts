@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
 
 // A small pool of worker threads that all run one module answering one kind of request: CPU
@@ -16,6 +17,14 @@ export interface ThreadPool<Q, R> {
   run(request: Q, transfer?: readonly TransferListItem[]): Promise<R>;
   /** Lets the requests in flight finish, then ends the threads. */
   close(): Promise<void>;
+}
+
+/**
+ * `file` when it is a built thread module that exists; null from TypeScript sources (vitest),
+ * where only the `.ts` file is there and callers do their work in-line instead.
+ */
+export function builtModule(file: string): string | null {
+  return /\.m?js$/.test(file) && existsSync(file) ? file : null;
 }
 
 export function threadPool<Q, R>(file: string, threads: number, workerData: unknown): ThreadPool<Q, R> {
