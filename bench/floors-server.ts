@@ -1,0 +1,59 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { SMTPServer } from 'smtp-server';
+
+// A child of bench/floors.ts: one server built from a single part, with nothing of threadline
+// in it, so that the parent can read what the part alone costs a request. Started with IPC;
+// sends `{ port }` once listening, answers `'cpu'` with its process.cpuUsage().
+//
+//   http  node:http: reads the body, JSON.parse, answers 202 with a small JSON body
+//   hono  the same on hono and @hono/node-server, threadline's HTTP stack
+//   smtp  smtp-server with handlers that accept every envelope and read the message to its end
+
+const ANSWER = JSON.stringify({ conversationId: '01KAXQ4Z6V3N8T2B5M7C9D1E3F', messageId: '01KAXQ4Z6V3N8T2B5M7C9D1E3G' });
+const PATH = '/api/v2/conversations/emails/agentless';
+
+const ready = (port: number) => process.send!({ port });
+process.on('message', (m) => {
+  if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
+});
+process.on('disconnect', () => process.exit(0));
+
+const mode = process.argv[2];
+if (mode === 'http') {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(ANSWER);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else if (mode === 'hono') {
+  const app = new Hono();
+  app.post(PATH, async (c) => {
+    await c.req.json();
+    return c.body(ANSWER, 202, { 'content-type': 'application/json' });
+  });
+  serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
+} else if (mode === 'smtp') {
+  const server = new SMTPServer({
+    banner: 'floors ESMTP',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, _session, cb) {
+      stream.on('data', () => {});
+      stream.on('end', () => cb(null));
+    },
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.server.address() as AddressInfo).port));
+} else {
+  console.error(`floors-server: unknown mode ${mode}; expected http, hono or smtp`);
+  process.exit(2);
+}
