@@ -15,11 +15,12 @@ import { createServices } from '../src/deps.js';
 import { authenticateMessage } from '../src/inbound/authenticate.js';
 import { extractReplyText } from '../src/inbound/reply-text.js';
 import { initOrganization } from '../src/setup/init.js';
-import { cleanup, cleanupOnSignals, findProgram, startSink, trackDir } from './children.js';
+import { findProgram, startSink, trackDir } from './children.js';
 import { inboundFloor, replyTargets, sendFloors } from './floors-sql.js';
 import { replyEml } from './inbound-lib.js';
 import { runLoad } from './load.js';
 import { parseOptions, positiveInt, textOfSize } from './lib.js';
+import { runBench } from './run.js';
 
 // npm run bench:floors [-- --messages N]
 //
@@ -29,14 +30,12 @@ import { parseOptions, positiveInt, textOfSize } from './lib.js';
 // leave of that is all that threadline's own code (routing, validation, Kysely, the batcher,
 // threads, composing, threading decisions) may use, on a machine whose every cycle is used.
 
-const o = parseOptions(process.argv.slice(2), ['messages']);
-const N = positiveInt('messages', o.messages, 20000);
+let N = 20000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CORES = os.availableParallelism();
 const TICK_US = 1e6 / 100; // /proc/PID/stat counts USER_HZ (100 on Linux) ticks
 
-cleanupOnSignals();
-const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-floors-')));
+let dir = '';
 const rows: Array<{ path: 'send' | 'inbound'; label: string; us: number }> = [];
 const note = (p: 'send' | 'inbound', label: string, us: number) => {
   rows.push({ path: p, label, us });
@@ -171,7 +170,9 @@ async function inboundLibraries(raw: Buffer): Promise<void> {
   note('inbound', 'email-reply-parser: the new text of the reply', await timeEach(count, () => extractReplyText({ text: parsed.text ?? null, html: null })));
 }
 
-try {
+async function main(messages: number): Promise<void> {
+  N = messages;
+  dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-floors-')));
   console.log(`floors: ${N} messages per part, ${CORES} cores; CPU per message of each part alone\n`);
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const headerBlock = Buffer.from(textOfSize(700));
@@ -193,6 +194,12 @@ try {
     console.log(`${''.padEnd(8)} at the goal of 1,000/s there are ${budget.toFixed(0)} µs, so ${(budget - sum).toFixed(0)} µs are left for threadline's own code`);
   }
   console.log(JSON.stringify({ bench: 'floors', messages: N, cores: CORES, parts: rows.map((r) => ({ path: r.path, part: r.label, us: Math.round(r.us) })) }));
-} finally {
-  await cleanup();
 }
+
+await runBench({
+  name: 'floors',
+  usage: 'options: --messages N (20000)',
+  limitMs: 30 * 60_000,
+  readOptions: (argv) => positiveInt('messages', parseOptions(argv, ['messages']).messages, 20000),
+  main,
+});
