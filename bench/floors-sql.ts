@@ -41,7 +41,7 @@ const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 /** Accepting sends (batches of `batch`), then claiming and recording their deliveries (batches of 20). */
 export function sendFloors(file: string, orgId: string, count: number, batch = 10): SqlFloor[] {
   const db = open(file);
-  const rate = db.prepare('insert into rate_counters (org_id, window_start, count) values (?, ?, 1) on conflict (org_id, window_start) do update set count = rate_counters.count + 1');
+  const rate = db.prepare('insert into rate_counters (org_id, window_start, count) values (?, ?, 1) on conflict (org_id, window_start) do update set count = rate_counters.count + 1 returning count');
   const conv = db.prepare('insert into conversations (id, org_id, subject, customer_email, created_at, updated_at, queue_id, previous_conversation_id) values (?, ?, ?, ?, ?, ?, null, null)');
   const msg = db.prepare(`insert into messages (${messageColumns}) values (${list(21)})`);
   const event = db.prepare('insert into message_events (id, message_id, status, at, smtp_response, detail) values (?, ?, ?, ?, ?, ?)');
@@ -52,7 +52,7 @@ export function sendFloors(file: string, orgId: string, count: number, batch = 1
       const now = Date.now();
       const c = newId(now);
       const m = newId(now);
-      rate.run(orgId, Math.floor(now / 60_000) * 60_000);
+      rate.get(orgId, Math.floor(now / 60_000) * 60_000);
       conv.run(c, orgId, 'Your order has shipped', 'customer@example.com', now, now);
       msg.run(m, orgId, c, 'outbound', 'Outbound', 0, 'notify@notify.example.com', null, 'customer@example.com', null, `reply+${m}@replies.example.com`, null, 'Your order has shipped', BODY, null, `<${m}@notify.example.com>`, 'queued', now, null, 0, now);
       event.run(newId(now), m, 'queued', now, null, null);
@@ -130,7 +130,7 @@ export function inboundFloor(file: string, orgId: string, targets: Array<{ heade
       threading.run(id, orgId, t.header, t.header, now);
       decision.run(id, orgId, parent.conversation_id, 'in-reply-to', 'threaded', '{"matched":true}', now);
       const item = openItem.get(parent.conversation_id) as { id: string; queue_id: string } | undefined;
-      if (item) itemEvent.run(newId(now), item.id, orgId, item.queue_id, 'message-added', now);
+      if (item) itemEvent.run(newId(now), item.id, orgId, item.queue_id, 'message_added', now);
       touch.run(now, parent.conversation_id);
     }
   });

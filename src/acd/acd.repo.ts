@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
+import { compiled, compiledInsertRows, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, WorkItemEventsTable, WorkItemsTable } from '../db/schema.js';
 
 export type WorkItemRow = WorkItemsTable;
@@ -10,12 +10,8 @@ export const RELEASED = { agent_id: null, lease_token: null, leased_at: null, le
 
 export const insertItem = (db: Executor, row: WorkItemRow) => db.insertInto('work_items').values(row).execute();
 
-const insertEventOnce = compiledInsert('work_item_events', { id: true, work_item_id: true, org_id: true, queue_id: true, type: true, agent_id: true, detail: true, at: true });
 /** One statement whatever the number of rows. */
-export const insertEvents = async (db: Executor, rows: WorkItemEventRow[]) => {
-  if (rows.length === 1) await insertEventOnce(db, rows[0]!);
-  else if (rows.length > 1) await db.insertInto('work_item_events').values(rows).execute();
-};
+export const insertEvents = compiledInsertRows('work_item_events', { id: true, work_item_id: true, org_id: true, queue_id: true, type: true, agent_id: true, detail: true, at: true });
 
 export const listEvents = (db: Executor, itemId: string) =>
   db.selectFrom('work_item_events').selectAll().where('work_item_id', '=', itemId).orderBy('at').orderBy('id').execute();

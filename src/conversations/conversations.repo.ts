@@ -1,4 +1,4 @@
-import { compiled, compiledInsert } from '../db/compiled.js';
+import { compiled, compiledInsert, compiledInsertRows } from '../db/compiled.js';
 import type { ConversationsTable, Executor, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
 export type ConversationRow = ConversationsTable;
@@ -89,12 +89,8 @@ export const countMessages = async (db: Executor, conversationId: string, includ
     ).n,
   );
 
-const insertEventOnce = compiledInsert('message_events', { id: true, message_id: true, status: true, at: true, smtp_response: true, detail: true });
 /** One statement whatever the number of rows (a round trip each on PostgreSQL). */
-export const insertEvents = async (db: Executor, rows: MessageEventRow[]) => {
-  if (rows.length === 1) await insertEventOnce(db, rows[0]!);
-  else if (rows.length > 1) await db.insertInto('message_events').values(rows).execute();
-};
+export const insertEvents = compiledInsertRows('message_events', { id: true, message_id: true, status: true, at: true, smtp_response: true, detail: true });
 
 export const listEvents = (db: Executor, messageId: string) =>
   db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('at').orderBy('id').execute();

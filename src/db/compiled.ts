@@ -64,6 +64,19 @@ export function compiledInsert<T extends keyof Database & string>(table: T, colu
 }
 
 /**
+ * Inserts whole rows, as many as given, in one statement: one row (the usual case on the hot
+ * paths) through the statement compiled once, several through a multi-row insert built for
+ * their number.
+ */
+export function compiledInsertRows<T extends keyof Database & string>(table: T, columns: Record<keyof Database[T] & string, true>) {
+  const one = compiledInsert(table, columns);
+  return async (ex: Executor, rows: Array<Database[T]>): Promise<void> => {
+    if (rows.length === 1) await one(ex, rows[0]!);
+    else if (rows.length > 1) await ex.insertInto(table).values(rows as never).execute();
+  };
+}
+
+/**
  * `limit 1` written into the SQL text. Kysely's `.limit(1)` binds the 1 as a parameter, and
  * SQLite then spends about 20 µs more on every run of the statement (a lookup by an index:
  * 34 µs with `limit ?`, 11 µs with `limit 1`). The same holds for a bound value compared with

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { compiled } from '../../src/db/compiled.js';
+import { compiled, compiledInsertRows } from '../../src/db/compiled.js';
 import { recording } from '../helpers/recording-db.js';
 
 const reschedule = compiled<{ id: string; at: number; attempts: number }>((ex, v) =>
@@ -29,5 +29,19 @@ describe('compiled()', () => {
     await expect(inlined(db, { label: 'a' })).rejects.toThrow(/did not become a parameter/);
     const dropped = compiled<{ id: string; unused: string }>((ex, v) => ex.selectFrom('outbox').select('message_id').where('message_id', '=', v.id).$if(v.unused === '', (q) => q));
     await expect(dropped(db, { id: 'a', unused: '' })).rejects.toThrow(/unused did not become a parameter/);
+  });
+
+  it('compiledInsertRows() writes any number of rows in one statement, and nothing for none', async () => {
+    const { db, ran } = recording('sqlite');
+    const insert = compiledInsertRows('message_events', { id: true, message_id: true, status: true, at: true, smtp_response: true, detail: true });
+    const row = (id: string) => ({ id, message_id: 'm', status: 'sent', at: 1, smtp_response: '250 ok', detail: null });
+    await insert(db, []);
+    await insert(db, [row('e1')]);
+    await insert(db, [row('e2'), row('e3')]);
+    expect(ran.map((q) => q.parameters)).toEqual([
+      ['e1', 'm', 'sent', 1, '250 ok', null],
+      ['e2', 'm', 'sent', 1, '250 ok', null, 'e3', 'm', 'sent', 1, '250 ok', null],
+    ]);
+    expect(ran[1]!.sql).toMatch(/^insert into "message_events" .* values \(\?, \?, \?, \?, \?, \?\), \(\?, \?, \?, \?, \?, \?\)$/);
   });
 });
