@@ -128,7 +128,13 @@ export class SmtpPool {
 
   private transmit(s: Session, job: Job): void {
     const reused = s.messages > 0;
-    s.smtp.send(job.envelope, job.raw, (err, info) => {
+    // A copy for every send: SMTPConnection keeps the object it is given as its transaction
+    // state and writes the replies onto it (accepted, rejected). One envelope object handed to
+    // two sessions at once let one session's MAIL FROM clear the other's accepted recipients
+    // between its RCPT and DATA replies, and that message went out empty ("all recipients were
+    // rejected: 354").
+    const envelope = { from: job.envelope.from, to: [...job.envelope.to] };
+    s.smtp.send(envelope, job.raw, (err, info) => {
       s.messages++;
       s.busy = false;
       if (!err) {

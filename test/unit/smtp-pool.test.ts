@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { SmtpPool } from '../../src/delivery/smtp-pool.js';
 
 // The delivery pool against a real smtp-server on loopback: sessions reused and bounded,
@@ -13,6 +14,8 @@ interface Server {
   received: string[];
   connections: number;
   sockets: Set<net.Socket>;
+  /** Resolves once the server holds no connection (each socket's own close event). */
+  allClosed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -22,7 +25,17 @@ afterEach(async () => {
 });
 
 async function server(opts: Partial<SMTPServerOptions> = {}): Promise<Server> {
-  const s: Server = { port: 0, received: [], connections: 0, sockets: new Set(), close: async () => {} };
+  const s: Server = {
+    port: 0,
+    received: [],
+    connections: 0,
+    sockets: new Set(),
+    // A socket leaves the set on its close event, so every one still in it is yet to close.
+    allClosed: async () => {
+      await Promise.all([...s.sockets].map((sock) => new Promise((r) => sock.once('close', r))));
+    },
+    close: async () => {},
+  };
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -77,6 +90,23 @@ describe('SmtpPool', { timeout: 30_000 }, () => {
     expect(s.connections).toBeLessThanOrEqual(3);
   });
 
+  it('hands every session its own envelope: SMTPConnection writes its transaction state onto it', async () => {
+    // The cause of "all recipients were rejected: 354": with one envelope object shared by two
+    // sessions, one session's MAIL FROM cleared the other's accepted recipients between that
+    // session's RCPT and DATA replies, and its message went out empty.
+    const s = await server();
+    const p = pool(s.port);
+    const send = vi.spyOn(SMTPConnection.prototype, 'send');
+    onTestFinished(() => send.mockRestore());
+    await Promise.all(Array.from({ length: 30 }, (_, i) => p.send(envelope, message(i))));
+    const given = send.mock.calls.map((c) => c[0]);
+    expect(given).toHaveLength(30);
+    expect(new Set(given).size).toBe(30);
+    expect(given).not.toContain(envelope);
+    expect(envelope).toEqual({ from: 'a@example.com', to: ['b@example.com'] });
+    expect(s.received.every((m) => /^From: a@example\.com/.test(m))).toBe(true);
+  });
+
   it('logs in when the server offers AUTH, and a wrong password fails with EAUTH', async () => {
     const s = await server({
       authOptional: false,
@@ -110,8 +140,9 @@ describe('SmtpPool', { timeout: 30_000 }, () => {
     const s = await server();
     const p = pool(s.port, { maxConnections: 1 });
     await p.send(envelope, message(0));
+    const gone = s.allClosed();
     for (const sock of s.sockets) sock.destroy();
-    await new Promise((r) => setTimeout(r, 50));
+    await gone;
     expect(await p.send(envelope, message(1))).toMatch(/^250 /);
     expect(s.received).toHaveLength(2);
     expect(s.connections).toBe(2);
@@ -126,21 +157,29 @@ describe('SmtpPool', { timeout: 30_000 }, () => {
     const p = pool(s.port, { idleMs: 50 });
     await p.send(envelope, message(1));
     expect(s.sockets.size).toBe(1);
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing else is sent: only the pool's idle timer can end this session.
+    await s.allClosed();
     expect(s.sockets.size).toBe(0);
   });
 
   it('after close(), waiting and new sends are refused with ESTOPPING', async () => {
+    let inData!: () => void;
+    const dataStarted = new Promise<void>((r) => (inData = r));
     const s = await server({
       onData(stream, _session, cb) {
         stream.resume();
-        stream.on('end', () => setTimeout(() => cb(null, 'Ok'), 100));
+        // The reply waits until the test has closed the pool, so the first message is surely
+        // on the wire when close() runs.
+        stream.on('end', () => {
+          inData();
+          setImmediate(() => cb(null, 'Ok'));
+        });
       },
     });
     const p = pool(s.port, { maxConnections: 1 });
     const first = p.send(envelope, message(0));
     const waiting = p.send(envelope, message(1));
-    await new Promise((r) => setTimeout(r, 20));
+    await dataStarted;
     p.close();
     await expect(waiting).rejects.toMatchObject({ code: 'ESTOPPING' });
     expect(await first).toMatch(/^250 /);
