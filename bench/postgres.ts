@@ -17,6 +17,10 @@ import { freePort } from './lib.js';
 export interface Cluster {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`: the maintenance database, for CREATE DATABASE. */
   adminUrl: string;
+  /** Stops the server, keeping its data: `fast` ends sessions cleanly, `immediate` is a crash. */
+  halt(mode: 'fast' | 'immediate'): void;
+  /** Starts the halted server again on the same port; returns once it accepts connections. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export async function startCluster(): Promise<Cluster> {
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
 
   let port = 0;
+  let startServer = () => {};
   try {
     run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
     // Test settings, not production ones: the cluster is deleted afterwards, so durability is
@@ -116,12 +121,13 @@ export async function startCluster(): Promise<Cluster> {
       '-c full_page_writes=off',
       '-c max_connections=300',
     ];
+    // -w: pg_ctl returns once the server reports itself ready.
+    startServer = () => run('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', log, '-o', `-p ${port} ${options.join(' ')}`, 'start']);
     // A free port can be taken between our probe and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       try {
-        // -w: pg_ctl returns once the server reports itself ready.
-        run('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', log, '-o', `-p ${port} ${options.join(' ')}`, 'start']);
+        startServer();
         break;
       } catch (err) {
         if (attempt >= 3 || !/could not bind|already in use/i.test(readLog(log))) throw err;
@@ -146,6 +152,8 @@ export async function startCluster(): Promise<Cluster> {
   let stopped = false;
   return {
     adminUrl: adminUrl(port),
+    halt: (mode) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
+    resume: () => startServer(),
     async stop() {
       if (stopped) return;
       stopped = true;
