@@ -107,7 +107,7 @@ function parseMailbox(value: string): Mailbox {
   // A display name is words (atoms, quoted strings, and the dots obs-phrase allows); an `@`
   // outside quotes there is a second address in disguise.
   if (!/^[\sA-Za-z0-9!#$%&'*+/=?^_`{|}~.\u0080-\u00ff"-]*$/.test(phrase)) return { problem: 'has a display name that is not a phrase' };
-  return addrSpec(inside);
+  return addrSpec(inside.trim());
 }
 
 function addrSpec(spec: string): Mailbox {

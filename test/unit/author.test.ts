@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { authorizeReply, type AuthSummary } from '../../src/inbound/authenticate.js';
@@ -19,6 +20,7 @@ describe('the author of a message', () => {
     ['From: Pat Q. Public <pat@example.com>', 'pat@example.com', 'Pat Q. Public'],
     ['From: pat@example.com', 'pat@example.com', null],
     ['From: pat@example.com (Pat at home)', 'pat@example.com', null],
+    ['From: Pat < pat@example.com >', 'pat@example.com', 'Pat'],
     ['From:\r\n  "Pat"\r\n <pat@example.com>', 'pat@example.com', 'Pat'],
     ['From: =?utf-8?q?Pat_M=C3=BCller?= <pat@example.com>', 'pat@example.com', 'Pat Müller'],
     ['From: Pat Müller <pat@example.com>', 'pat@example.com', null],
@@ -51,6 +53,16 @@ describe('the author of a message', () => {
     const a = await read(`From: ${value}`);
     expect(a.address).toBeNull();
     expect(a.problem).toMatch(problem);
+  });
+
+  // Strictness must not cost real replies: every fixture whose From names one mailbox plainly
+  // is read as mailparser reads it; the rest (an unquoted address as the display name, template
+  // placeholders) have no author.
+  it.each(fs.readdirSync('fixtures/replies').filter((f) => f.endsWith('.eml')))('of the real reply %s is the mailbox its From names', async (file) => {
+    const raw = fs.readFileSync(`fixtures/replies/${file}`);
+    const from = (await simpleParser(raw)).from?.value;
+    const plain = from?.length === 1 && from[0]!.address?.includes('@') && !from[0]!.name?.includes('@');
+    expect(readAuthor(raw, from)).toMatchObject(plain ? { address: from[0]!.address!.toLowerCase(), problem: null } : { address: null });
   });
 
   it('has none without a From field, whatever Sender or Reply-To say', async () => {
