@@ -16,6 +16,7 @@ interface Operation {
   path: string;
   permissions: string[] | undefined;
   maxBodyBytes: number | undefined;
+  description: string;
 }
 
 // Routes any valid token may call: the user a password-grant token acts for.
@@ -33,6 +34,7 @@ beforeAll(async () => {
       path,
       permissions: op['x-permissions'] as string[] | undefined,
       maxBodyBytes: op['x-max-body-bytes'] as number | undefined,
+      description: String(op.description ?? ''),
     })),
   );
 });
@@ -67,6 +69,8 @@ describe('every route', () => {
       expect(op.maxBodyBytes, name(op)).toEqual(expect.any(Number));
       if (op.path === '/oauth/token') continue;
       expect(op.permissions, name(op)).toEqual(expect.any(Array));
+      // Said in words too, where the interactive reference shows it.
+      for (const p of op.permissions!) expect(op.description, name(op)).toContain(`\`${p}\``);
     }
     expect(operations.filter((op) => op.permissions?.length === 0).map(name)).toEqual(ANY_TOKEN);
   });
