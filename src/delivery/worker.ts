@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { databaseUnavailable } from '../db/unavailable.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
@@ -64,6 +65,9 @@ export class DeliveryWorker {
   /** Outcomes waiting for the write that queueOutcome() has queued. */
   private unwritten: PendingOutcome[] = [];
   private writeQueued = false;
+  /** Set while outcomes wait to be written again after the database failed. */
+  private outcomeRetry: NodeJS.Timeout | null = null;
+  private outcomeRetryMs = 0;
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -93,7 +97,9 @@ export class DeliveryWorker {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.stopped) {
+      // While outcomes wait for the database, claim nothing: once it is back their writes go
+      // first, or a lease that ran out meanwhile would hand this worker a message it has sent.
+      while (!this.stopped && !this.outcomeRetry) {
         const room = this.o.concurrency * 2 - this.inFlight;
         // Refill in chunks, not one message per finished delivery: a claim is a transaction of
         // five statements whatever its size, and `concurrency` messages still wait for the pool.
@@ -200,19 +206,50 @@ export class DeliveryWorker {
 
   private queueOutcome(item: PendingOutcome): void {
     this.unwritten.push(item);
-    if (this.writeQueued) return;
+    this.writeOutcomesSoon();
+  }
+
+  /**
+   * Queues one write for everything in `unwritten`, including what arrives until the batcher
+   * gets to it. While the database cannot be reached, the outcomes are kept and written once it
+   * answers: each of those messages was sent, and an outcome never written would have it sent
+   * again when its lease runs out.
+   */
+  private writeOutcomesSoon(): void {
+    if (this.writeQueued || this.outcomeRetry || this.unwritten.length === 0) return;
     this.writeQueued = true;
-    let taken: PendingOutcome[] = [];
+    let taken: PendingOutcome[] | null = null;
     this.o.batcher
       .runSoon((trx) => {
-        // Everything that arrived until the batcher got here is written now.
         this.writeQueued = false;
         taken = this.unwritten.splice(0);
         return this.writeOutcomes(trx, taken);
       })
       .then(
-        (statuses) => taken.forEach((t, i) => t.resolve(statuses[i]!)),
-        (err: unknown) => taken.forEach((t) => t.reject(err)),
+        (statuses) => {
+          if (this.outcomeRetryMs > 0) this.o.log.info({ outcomes: taken!.length }, 'delivery outcomes written after the database came back');
+          this.outcomeRetryMs = 0;
+          taken!.forEach((t, i) => t.resolve(statuses[i]!));
+        },
+        (err: unknown) => {
+          // The transaction can fail before the work ran (no connection): nothing was taken.
+          if (taken === null) this.writeQueued = false;
+          if (databaseUnavailable(err)) {
+            this.unwritten.unshift(...(taken ?? []));
+            if (this.outcomeRetryMs === 0) this.o.log.warn({ err: { message: (err as Error).message }, outcomes: this.unwritten.length }, 'delivery outcomes kept until the database answers');
+            this.outcomeRetryMs = Math.min(Math.max(this.outcomeRetryMs * 2, 100), 2_000);
+            // Not unref()'d: these writes are owed; a stop() waits for them (main.ts bounds it).
+            this.outcomeRetry = setTimeout(() => {
+              this.outcomeRetry = null;
+              this.writeOutcomesSoon();
+              this.wake();
+            }, this.outcomeRetryMs);
+            return;
+          }
+          // Anything else is about these outcomes: their leases run out and they are tried again.
+          (taken ?? []).forEach((t) => t.reject(err));
+          this.writeOutcomesSoon();
+        },
       );
   }
 

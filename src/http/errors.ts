@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
+import { databaseUnavailable } from '../db/unavailable.js';
 import { AppError } from '../errors.js';
 import type { HttpEnv } from './env.js';
 
@@ -42,9 +43,14 @@ const OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unsupported_gr
 export function renderError(c: Context<HttpEnv>, err: unknown): Response {
   const contextId = c.get('contextId') ?? 'unknown';
   let app: AppError;
+  let cause: ReturnType<typeof databaseUnavailable>;
   if (err instanceof AppError) app = err;
   else if (err instanceof HTTPException && err.status < 500) app = fromHttpException(err.status);
-  else {
+  else if ((cause = databaseUnavailable(err))) {
+    // A temporary condition, not a fault of this request: the client should come back.
+    c.get('log')?.().warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `request refused: ${cause}`);
+    app = new AppError(503, 'service.unavailable', `The service is temporarily unavailable (${cause}); try again shortly.`, [], { retryAfterSeconds: cause === 'disk full' ? 30 : 5 });
+  } else {
     c.get('log')?.().error({ err }, 'request failed');
     app = new AppError(500, 'internal.server.error', 'The server could not complete the request; quote the contextId when reporting it.');
   }

@@ -2,12 +2,16 @@ import { authenticate } from 'mailauth';
 import type { InboundAuthPolicy } from '../config.js';
 import type { Lookup } from '../dns/resolver.js';
 import { organizationalDomain } from '../domains/dns-check.js';
+import { domainOf } from '../mail/address.js';
+import { settleAuthor, type Author } from './author.js';
 
 // Inbound mail authentication with mailauth (SPF against the connecting IP and MAIL FROM, DKIM,
 // DMARC alignment, ARC), from the SMTP session's own facts (never from Received headers), and
 // the rule that decides whether a reply may join the conversation it names.
 
 export interface AuthSummary {
+  /** The single From address DMARC evaluated; null when mailauth found none or several. */
+  dmarcFrom: string | null;
   fromDomain: string | null;
   spf: { result: string; domain: string | null; aligned: boolean };
   dkim: Array<{ result: string; domain: string; selector: string; aligned: boolean; comment: string | null }>;
@@ -53,8 +57,10 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
     // BIMI fetches logos and certificates over HTTPS: not part of authentication.
     disableBimi: true,
   } as Parameters<typeof authenticate>[1])) as unknown as MailauthResult;
-  const fromHeader = r.dkim?.headerFrom?.[0] ?? null;
-  const fromDomain = fromHeader ? fromHeader.slice(fromHeader.lastIndexOf('@') + 1).toLowerCase() || null : null;
+  // mailauth skips DMARC unless it finds exactly one From mailbox; neither do we align with one.
+  const headerFrom = r.dkim?.headerFrom ?? [];
+  const dmarcFrom = headerFrom.length === 1 ? headerFrom[0]!.toLowerCase() : null;
+  const fromDomain = dmarcFrom ? domainOf(dmarcFrom) || null : null;
   const spfDomain = (r.spf && r.spf.domain) || null;
   const spfResult = (r.spf && r.spf.status?.result) || 'none';
   const dkim = (r.dkim?.results ?? [])
@@ -76,6 +82,7 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
   return {
     header,
     summary: {
+      dmarcFrom,
       fromDomain,
       spf: { result: spfResult, domain: spfDomain, aligned: aligned(spfDomain, fromDomain) },
       dkim,
@@ -90,7 +97,7 @@ export interface Authorization {
   policy: InboundAuthPolicy;
   /** True: the reply joins the conversation. False: it goes to quarantine. */
   allowed: boolean;
-  /** dmarc-pass, customer-aligned-spf, customer-aligned-dkim, relaxed-publishes-nothing, or unauthenticated. */
+  /** dmarc-pass, customer-aligned-spf, customer-aligned-dkim, relaxed-publishes-nothing, ambiguous-author, or unauthenticated. */
   rule: string;
   reason: string;
 }
@@ -101,21 +108,27 @@ export interface Authorization {
  * conversation's customer and SPF or DKIM passes aligned with the From domain. A stranger's
  * domain passing its own DMARC proves who sent it, not that they belong in the conversation:
  * a reply from it naming our Message-ID is held like any other.
+ * Every rule decides on one author: the From address DMARC evaluated (see author.ts). A message
+ * without one is held under every policy, `monitor` included: it is how an attacker makes the
+ * customer check and the alignment check read two different addresses.
  * `relaxed` also lets the customer's own address in when the domain publishes nothing; `monitor`
- * lets everything in and records what `require` would have done.
+ * lets everything else in and records what `require` would have done.
  */
-export function authorizeReply(s: AuthSummary, fromEmail: string, customerEmail: string, policy: InboundAuthPolicy): Authorization {
-  const isCustomer = fromEmail.toLowerCase() === customerEmail.toLowerCase();
+export function authorizeReply(s: AuthSummary, read: Author, customerEmail: string, policy: InboundAuthPolicy): Authorization {
+  const author = settleAuthor(read, s.dmarcFrom);
+  if (author.problem !== null) return { policy, allowed: false, rule: 'ambiguous-author', reason: `The author cannot be determined unambiguously: ${author.problem}` };
+  const fromEmail = author.address;
+  const fromDomain = domainOf(fromEmail);
+  const isCustomer = fromEmail === customerEmail.toLowerCase();
   const verdict = ((): Omit<Authorization, 'policy'> => {
-    const customerDomain = customerEmail.slice(customerEmail.lastIndexOf('@') + 1).toLowerCase();
-    const sameCompany = aligned(s.fromDomain, customerDomain);
-    if (s.dmarc.result === 'pass' && sameCompany) return { allowed: true, rule: 'dmarc-pass', reason: `DMARC passes for ${s.fromDomain}, the customer's domain` };
-    const spf = s.spf.result === 'pass' && s.spf.aligned;
-    const dkim = s.dkim.find((d) => d.result === 'pass' && d.aligned);
-    if (isCustomer && spf) return { allowed: true, rule: 'customer-aligned-spf', reason: `From is the conversation's customer and SPF passes for ${s.spf.domain}, aligned with ${s.fromDomain}` };
-    if (isCustomer && dkim) return { allowed: true, rule: 'customer-aligned-dkim', reason: `From is the conversation's customer and DKIM passes for ${dkim.domain}, aligned with ${s.fromDomain}` };
+    const sameCompany = aligned(fromDomain, domainOf(customerEmail));
+    if (s.dmarc.result === 'pass' && sameCompany) return { allowed: true, rule: 'dmarc-pass', reason: `DMARC passes for ${fromDomain}, the customer's domain` };
+    const spf = s.spf.result === 'pass' && aligned(s.spf.domain, fromDomain);
+    const dkim = s.dkim.find((d) => d.result === 'pass' && aligned(d.domain, fromDomain));
+    if (isCustomer && spf) return { allowed: true, rule: 'customer-aligned-spf', reason: `From is the conversation's customer and SPF passes for ${s.spf.domain}, aligned with ${fromDomain}` };
+    if (isCustomer && dkim) return { allowed: true, rule: 'customer-aligned-dkim', reason: `From is the conversation's customer and DKIM passes for ${dkim.domain}, aligned with ${fromDomain}` };
     if (policy === 'relaxed' && isCustomer && s.publishesNothing) {
-      return { allowed: true, rule: 'relaxed-publishes-nothing', reason: `${s.fromDomain} publishes no SPF, DMARC or DKIM, and From is the conversation's customer (relaxed policy)` };
+      return { allowed: true, rule: 'relaxed-publishes-nothing', reason: `${fromDomain} publishes no SPF, DMARC or DKIM, and From is the conversation's customer (relaxed policy)` };
     }
     const broken = s.dkim.filter((d) => d.result !== 'pass').map((d) => `DKIM ${d.result} for ${d.domain}${d.comment ? ` (${d.comment})` : ''}`);
     const facts = [
@@ -124,9 +137,9 @@ export function authorizeReply(s: AuthSummary, fromEmail: string, customerEmail:
       ...(broken.length ? broken : s.dkim.length ? [] : ['no DKIM signature']),
     ].join('; ');
     const who = isCustomer
-      ? `From ${fromEmail} is the conversation's customer, but neither SPF nor DKIM passes aligned with ${s.fromDomain}`
+      ? `From ${fromEmail} is the conversation's customer, but neither SPF nor DKIM passes aligned with ${fromDomain}`
       : s.dmarc.result === 'pass'
-        ? `DMARC passes for ${s.fromDomain}, but it is not the domain of the conversation's customer (${customerEmail})`
+        ? `DMARC passes for ${fromDomain}, but it is not the domain of the conversation's customer (${customerEmail})`
         : `From ${fromEmail} is not the conversation's customer (${customerEmail}) and DMARC does not pass`;
     return { allowed: false, rule: 'unauthenticated', reason: `${who}: ${facts}` };
   })();

@@ -9,6 +9,7 @@ import { parseIdList } from '../threading/signals.js';
 import { threadIndexRoot } from '../threading/thread-index.js';
 import type { Decision, ThreadingService } from '../threading/threading.service.js';
 import { authorizeReply, type AuthResult } from './authenticate.js';
+import { filedAddress } from './author.js';
 import * as repo from './inbound.repo.js';
 import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
 import type { Preparer } from './preparer.js';
@@ -73,7 +74,7 @@ export function createInboundService(deps: {
     const queue = known ? { queueId: known, priority: 0 } : await domains.routeFor(trx, orgId, domain, local);
     if (!conversationId) {
       conversationId = await conversations.startInbound(trx, orgId, {
-        customerEmail: p.customerEmail,
+        customerEmail: filedAddress(p.author, d.envelopeFrom),
         subject: p.subject,
         queueId: queue?.queueId ?? null,
         previousConversationId: decision.previousConversationId,
@@ -91,8 +92,8 @@ export function createInboundService(deps: {
       direction: 'inbound',
       sender_type: 'Customer',
       stitched: 0,
-      from_email: p.customerEmail,
-      from_name: p.fromName,
+      from_email: filedAddress(p.author, d.envelopeFrom),
+      from_name: p.author.name,
       to_email: d.to.toLowerCase(),
       to_name: null,
       reply_to_email: p.replyTo.email,
@@ -128,7 +129,8 @@ export function createInboundService(deps: {
       thread_topic: p.threadTopic,
       created_at: now,
     });
-    await threading.record(trx, orgId, id, conversationId, decision);
+    // Why a message has no author stays on its threading record for an administrator to see.
+    await threading.record(trx, orgId, id, conversationId, p.author.problem ? { ...decision, authorProblem: p.author.problem } : decision);
     // Only a person's reply is work for an agent; auto-replies, bounces and complaints
     // stay on the conversation and are never answered automatically.
     const workItem = p.kind.kind === 'reply' && queue !== null;
@@ -171,7 +173,7 @@ export function createInboundService(deps: {
             if (!decision.conversationId) return store(trx, orgId, p, d, decision, auth);
             const conversation = await conversations.conversationRow(trx, orgId, decision.conversationId);
             const policy = (await threading.settingsIn(trx, orgId)).inboundAuth;
-            const authentication = authorizeReply(auth.summary, p.customerEmail, conversation?.customer_email ?? '', policy);
+            const authentication = authorizeReply(auth.summary, p.author, conversation?.customer_email ?? '', policy);
             if (authentication.allowed) return store(trx, orgId, p, d, { ...decision, authentication }, auth, conversation);
             // A retry of a delivery already held is a duplicate too.
             const held = await repo.findHeld(trx, orgId, p.messageIdHeader);

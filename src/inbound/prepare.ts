@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { parseIdList } from '../threading/signals.js';
+import { readAuthor, type Author } from './author.js';
 import { classifyInbound } from './classify.js';
 import { extractReplyText } from './reply-text.js';
 
@@ -15,6 +16,7 @@ export interface Prepared {
   subject: string | null;
   /** The In-Reply-To header as written. */
   inReplyTo: string | null;
+  /** Recorded as the message said it; never where an answer goes (see agent-reply.ts). */
   replyTo: { email: string | null; name: string | null };
   kind: ReturnType<typeof classifyInbound>;
   text: string | null;
@@ -22,8 +24,8 @@ export interface Prepared {
   replyText: string | null;
   hash: string;
   messageIdHeader: string;
-  fromName: string | null;
-  customerEmail: string;
+  /** Who wrote it (author.ts); settled against the DMARC check once that has run. */
+  author: Author;
   references: string[];
   threadIndex: string | null;
   threadTopic: string | null;
@@ -61,7 +63,6 @@ export async function prepare(raw: Buffer, envelopeFrom: string): Promise<Prepar
   const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
   const html = typeof parsed.html === 'string' ? parsed.html : null;
   const hash = contentHash(parsed);
-  const from = parsed.from?.value[0];
   const replyTo = parsed.replyTo?.value[0];
   return {
     subject: parsed.subject ?? null,
@@ -73,8 +74,7 @@ export async function prepare(raw: Buffer, envelopeFrom: string): Promise<Prepar
     replyText: extractReplyText({ text: parsed.text ?? null, html }).text,
     hash,
     messageIdHeader: parsed.messageId ? parsed.messageId.replace(/^<|>$/g, '') : `${hash.slice(0, 32)}@missing-message-id.invalid`,
-    fromName: from?.name || null,
-    customerEmail: (from?.address ?? envelopeFrom ?? '').toLowerCase() || 'unknown@invalid',
+    author: readAuthor(raw, parsed.from?.value),
     references: parseIdList(parsed.references ?? null),
     threadIndex: headerText(parsed, 'thread-index') || null,
     threadTopic: headerText(parsed, 'thread-topic') || null,

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { authenticateMessage, type AuthResult } from './authenticate.js';
+import { settleAuthor } from './author.js';
 import { prepare, type Prepared } from './prepare.js';
 
 // The CPU-heavy half of receiving a message (MIME parse, classification, reply text, SPF, DKIM,
@@ -33,7 +34,7 @@ export async function examine(a: Arrival, mta: string, lookup: Lookup): Promise<
     prepare(raw, a.envelopeFrom),
     authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup),
   ]);
-  return { p, auth };
+  return { p: { ...p, author: settleAuthor(p.author, auth.summary.dmarcFrom) }, auth };
 }
 
 export function inlinePreparer(mta: string, lookup: Lookup): Preparer {

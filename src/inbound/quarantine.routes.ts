@@ -16,7 +16,7 @@ const list = createRoute({
   method: 'get',
   path: BASE,
   summary: 'Replies held in quarantine',
-  description: 'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results.',
+  description: 'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results. A reply whose author cannot be determined unambiguously (several From fields or mailboxes, a group, a From that does not parse strictly) is held under every policy with the rule `ambiguous-author`.',
   tags,
   ...permit(MANAGE),
   request: {

@@ -5,6 +5,7 @@ import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Decision } from '../threading/threading.service.js';
 import type { AuthResult, AuthSummary, Authorization } from './authenticate.js';
+import { filedAddress, settleAuthor } from './author.js';
 import * as repo from './inbound.repo.js';
 import { mainRecipient, prepare, type Delivery, type Prepared } from './prepare.js';
 
@@ -83,7 +84,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
         conversation_id: decision.conversationId,
         signal: decision.signal,
         reason: decision.authentication.reason,
-        from_email: p.customerEmail,
+        from_email: filedAddress(p.author, d.envelopeFrom),
         subject: p.subject,
         message_id_header: p.messageIdHeader,
         envelope_from: d.envelopeFrom,
@@ -119,7 +120,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
       if (q.state !== 'held') throw resolved(id, q.state);
       const raw = await repo.findQuarantinedRaw(db, id);
       if (!raw) throw resolved(id, 'resolved');
-      const p = await prepare(Buffer.from(raw), q.envelope_from);
+      const parsed = await prepare(Buffer.from(raw), q.envelope_from);
       const held = JSON.parse(q.decision) as Decision;
       const authentication = { policy: held.authentication?.policy ?? 'require', allowed: true, rule: 'released', reason: `released from quarantine by ${by} (${into}); held because: ${q.reason}` };
       const decision: Decision =
@@ -129,6 +130,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
       const recipients = JSON.parse(q.recipients) as string[];
       const d: Delivery = { raw: Buffer.from(raw), envelopeFrom: q.envelope_from, remoteAddress: q.remote_address, helo: q.helo, recipients, to: mainRecipient(recipients) };
       const auth = { header: q.auth_results, summary: JSON.parse(q.auth_summary) as AuthSummary };
+      const p = { ...parsed, author: settleAuthor(parsed.author, auth.summary.dmarcFrom) };
       const stored = await batcher.run(async (trx) => {
         if (!(await repo.resolveQuarantine(trx, id, { state: 'released', resolved_at: clock.now(), resolved_by: by, resolution: into, result_message_id: null }))) throw resolved(id, 'resolved');
         const s = await deps.store(trx, orgId, p, d, decision, auth);

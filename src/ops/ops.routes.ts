@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
+import { databaseUnavailable } from '../db/unavailable.js';
 import type { HttpEnv } from '../http/env.js';
 import type { Metrics } from './metrics.js';
 
@@ -25,7 +26,7 @@ export function opsRoutes(deps: { metrics: Metrics; ready(): Promise<string | nu
   const r = new Hono<HttpEnv>();
   r.get('/healthz', (c) => c.json({ status: 'ok' }));
   r.get('/readyz', async (c) => {
-    const problem = await deps.ready().catch(() => 'database unreachable');
+    const problem = await deps.ready().catch((err: unknown) => databaseUnavailable(err) ?? 'database error');
     return problem === null ? c.json({ status: 'ready' }) : c.json({ status: 'not ready', reason: problem }, 503);
   });
   r.get('/metrics', async (c) => {

@@ -23,6 +23,21 @@ export interface AgentReplyInput {
 // RFC 5322 §3.6.4 lets References grow without bound; clients cope with a few dozen.
 const MAX_REFERENCES = 30;
 
+type Party = { from_email: string; from_name: string | null; to_email: string; to_name: string | null } | undefined;
+
+/**
+ * The customer's name as their own latest message gave it, else as we last addressed them.
+ * Only the address decides where an answer goes: the conversation's customer, established by
+ * our send or by the message that started the conversation. A later message's Reply-To is
+ * never used: SPF and DKIM vouch for the From domain, not for it, and a colleague or a forger
+ * the rules let in could otherwise redirect the agent's answer.
+ */
+function customerName(customer: string, theirs: Party, ours: Party): string | null {
+  const c = customer.toLowerCase();
+  if (theirs?.from_email.toLowerCase() === c && theirs.from_name) return theirs.from_name;
+  return ours?.to_email.toLowerCase() === c ? ours.to_name : null;
+}
+
 export type AgentReplyService = ReturnType<typeof createAgentReplyService>;
 
 /**
@@ -74,7 +89,7 @@ export function createAgentReplyService(deps: {
         const id = newId(now);
         const inbound = await deps.domains.replyDomainFor(trx, orgId);
         const fromDomain = domainOf(from.email);
-        const to = customerMsg ? { email: customerMsg.reply_to_email ?? customerMsg.from_email, name: customerMsg.reply_to_email ? customerMsg.reply_to_name : customerMsg.from_name } : { email: conv.customer_email, name: null };
+        const to = { email: conv.customer_email, name: customerName(conv.customer_email, customerMsg, ourLast) };
         await conversations.recordOutbound(trx, {
           id,
           org_id: orgId,

@@ -31,7 +31,7 @@ const explain = createRoute({
   method: 'get',
   path: '/api/v2/conversations/emails/{conversationId}/messages/{messageId}/threading',
   summary: 'Why an inbound message was threaded where it was',
-  description: 'The signal that matched (reply-token, in-reply-to, references, thread-index or none), every candidate considered with its outcome (matched, unknown, bad-signature, other-organization, outside-window, subject-changed, not-considered), and the rules in force.',
+  description: 'The signal that matched (reply-token, in-reply-to, references, thread-index or none), every candidate considered with its outcome (matched, unknown, bad-signature, other-organization, outside-window, subject-changed, not-considered), and the rules in force. `authentication` names the rule that let a reply into its conversation (dmarc-pass, customer-aligned-spf, customer-aligned-dkim, relaxed-publishes-nothing, monitor, released); `authorProblem`, when present, says why the message has no single author (several From fields or mailboxes, a group, a From that does not parse strictly, or not the From that DMARC evaluated): such a message is never appended by a rule, and one that starts a conversation is filed under its envelope sender.',
   tags: ['Threading'],
   ...permit([PERMISSIONS.emailView]),
   request: { params: z.object({ conversationId: z.string(), messageId: z.string() }) },

@@ -48,6 +48,8 @@ export interface Decision {
   candidates: CandidateResult[];
   /** Set by the inbound path: the authentication rule that let the reply in (or would have, in monitor mode). */
   authentication?: { policy: InboundAuthPolicy; allowed: boolean; rule: string; reason: string };
+  /** Set by the inbound path: why the message has no single author (src/inbound/author.ts). */
+  authorProblem?: string;
 }
 
 export type ThreadingService = ReturnType<typeof createThreadingService>;
@@ -153,7 +155,7 @@ export function createThreadingService(deps: {
         conversation_id: conversationId,
         signal: d.signal,
         outcome: d.outcome,
-        detail: JSON.stringify({ matchedMessageId: d.matchedMessageId, previousConversationId: d.previousConversationId, windowDays: d.windowDays, subjectThreading: d.subjectThreading, candidates: d.candidates, ...(d.authentication ? { authentication: d.authentication } : {}) }),
+        detail: JSON.stringify({ matchedMessageId: d.matchedMessageId, previousConversationId: d.previousConversationId, windowDays: d.windowDays, subjectThreading: d.subjectThreading, candidates: d.candidates, ...(d.authentication ? { authentication: d.authentication } : {}), ...(d.authorProblem ? { authorProblem: d.authorProblem } : {}) }),
         created_at: clock.now(),
       });
     },

@@ -41,8 +41,11 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...vars };
 }
 
-/** `threadline serve` on free ports; resolves once /readyz answers 200. */
-export async function serve(vars: Record<string, string>, readyMs = 20_000): Promise<Served> {
+/**
+ * `threadline serve` on free ports; resolves once /readyz answers 200. `onSpawn` gets the
+ * child's output before then, for tests that watch it start.
+ */
+export async function serve(vars: Record<string, string>, readyMs = 20_000, onSpawn?: (output: () => string) => void): Promise<Served> {
   const httpPort = await freePort();
   const smtpPort = await freePort();
   const env = childEnv({ ...vars, THREADLINE_HTTP_PORT: String(httpPort), THREADLINE_SMTP_PORT: String(smtpPort) });
@@ -51,6 +54,7 @@ export async function serve(vars: Record<string, string>, readyMs = 20_000): Pro
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  onSpawn?.(() => out);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${httpPort}`;
   await waitFor(

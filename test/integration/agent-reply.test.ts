@@ -26,7 +26,7 @@ const sunk = (messageId: string) =>
 describe('an agent reply', () => {
   it('carries In-Reply-To, References, one Re:, a child Thread-Index, Thread-Topic and a reply token', async () => {
     // A notification, then the customer's Outlook reply (Thread-Index, no References).
-    const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { subject: 'Test from Outlook' }) });
+    const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { subject: 'Test from Outlook', toAddresses: [{ email: 'pat@example.com' }] }) });
     const outlook = withHeaders(fs.readFileSync('fixtures/replies/inbucket__outlook.raw.eml'), {
       From: 'Pat Customer <pat@example.com>',
       To: sent.body.replyToAddress.email,

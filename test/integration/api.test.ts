@@ -1,6 +1,6 @@
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sendBody, startService, type TestService } from '../helpers/service.js';
+import { launchBrowser } from '../helpers/browser.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -123,10 +123,7 @@ describe('operations', () => {
   });
 
   it('renders the interactive reference at /docs in a real browser', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       await page.goto(`${svc.url}/docs`);

@@ -1,26 +1,42 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { checkCompose, interpolate } from '../helpers/compose.js';
 
-// `docker compose config` without an engine: Debian's docker-compose parses and validates it.
+// docker-compose.yml checked without a Docker engine or docker-compose: interpolated and
+// validated against the Compose specification's JSON schema (test/helpers/compose.ts).
+const env = { THREADLINE_SECRET: 'compose-test-secret-0123456789abcdef0123' };
+
 describe('docker-compose.yml', () => {
   it('is valid and runs threadline on PostgreSQL with health checks and volumes', () => {
-    const res = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      env: { PATH: process.env.PATH, THREADLINE_SECRET: 'compose-test-secret-0123456789abcdef0123' },
-      encoding: 'utf8',
-    });
-    expect(res.error, 'docker-compose is not installed (apt-get install docker-compose)').toBeUndefined();
-    expect(res.status, res.stderr).toBe(0);
-    const cfg = res.stdout;
-    expect(cfg).toMatch(/postgres:\n/);
-    expect(cfg).toContain('THREADLINE_DATABASE_URL: postgres://threadline:threadline@postgres:5432/threadline');
-    expect(cfg).toContain('condition: service_healthy');
-    expect(cfg.match(/healthcheck:/g)).toHaveLength(2);
-    expect(cfg).toMatch(/pgdata/);
+    const { config, errors } = checkCompose('docker-compose.yml', env);
+    expect(errors).toEqual([]);
+    const { postgres, threadline } = config.services;
+    expect(postgres.image).toMatch(/^postgres:/);
+    expect(threadline.environment.THREADLINE_DATABASE_URL).toBe('postgres://threadline:threadline@postgres:5432/threadline');
+    expect(threadline.environment.THREADLINE_SECRET).toBe(env.THREADLINE_SECRET);
+    expect(threadline.depends_on.postgres.condition).toBe('service_healthy');
+    expect(postgres.healthcheck.test).toContain('pg_isready -U threadline -d threadline');
+    expect(threadline.healthcheck.test.join(' ')).toContain('/readyz');
+    expect(postgres.volumes).toContain('pgdata:/var/lib/postgresql/data');
+    expect(Object.keys(config.volumes)).toEqual(expect.arrayContaining(['pgdata', 'threadline-data']));
   });
 
   it('refuses to start without a shared secret', () => {
-    const res = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
-    expect(res.status).not.toBe(0);
-    expect(res.stderr).toContain('THREADLINE_SECRET');
+    expect(() => checkCompose('docker-compose.yml', {})).toThrow(/THREADLINE_SECRET/);
+  });
+
+  it('the check itself catches what docker compose would refuse', () => {
+    // A misspelt key and a wrong type, as a person editing the file might write them.
+    const { errors } = checkCompose('docker-compose.yml', env, (doc) => {
+      doc.services.threadline.healthchek = doc.services.threadline.healthcheck;
+      doc.services.postgres.volumes = 'pgdata';
+    });
+    expect(errors).toEqual(expect.arrayContaining(['/services/threadline: must NOT have additional properties (healthchek)', '/services/postgres/volumes: must be array']));
+  });
+
+  it('interpolates as the Compose specification says', () => {
+    const vars = { SET: 'x', EMPTY: '' };
+    expect(interpolate('$$SET ${SET} $SET ${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${SET:?m}', vars)).toBe('$SET x x d d  d x');
+    expect(() => interpolate('${EMPTY:?say so}', vars)).toThrow('EMPTY is missing a value: say so');
+    expect(interpolate('${EMPTY?fine}', vars)).toBe('');
   });
 });

@@ -92,7 +92,10 @@ describe('deferral, retry and failure', () => {
     expect(deferred.statusHistory.at(-1).detail).toBe('next attempt in 60 s');
 
     clock.advance(59_000);
-    await new Promise((r) => setTimeout(r, 300)); // several poll intervals: nothing is due yet
+    // A message due now, sent after the clock moved: once it is delivered, the worker has
+    // claimed what was due at this time, and the deferred one was not among it.
+    const probe = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: 'probe@example.com' }] }) });
+    await waitStatus(probe.body, 'sent', 1);
     expect((await statusOf(svc, res.body)).deliveryStatus.status).toBe('deferred');
 
     clock.advance(1_000);

@@ -4,8 +4,11 @@ import { createSealer } from '../../src/crypto/sealed.js';
 import { domainStatus, expectedRecords, organizationalDomain, type CheckedRecord } from '../../src/domains/dns-check.js';
 import { datedSelector } from '../../src/domains/sender-domains.js';
 import { authorizeReply, type AuthSummary } from '../../src/inbound/authenticate.js';
+import type { Author } from '../../src/inbound/author.js';
+import type { InboundAuthPolicy } from '../../src/config.js';
 
 const summary = (over: Partial<AuthSummary> = {}): AuthSummary => ({
+  dmarcFrom: 'pat@customer.test',
   fromDomain: 'customer.test',
   spf: { result: 'none', domain: null, aligned: false },
   dkim: [],
@@ -17,32 +20,36 @@ const summary = (over: Partial<AuthSummary> = {}): AuthSummary => ({
 
 describe('the rule for appending a reply', () => {
   const customer = 'pat@customer.test';
+  const author = (address: string): Author => ({ address, name: null, problem: null });
+  // A message from `from` whose single From mailbox DMARC evaluated.
+  const authorize = (s: AuthSummary, from: string, customerEmail: string, policy: InboundAuthPolicy) =>
+    authorizeReply({ ...s, dmarcFrom: from, fromDomain: from.slice(from.indexOf('@') + 1) }, author(from), customerEmail, policy);
   it('lets DMARC-passing mail from the customer’s domain in, a colleague too', () => {
     const s = summary({ dmarc: { result: 'pass', policy: 'reject', domain: 'customer.test', comment: null } });
-    expect(authorizeReply(s, customer, customer, 'require')).toMatchObject({ allowed: true, rule: 'dmarc-pass' });
-    expect(authorizeReply(s, 'sam@customer.test', customer, 'require')).toMatchObject({ allowed: true, rule: 'dmarc-pass' });
-    expect(authorizeReply({ ...s, fromDomain: 'mail.customer.test' }, 'sam@mail.customer.test', customer, 'require').allowed).toBe(true);
+    expect(authorize(s, customer, customer, 'require')).toMatchObject({ allowed: true, rule: 'dmarc-pass' });
+    expect(authorize(s, 'sam@customer.test', customer, 'require')).toMatchObject({ allowed: true, rule: 'dmarc-pass' });
+    expect(authorize({ ...s, fromDomain: 'mail.customer.test' }, 'sam@mail.customer.test', customer, 'require').allowed).toBe(true);
   });
   it('holds a stranger whose own DMARC passes', () => {
     const s = summary({ fromDomain: 'attacker.test', dmarc: { result: 'pass', policy: 'none', domain: 'attacker.test', comment: null } });
-    expect(authorizeReply(s, 'm@attacker.test', customer, 'require')).toMatchObject({ allowed: false, rule: 'unauthenticated', reason: expect.stringContaining('not the domain') });
+    expect(authorize(s, 'm@attacker.test', customer, 'require')).toMatchObject({ allowed: false, rule: 'unauthenticated', reason: expect.stringContaining('not the domain') });
   });
   it('lets the customer in on aligned SPF or DKIM, but not on unaligned ones', () => {
-    expect(authorizeReply(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), customer, customer, 'require').rule).toBe('customer-aligned-spf');
-    expect(authorizeReply(summary({ dkim: [{ result: 'pass', domain: 'customer.test', selector: 's', aligned: true, comment: null }] }), customer, customer, 'require').rule).toBe('customer-aligned-dkim');
+    expect(authorize(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), customer, customer, 'require').rule).toBe('customer-aligned-spf');
+    expect(authorize(summary({ dkim: [{ result: 'pass', domain: 'customer.test', selector: 's', aligned: true, comment: null }] }), customer, customer, 'require').rule).toBe('customer-aligned-dkim');
     const unaligned = summary({ spf: { result: 'pass', domain: 'bulk.example', aligned: false }, dkim: [{ result: 'pass', domain: 'esp.example', selector: 's', aligned: false, comment: null }] });
-    expect(authorizeReply(unaligned, customer, customer, 'require')).toMatchObject({ allowed: false, reason: expect.stringContaining('not aligned') });
+    expect(authorize(unaligned, customer, customer, 'require')).toMatchObject({ allowed: false, reason: expect.stringContaining('not aligned') });
     // Aligned SPF for someone who is not the customer is not enough without DMARC.
-    expect(authorizeReply(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), 'sam@customer.test', customer, 'require').allowed).toBe(false);
+    expect(authorize(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), 'sam@customer.test', customer, 'require').allowed).toBe(false);
   });
   it('relaxed lets the customer in only when the domain publishes nothing; monitor lets all in and says why', () => {
     const nothing = summary({ publishesNothing: true });
-    expect(authorizeReply(nothing, customer, customer, 'require').allowed).toBe(false);
-    expect(authorizeReply(nothing, customer, customer, 'relaxed')).toMatchObject({ allowed: true, rule: 'relaxed-publishes-nothing' });
-    expect(authorizeReply(nothing, 'sam@customer.test', customer, 'relaxed').allowed).toBe(false);
+    expect(authorize(nothing, customer, customer, 'require').allowed).toBe(false);
+    expect(authorize(nothing, customer, customer, 'relaxed')).toMatchObject({ allowed: true, rule: 'relaxed-publishes-nothing' });
+    expect(authorize(nothing, 'sam@customer.test', customer, 'relaxed').allowed).toBe(false);
     const failing = summary({ dmarc: { result: 'fail', policy: 'reject', domain: 'customer.test', comment: null }, spf: { result: 'fail', domain: 'customer.test', aligned: true } });
-    expect(authorizeReply(failing, customer, customer, 'relaxed').allowed).toBe(false);
-    expect(authorizeReply(failing, customer, customer, 'monitor')).toMatchObject({ allowed: true, rule: 'monitor', reason: expect.stringMatching(/^would be quarantined under require: .*DMARC fail \(p=reject\)/) });
+    expect(authorize(failing, customer, customer, 'relaxed').allowed).toBe(false);
+    expect(authorize(failing, customer, customer, 'monitor')).toMatchObject({ allowed: true, rule: 'monitor', reason: expect.stringMatching(/^would be quarantined under require: .*DMARC fail \(p=reject\)/) });
   });
 });
 

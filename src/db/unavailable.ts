@@ -1,0 +1,28 @@
+// Which failures mean "the database cannot be used right now" rather than "this request is
+// wrong": a dropped or refused PostgreSQL connection, a server shutting down or starting up, a
+// full disk under SQLite. Those are temporary conditions: HTTP answers 503 with Retry-After,
+// SMTP 451, /readyz names them, and background work keeps what it could not write.
+
+export type Unavailable = 'database unreachable' | 'disk full' | 'database busy';
+
+// Node socket errors seen when the server is down, restarting or gone.
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+// SQLSTATE: class 08 (connection exception), 57P01–57P03 (admin shutdown, crash shutdown,
+// cannot connect now: the server is starting or stopping), 53300 (too many connections).
+const PG_STATES = /^(08...|57P0[123]|53300)$/;
+// pg reports a connection that died under a query with plain Errors and these texts.
+const PG_TEXTS = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable/;
+
+/** The temporary condition behind `err` (or any error in its cause chain), else null. */
+export function databaseUnavailable(err: unknown): Unavailable | null {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (code === 'SQLITE_FULL') return 'disk full';
+      if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return 'database busy';
+      if (NETWORK.has(code) || PG_STATES.test(code)) return 'database unreachable';
+    }
+    if (typeof message === 'string' && PG_TEXTS.test(message)) return 'database unreachable';
+  }
+  return null;
+}
