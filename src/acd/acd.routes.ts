@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../agents/user-context.js';
 import { hasAnyPermission, PERMISSIONS } from '../auth/permissions.js';
-import { allow } from '../http/auth.js';
-import { bearer, ErrorBodySchema, json, newRouter, standardErrors } from '../http/router.js';
+import { ErrorBodySchema, json, newRouter, permit, standardErrors } from '../http/router.js';
 import { LEASE_SECONDS, type AcdService } from './acd.service.js';
 
 const Any = z.record(z.string(), z.unknown());
@@ -53,6 +52,7 @@ const LeaseBody = z.object({ leaseSeconds });
 const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 const requiredBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const tags = ['ACD'];
+const PULL = [PERMISSIONS.workItemPull];
 const item = z.object({ workItemId: z.string() });
 const lost = { 409: json(ErrorBodySchema, 'The caller does not hold a lease on the item (it expired, or it was completed or passed on).') };
 const pulled = { 200: json(PulledSchema, 'The item, now leased to the caller, with its conversation and messages.'), 204: { description: 'Nothing is waiting for the caller.' } };
@@ -64,7 +64,7 @@ const pullQueue = createRoute({
   description:
     'An atomic claim with a lease: items reserved for the caller by the last-agent rule first, then by priority (higher first), then by age (oldest first). 204 when nothing is waiting.',
   tags,
-  security: bearer,
+  ...permit(PULL),
   request: { params: z.object({ queueId: z.string() }), body: optionalBody(LeaseBody) },
   responses: { ...pulled, ...standardErrors },
 });
@@ -73,7 +73,7 @@ const pullAny = createRoute({
   path: '/api/v2/acd/pull',
   summary: "Pull the next work item from any of the caller's queues",
   tags,
-  security: bearer,
+  ...permit(PULL),
   request: { body: optionalBody(LeaseBody) },
   responses: { ...pulled, ...standardErrors },
 });
@@ -83,7 +83,7 @@ const get = createRoute({
   summary: 'Get a work item with its history',
   description: 'Supervisors (acd:workitem:view) see every item of the organization; agents the items of their queues and the ones they hold.',
   tags,
-  security: bearer,
+  ...permit([PERMISSIONS.workItemView, ...PULL]),
   request: { params: item },
   responses: { 200: json(DetailSchema, 'The item.'), ...standardErrors },
 });
@@ -94,7 +94,7 @@ const holder = (action: string, summary: string) => ({
   summary,
   description: 'Only the agent holding the lease may do this.',
   tags,
-  security: bearer,
+  ...permit(PULL),
   responses: { 200: json(WorkItemSchema, 'The item after the change.'), ...standardErrors, ...lost },
 });
 const extend = createRoute({ ...holder('lease', 'Extend the lease: it now ends leaseSeconds from now'), request: { params: item, body: optionalBody(LeaseBody) } });
@@ -120,45 +120,44 @@ const stats = createRoute({
   path: '/api/v2/routing/queues/{queueId}/stats',
   summary: "A queue's work right now: waiting, in progress, oldest wait, completed today, lease expiries",
   tags: ['Queues'],
-  security: bearer,
+  ...permit([PERMISSIONS.queueView, PERMISSIONS.queueStatsView]),
   request: { params: z.object({ queueId: z.string() }) },
   responses: { 200: json(StatsSchema, 'The statistics.'), ...standardErrors },
 });
 
 export function acdRoutes(acd: AcdService) {
   const r = newRouter();
-  const PULL = PERMISSIONS.workItemPull;
   r.openapi(pullQueue, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     const got = await acd.pull(u.orgId, u.userId, c.req.valid('param').queueId, c.req.valid('json').leaseSeconds);
     return got ? c.json(got, 200) : c.body(null, 204);
   });
   r.openapi(pullAny, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     const got = await acd.pull(u.orgId, u.userId, null, c.req.valid('json').leaseSeconds);
     return got ? c.json(got, 200) : c.body(null, 204);
   });
   r.openapi(get, async (c) => {
-    const p = allow(c, PERMISSIONS.workItemView, PULL);
+    const p = c.get('principal');
     const supervisor = hasAnyPermission(p.permissions, [PERMISSIONS.workItemView]);
     return c.json(await acd.get(p.orgId, c.req.valid('param').workItemId, { userId: p.userId, supervisor }), 200);
   });
   r.openapi(extend, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     return c.json(await acd.extend(u.orgId, u.userId, c.req.valid('param').workItemId, c.req.valid('json').leaseSeconds), 200);
   });
   r.openapi(decline, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     return c.json(await acd.decline(u.orgId, u.userId, c.req.valid('param').workItemId), 200);
   });
   r.openapi(transfer, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     return c.json(await acd.transfer(u.orgId, u.userId, c.req.valid('param').workItemId, c.req.valid('json').queueId), 200);
   });
   r.openapi(complete, async (c) => {
-    const u = requireUser(c, PULL);
+    const u = requireUser(c);
     return c.json(await acd.complete(u.orgId, u.userId, c.req.valid('param').workItemId, c.req.valid('json')), 200);
   });
-  r.openapi(stats, async (c) => c.json(await acd.stats(allow(c, PERMISSIONS.queueView, PERMISSIONS.queueStatsView).orgId, c.req.valid('param').queueId), 200));
+  r.openapi(stats, async (c) => c.json(await acd.stats(c.get('principal').orgId, c.req.valid('param').queueId), 200));
   return r;
 }

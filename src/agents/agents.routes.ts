@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AGENT_PERMISSIONS, PERMISSIONS } from '../auth/permissions.js';
-import { allow } from '../http/auth.js';
-import { bearer, ErrorBodySchema, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { AgentsService } from './agents.service.js';
 import { requireUser } from './user-context.js';
 
@@ -31,9 +30,9 @@ const create = createRoute({
   method: 'post',
   path: '/api/v2/users',
   summary: 'Create a user (an agent who logs in with grant_type=password)',
-  description: `Without \`permissions\` the user gets the agent set (${AGENT_PERMISSIONS.join(', ')}). The email address is the username.`,
+  description: `Without \`permissions\` the user gets the agent set (${AGENT_PERMISSIONS.join(', ')}). The caller must hold every permission it gives. The email address is the username.`,
   tags,
-  security: bearer,
+  ...permit([PERMISSIONS.userAdd]),
   request: {
     body: jsonBody(
       z.object({
@@ -46,15 +45,15 @@ const create = createRoute({
   },
   responses: { 200: json(UserSchema, 'The user.'), 409: json(ErrorBodySchema, 'A user with this email exists.'), ...standardErrors },
 });
-const list = createRoute({ method: 'get', path: '/api/v2/users', summary: "List the organization's users", tags, security: bearer, request: { query: PagingQuery }, responses: { 200: json(UserListing, 'One page of users, by name.'), ...standardErrors } });
-const me = createRoute({ method: 'get', path: '/api/v2/users/me', summary: 'The user the token acts for', tags, security: bearer, responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
-const get = createRoute({ method: 'get', path: '/api/v2/users/{userId}', summary: 'Get a user', tags, security: bearer, request: { params: userId }, responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
+const list = createRoute({ method: 'get', path: '/api/v2/users', summary: "List the organization's users", tags, ...permit([PERMISSIONS.userView]), request: { query: PagingQuery }, responses: { 200: json(UserListing, 'One page of users, by name.'), ...standardErrors } });
+const me = createRoute({ method: 'get', path: '/api/v2/users/me', summary: 'The user the token acts for', tags, ...permit([]), responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
+const get = createRoute({ method: 'get', path: '/api/v2/users/{userId}', summary: 'Get a user', tags, ...permit([PERMISSIONS.userView]), request: { params: userId }, responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
 const remove = createRoute({
   method: 'delete',
   path: '/api/v2/users/{userId}',
   summary: 'Delete a user: no more logins, their tokens stop working within 10 seconds, and they leave every queue',
   tags,
-  security: bearer,
+  ...permit([PERMISSIONS.userDelete]),
   request: { params: userId },
   responses: { 204: { description: 'Deleted.' }, ...standardErrors },
 });
@@ -63,16 +62,19 @@ const paging = (q: { pageSize?: number; pageNumber?: number }) => ({ pageSize: q
 
 export function agentsRoutes(agents: AgentsService) {
   const r = newRouter();
-  r.openapi(create, async (c) => c.json(await agents.createUser(allow(c, PERMISSIONS.userAdd).orgId, c.req.valid('json')), 200));
-  r.openapi(list, async (c) => c.json(await agents.listUsers(allow(c, PERMISSIONS.userView).orgId, paging(c.req.valid('query'))), 200));
+  r.openapi(create, async (c) => {
+    const p = c.get('principal');
+    return c.json(await agents.createUser(p.orgId, c.req.valid('json'), p.permissions), 200);
+  });
+  r.openapi(list, async (c) => c.json(await agents.listUsers(c.get('principal').orgId, paging(c.req.valid('query'))), 200));
   // Registered before /users/{userId} so that "me" is not taken for an id.
   r.openapi(me, async (c) => {
     const u = requireUser(c);
     return c.json(await agents.getUser(u.orgId, u.userId), 200);
   });
-  r.openapi(get, async (c) => c.json(await agents.getUser(allow(c, PERMISSIONS.userView).orgId, c.req.valid('param').userId), 200));
+  r.openapi(get, async (c) => c.json(await agents.getUser(c.get('principal').orgId, c.req.valid('param').userId), 200));
   r.openapi(remove, async (c) => {
-    await agents.deleteUser(allow(c, PERMISSIONS.userDelete).orgId, c.req.valid('param').userId);
+    await agents.deleteUser(c.get('principal').orgId, c.req.valid('param').userId);
     return c.body(null, 204);
   });
   return r;

@@ -1,4 +1,4 @@
-import { AGENT_PERMISSIONS, isPermissionString } from '../auth/permissions.js';
+import { AGENT_PERMISSIONS, checkGrantable, isPermissionString } from '../auth/permissions.js';
 import type { UserDirectory } from '../auth/auth.service.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
@@ -51,10 +51,12 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
   return {
     directory,
 
-    async createUser(orgId: string, input: NewUser) {
+    /** `grantor`: the creating caller's permissions, which must cover the user's (the agent set too). */
+    async createUser(orgId: string, input: NewUser, grantor: readonly string[]) {
       const permissions = input.permissions ?? AGENT_PERMISSIONS;
       const bad = permissions.find((p) => !isPermissionString(p));
       if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like acd:workitem:pull.`);
+      checkGrantable(grantor, permissions);
       const email = normalizeEmail(input.email);
       const exists = () => conflict('user.email.exists', `A user with the email ${email} already exists.`);
       if (await repo.findActiveByEmail(db, orgId, email)) throw exists();

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { notFound } from '../errors.js';
-import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import { PagingQuery } from './agents.routes.js';
 import type { AgentsService } from './agents.service.js';
 
@@ -28,7 +27,7 @@ const list = createRoute({
   path: '/api/v2/routing/queues/{queueId}/members',
   summary: "List a queue's members (the agents who may pull its work items)",
   tags,
-  security: bearer,
+  ...permit(VIEW),
   request: { params: z.object({ queueId: z.string() }), query: PagingQuery },
   responses: { 200: json(MemberListing, 'One page of members, by name.'), ...standardErrors },
 });
@@ -39,7 +38,7 @@ const bulk = createRoute({
   summary: 'Add or delete up to 100 queue members',
   description: 'Body: `[{"id": userId}, …]`. Adding a member twice is harmless.',
   tags,
-  security: bearer,
+  ...permit(MANAGE),
   request: {
     params: z.object({ queueId: z.string() }),
     query: z.object({ delete: z.enum(['true', 'false']).optional() }),
@@ -52,7 +51,7 @@ const remove = createRoute({
   path: '/api/v2/routing/queues/{queueId}/members/{memberId}',
   summary: 'Remove one member from a queue',
   tags,
-  security: bearer,
+  ...permit(MANAGE),
   request: { params: z.object({ queueId: z.string(), memberId: z.string() }) },
   responses: { 204: { description: 'Removed.' }, ...standardErrors },
 });
@@ -61,10 +60,10 @@ export function membersRoutes(agents: AgentsService) {
   const r = newRouter();
   r.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await agents.listMembers(allow(c, ...VIEW).orgId, c.req.valid('param').queueId, { pageSize: q.pageSize ?? 25, pageNumber: q.pageNumber ?? 1 }), 200);
+    return c.json(await agents.listMembers(c.get('principal').orgId, c.req.valid('param').queueId, { pageSize: q.pageSize ?? 25, pageNumber: q.pageNumber ?? 1 }), 200);
   });
   r.openapi(bulk, async (c) => {
-    const orgId = allow(c, ...MANAGE).orgId;
+    const orgId = c.get('principal').orgId;
     const { queueId } = c.req.valid('param');
     const ids = c.req.valid('json').map((m) => m.id);
     if (c.req.valid('query').delete === 'true') await agents.removeMembers(orgId, queueId, ids);
@@ -73,7 +72,7 @@ export function membersRoutes(agents: AgentsService) {
   });
   r.openapi(remove, async (c) => {
     const { queueId, memberId } = c.req.valid('param');
-    const removed = await agents.removeMembers(allow(c, ...MANAGE).orgId, queueId, [memberId]);
+    const removed = await agents.removeMembers(c.get('principal').orgId, queueId, [memberId]);
     if (removed === 0) throw notFound(`Member ${memberId} of queue ${queueId}`);
     return c.body(null, 204);
   });

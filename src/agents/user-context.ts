@@ -1,14 +1,14 @@
 import type { Context } from 'hono';
 import { AppError } from '../errors.js';
-import { allow } from '../http/auth.js';
 import type { HttpEnv } from '../http/env.js';
 
 /**
- * The calling user (agent), after checking the permissions. A client-credentials token acts
- * for no user; Genesys answers such calls to user-only routes with this 400.
+ * The calling user (agent); the route's permission is checked before (`permit`). A
+ * client-credentials token acts for no user; Genesys answers such calls to user-only routes
+ * with this 400.
  */
-export function requireUser(c: Context<HttpEnv>, ...permissions: string[]): { orgId: string; userId: string } {
-  const p = permissions.length > 0 ? allow(c, ...permissions) : c.get('principal');
+export function requireUser(c: Context<HttpEnv>): { orgId: string; userId: string } {
+  const p = c.get('principal');
   if (p.userId === undefined) {
     throw new AppError(
       400,

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { badRequest } from '../errors.js';
 import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors, ErrorBodySchema } from '../http/router.js';
+import { BODY_LIMITS } from '../http/body-limit.js';
+import { json, jsonBody, newRouter, permit, publicRoute, standardErrors, ErrorBodySchema } from '../http/router.js';
 import type { AuthService } from './auth.service.js';
 import { PERMISSIONS } from './permissions.js';
 
@@ -16,8 +17,9 @@ const token = createRoute({
   path: '/oauth/token',
   summary: 'Get an access token (client-credentials or password grant)',
   description:
-    'Form body `grant_type=client_credentials`, or `grant_type=password&username=…&password=…` for an agent (RFC 6749 §4.3: the token acts for that user, with the user\'s permissions). Either way the client id and secret by HTTP Basic or as `client_id` / `client_secret` fields.',
+    'Form body `grant_type=client_credentials`, or `grant_type=password&username=…&password=…` for an agent (RFC 6749 §4.3: the token acts for that user, with the permissions both the user and the client hold). Either way the client id and secret by HTTP Basic or as `client_id` / `client_secret` fields.',
   tags: ['Authentication'],
+  ...publicRoute(BODY_LIMITS.form),
   request: {
     body: {
       required: true,
@@ -34,7 +36,7 @@ const token = createRoute({
       },
     },
   },
-  responses: { 200: json(TokenSchema, 'A bearer token.'), 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
+  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
 });
 
 const createClient = createRoute({
@@ -43,7 +45,7 @@ const createClient = createRoute({
   summary: 'Create an OAuth client (client credentials) with chosen permissions',
   description: 'The secret is returned once, in this response only.',
   tags: ['Authentication'],
-  security: bearer,
+  ...permit([PERMISSIONS.clientEdit]),
   request: {
     body: jsonBody(
       z.object({
@@ -60,7 +62,7 @@ const listClients = createRoute({
   path: '/api/v2/oauth/clients',
   summary: "List the organization's OAuth clients",
   tags: ['Authentication'],
-  security: bearer,
+  ...permit([PERMISSIONS.clientView, PERMISSIONS.clientEdit]),
   responses: { 200: json(z.object({ entities: z.array(ClientSchema) }), 'The clients (never their secrets).'), ...standardErrors },
 });
 const deleteClient = createRoute({
@@ -68,7 +70,7 @@ const deleteClient = createRoute({
   path: '/api/v2/oauth/clients/{clientId}',
   summary: 'Disable an OAuth client; its tokens stop working within 10 seconds',
   tags: ['Authentication'],
-  security: bearer,
+  ...permit([PERMISSIONS.clientEdit]),
   request: { params: z.object({ clientId: z.string() }) },
   responses: { 204: { description: 'Disabled.' }, ...standardErrors },
 });
@@ -77,15 +79,16 @@ const getOrg = createRoute({
   path: '/api/v2/organizations/me',
   summary: "The caller's organization",
   tags: ['Organization'],
-  security: bearer,
+  ...permit([PERMISSIONS.orgView, PERMISSIONS.orgAdmin]),
   responses: { 200: json(OrgSchema, 'The organization.'), ...standardErrors },
 });
 const patchOrg = createRoute({
   method: 'patch',
   path: '/api/v2/organizations/me',
   summary: "Change the organization's name or agentless send limit",
+  description: 'The name needs directory:organization:admin; the send limit needs directory:organizationLimits:edit.',
   tags: ['Organization'],
-  security: bearer,
+  ...permit([PERMISSIONS.orgAdmin, PERMISSIONS.orgLimitsEdit]),
   request: {
     body: jsonBody(z.object({ name: z.string().min(1).max(200).optional(), agentlessEmailRateLimitPerMinute: z.number().int().min(1).max(10_000_000).optional() })),
   },
@@ -126,7 +129,7 @@ export function authRoutes(auth: AuthService) {
   r.openapi(createClient, async (c) => {
     const p = allow(c, PERMISSIONS.clientEdit);
     const body = c.req.valid('json');
-    return c.json(await auth.createClient(p.orgId, body.name, body.permissions), 200);
+    return c.json(await auth.createClient(p.orgId, body.name, body.permissions, p.permissions), 200);
   });
   r.openapi(listClients, async (c) => {
     const p = allow(c, PERMISSIONS.clientView, PERMISSIONS.clientEdit);
@@ -142,8 +145,10 @@ export function authRoutes(auth: AuthService) {
     return c.json(await auth.getOrganization(p.orgId), 200);
   });
   r.openapi(patchOrg, async (c) => {
-    const p = allow(c, PERMISSIONS.orgAdmin);
-    return c.json(await auth.updateOrganization(p.orgId, c.req.valid('json')), 200);
+    const patch = c.req.valid('json');
+    if (patch.name !== undefined) allow(c, PERMISSIONS.orgAdmin);
+    if (patch.agentlessEmailRateLimitPerMinute !== undefined) allow(c, PERMISSIONS.orgLimitsEdit);
+    return c.json(await auth.updateOrganization(c.get('principal').orgId, patch), 200);
   });
   return r;
 }

@@ -3,13 +3,13 @@ import type { Db } from '../db/schema.js';
 import { AppError, badRequest, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './auth.repo.js';
-import { isPermissionString } from './permissions.js';
+import { checkGrantable, intersectPermissions, isPermissionString } from './permissions.js';
 import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret, type AccessTokenClaims } from './secrets.js';
 
 export interface Principal {
   orgId: string;
   clientId: string;
-  /** Set for tokens of the password grant; the permissions are then the user's, not the client's. */
+  /** Set for tokens of the password grant; the permissions are then those both the user and the client hold. */
   userId?: string;
   permissions: string[];
 }
@@ -88,9 +88,11 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     };
   }
 
-  async function createClient(orgId: string, name: string, permissions: string[]) {
+  /** `grantor`: the creating caller's permissions, which must cover the new client's (absent only for `init`). */
+  async function createClient(orgId: string, name: string, permissions: string[], grantor?: readonly string[]) {
     const bad = permissions.find((p) => !isPermissionString(p));
     if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like conversation:agentlessEmail:send`);
+    if (grantor) checkGrantable(grantor, permissions);
     const secret = newClientSecret();
     const row: repo.ClientRow = {
       id: newId(clock.now()),
@@ -154,7 +156,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     /**
      * The password grant (RFC 6749 §4.3). Every client of ours is confidential, so the client
      * authenticates too (§4.3.2); the user must belong to the client's organization, and the
-     * token carries the user's permissions, not the client's.
+     * token carries only what both hold: a narrow client cannot be widened by logging a broad
+     * user in through it, nor a narrow user by a broad client.
      */
     async issuePasswordToken(clientId: string, secret: string, username: string, password: string) {
       const row = await verifyClient(clientId, secret);
@@ -179,7 +182,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
             : null;
         if (principal && claims.userId !== undefined) {
           const user = await deps.users?.findActive(principal.orgId, claims.userId);
-          principal = user ? { ...principal, userId: user.id, permissions: user.permissions } : null;
+          principal = user ? { ...principal, userId: user.id, permissions: intersectPermissions(user.permissions, principal.permissions) } : null;
         }
         hit = { principal, until: now + CLIENT_CACHE_MS };
         cache.set(key, hit);

@@ -1,4 +1,5 @@
 // Genesys-style permission strings, `domain:entity:action`; a `*` in any part matches all.
+import { AppError } from '../errors.js';
 
 export const PERMISSIONS = {
   agentlessSend: 'conversation:agentlessEmail:send',
@@ -13,6 +14,8 @@ export const PERMISSIONS = {
   clientEdit: 'oauth:client:edit',
   orgView: 'directory:organization:view',
   orgAdmin: 'directory:organization:admin',
+  /** Raise or lower the organization's agentless send limit: apart from orgAdmin, so that running an organization does not mean choosing its own quota. */
+  orgLimitsEdit: 'directory:organizationLimits:edit',
   userAdd: 'directory:user:add',
   userView: 'directory:user:view',
   userDelete: 'directory:user:delete',
@@ -35,13 +38,48 @@ export function isPermissionString(p: string): boolean {
   return PERMISSION_RE.test(p);
 }
 
+// A `*` in `wanted` is matched only by a `*` in `granted`: holding routing:queue:view does not
+// cover routing:queue:*.
 function matches(granted: string, wanted: string): boolean {
   const g = granted.split(':');
   const w = wanted.split(':');
-  return g.length === 3 && w.every((part, i) => g[i] === '*' || g[i] === part);
+  return g.length === 3 && w.length === 3 && w.every((part, i) => g[i] === '*' || g[i] === part);
 }
 
 /** True when any granted permission covers any one of the wanted ones. */
 export function hasAnyPermission(granted: readonly string[], wanted: readonly string[]): boolean {
   return wanted.some((w) => granted.some((g) => matches(g, w)));
+}
+
+/** The requested permissions that `granted` does not cover: what a grantor may not hand out. */
+export function notHeld(granted: readonly string[], requested: readonly string[]): string[] {
+  return requested.filter((r) => !granted.some((g) => matches(g, r)));
+}
+
+/**
+ * The permissions both sides hold, as patterns: each pair's common part (`*` yields to the
+ * other side's word; two different words have nothing in common). A token of the password
+ * grant gets the intersection of its user's and its client's.
+ */
+export function intersectPermissions(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const x of a) {
+    for (const y of b) {
+      const xs = x.split(':');
+      const ys = y.split(':');
+      if (xs.length !== 3 || ys.length !== 3) continue;
+      const parts = xs.map((p, i) => (p === '*' ? ys[i]! : ys[i] === '*' || ys[i] === p ? p : null));
+      if (parts.every((p) => p !== null)) out.add(parts.join(':'));
+    }
+  }
+  return [...out];
+}
+
+/** Nobody hands out a permission they do not hold: a 403 naming the first one missing. */
+export function checkGrantable(grantor: readonly string[], requested: readonly string[]): void {
+  const missing = notHeld(grantor, requested);
+  if (missing.length === 0) return;
+  throw new AppError(403, 'missing.any.permissions', `The caller cannot grant ${missing.join(', ')}: it does not hold ${missing.length === 1 ? 'it' : 'them'} itself.`, [
+    { errorCode: 'permission.not.held', fieldName: 'permissions', entityName: missing[0]! },
+  ]);
 }

@@ -3,8 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import { AppError } from '../errors.js';
-import { allow } from '../http/auth.js';
-import { bearer, newRouter, standardErrors } from '../http/router.js';
+import { newRouter, permit, standardErrors } from '../http/router.js';
 import { capturedFile } from './transport.js';
 
 const raw = createRoute({
@@ -12,7 +11,7 @@ const raw = createRoute({
   path: '/api/v2/conversations/emails/{conversationId}/messages/{messageId}/raw',
   summary: 'The message exactly as received, or as captured (capture mode), as message/rfc822',
   tags: ['Conversations'],
-  security: bearer,
+  ...permit([PERMISSIONS.emailView]),
   request: { params: z.object({ conversationId: z.string(), messageId: z.string() }) },
   responses: { 200: { description: 'The RFC 5322 message.', content: { 'message/rfc822': { schema: z.string() } } }, ...standardErrors },
 });
@@ -20,7 +19,7 @@ const raw = createRoute({
 export function deliveryRoutes(deps: { conversations: ConversationsService; inbound: { raw(messageId: string): Promise<Buffer | null> }; dataDir: string }) {
   const r = newRouter();
   r.openapi(raw, async (c) => {
-    const p = allow(c, PERMISSIONS.emailView, PERMISSIONS.agentlessSend, PERMISSIONS.emailCreate);
+    const p = c.get('principal');
     const { conversationId, messageId } = c.req.valid('param');
     const message = await deps.conversations.getMessage(p.orgId, conversationId, messageId);
     let bytes: Buffer | null;

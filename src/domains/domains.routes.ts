@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import type { HttpEnv } from '../http/env.js';
+import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { DomainsService } from './domains.service.js';
 import type { SenderDomainsService } from './sender-domains.js';
 
-const MANAGE = PERMISSIONS.routingEmailManage;
+const MANAGE = [PERMISSIONS.routingEmailManage];
 const Any = z.record(z.string(), z.unknown());
 const Listing = (name: string) => z.object({ entities: z.array(Any) }).openapi(name);
 const outTags = ['Sender domains'];
@@ -14,7 +15,7 @@ const OUT = '/api/v2/routing/email/outbound/domains';
 const IN = '/api/v2/routing/email/domains';
 
 const d = {
-  listOut: createRoute({ method: 'get', path: OUT, summary: 'List sender (outbound) domains', tags: outTags, security: bearer, responses: { 200: json(Listing('OutboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  listOut: createRoute({ method: 'get', path: OUT, summary: 'List sender (outbound) domains', tags: outTags, ...permit(MANAGE), responses: { 200: json(Listing('OutboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
   createOut: createRoute({
     method: 'post',
     path: OUT,
@@ -24,18 +25,18 @@ const d = {
       'Creating it makes an RSA DKIM key under a dated selector and answers with the DNS records to publish (`dnsRecords`: SPF, DKIM, DMARC, return path, inbound MX). ' +
       'The domain is PENDING until its SPF and DKIM records verify (PUT …/activation, or the periodic check); relay and direct delivery refuse to send from it until then, capture mode sends with a warning.',
     tags: outTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { body: jsonBody(z.object({ id: z.string(), name: z.string().optional(), senderType: z.string().optional(), requireSubdomain: z.boolean().optional() })) },
     responses: { 200: json(Any.openapi('OutboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
   }),
-  getOut: createRoute({ method: 'get', path: `${OUT}/{domainId}`, summary: 'Get a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  getOut: createRoute({ method: 'get', path: `${OUT}/{domainId}`, summary: 'Get a sender domain', tags: outTags, ...permit(MANAGE), request: { params: z.object({ domainId: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
   getActivation: createRoute({
     method: 'get',
     path: `${OUT}/{domainId}/activation`,
     summary: "A sender domain's last DNS check",
     description: 'Genesys EmailOutboundDomainResult: the sending (SPF) and bounce (return path) records, DMARC, and every record with its status (PENDING, VERIFIED, FAILED, UNKNOWN).',
     tags: outTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { params: z.object({ domainId: z.string() }) },
     responses: { 200: json(Any.openapi('EmailOutboundDomainResult'), 'The last check.'), ...standardErrors },
   }),
@@ -45,7 +46,7 @@ const d = {
     summary: "Check a sender domain's DNS records now",
     description: 'Looks every record up through THREADLINE_DNS_SERVERS; the domain is VERIFIED when its SPF and signing DKIM records are published. A pending (rotated) DKIM key that verifies starts signing.',
     tags: outTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { params: z.object({ domainId: z.string() }) },
     responses: { 200: json(Any, 'The check just made.'), ...standardErrors },
   }),
@@ -56,42 +57,42 @@ const d = {
     description:
       'Makes a new key under a new dated selector and lists its record with the others. Signing switches to it once its record verifies; the old key stays published (retiring) for THREADLINE_DKIM_RETIRE_AFTER, then is retired.',
     tags: outTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { params: z.object({ domainId: z.string() }) },
     responses: { 200: json(Any, 'The domain with the new key pending.'), ...standardErrors, 409: json(Any, 'A rotation is already waiting for its record.') },
   }),
-  deleteOut: createRoute({ method: 'delete', path: `${OUT}/{domainId}`, summary: 'Delete a sender domain', tags: outTags, security: bearer, request: { params: z.object({ domainId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
-  listIn: createRoute({ method: 'get', path: IN, summary: 'List inbound domains', tags: inTags, security: bearer, responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  deleteOut: createRoute({ method: 'delete', path: `${OUT}/{domainId}`, summary: 'Delete a sender domain', tags: outTags, ...permit(MANAGE), request: { params: z.object({ domainId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  listIn: createRoute({ method: 'get', path: IN, summary: 'List inbound domains', tags: inTags, ...permit(MANAGE), responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
   createIn: createRoute({
     method: 'post',
     path: IN,
     summary: 'Register an inbound domain (replies are received for it)',
     tags: inTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { body: jsonBody(z.object({ id: z.string(), subDomain: z.boolean().optional() })) },
     responses: { 200: json(Any.openapi('InboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
   }),
-  getIn: createRoute({ method: 'get', path: `${IN}/{domainName}`, summary: 'Get an inbound domain', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
-  deleteIn: createRoute({ method: 'delete', path: `${IN}/{domainName}`, summary: 'Delete an inbound domain without routes', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
-  listRoutes: createRoute({ method: 'get', path: `${IN}/{domainName}/routes`, summary: "List an inbound domain's routes", tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Listing('InboundRouteEntityListing'), 'The routes, highest priority first.'), ...standardErrors } }),
+  getIn: createRoute({ method: 'get', path: `${IN}/{domainName}`, summary: 'Get an inbound domain', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  deleteIn: createRoute({ method: 'delete', path: `${IN}/{domainName}`, summary: 'Delete an inbound domain without routes', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  listRoutes: createRoute({ method: 'get', path: `${IN}/{domainName}/routes`, summary: "List an inbound domain's routes", tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Listing('InboundRouteEntityListing'), 'The routes, highest priority first.'), ...standardErrors } }),
   createRoute: createRoute({
     method: 'post',
     path: `${IN}/{domainName}/routes`,
     summary: 'Route a recipient pattern of the domain to a queue',
     tags: inTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: {
       params: z.object({ domainName: z.string() }),
       body: jsonBody(z.object({ pattern: z.string(), queue: z.object({ id: z.string() }), priority: z.number().int().optional() })),
     },
     responses: { 200: json(Any.openapi('InboundRoute'), 'The route.'), ...standardErrors },
   }),
-  deleteRoute: createRoute({ method: 'delete', path: `${IN}/{domainName}/routes/{routeId}`, summary: 'Delete a route', tags: inTags, security: bearer, request: { params: z.object({ domainName: z.string(), routeId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  deleteRoute: createRoute({ method: 'delete', path: `${IN}/{domainName}/routes/{routeId}`, summary: 'Delete a route', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string(), routeId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
 };
 
 export function domainsRoutes(domains: DomainsService & SenderDomainsService) {
   const r = newRouter();
-  const org = (c: Parameters<typeof allow>[0]) => allow(c, MANAGE).orgId;
+  const org = (c: Context<HttpEnv>) => c.get('principal').orgId;
   r.openapi(d.listOut, async (c) => c.json({ entities: await domains.listSenderDomains(org(c)) }, 200));
   r.openapi(d.createOut, async (c) => {
     const b = c.req.valid('json');

@@ -21,6 +21,7 @@ import { threadingRoutes } from '../threading/threading.routes.js';
 import { requireBearer } from './auth.js';
 import type { HttpEnv } from './env.js';
 import { renderError } from './errors.js';
+import { describeAccess } from './openapi.js';
 
 export interface AppDeps {
   services: Services;
@@ -68,13 +69,13 @@ export function createApp(deps: AppDeps) {
   app.route('/', acdRoutes(deps.services.acd));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'threadline',
-      version: deps.version,
-      description: 'Agentless email with a way back. Genesys Cloud compatible paths, field names and error bodies.',
-    },
-  });
+  const info = {
+    title: 'threadline',
+    version: deps.version,
+    description:
+      'Agentless email with a way back. Genesys Cloud compatible paths, field names and error bodies. ' +
+      'Each operation names the permissions it needs (`x-permissions`, any one of them) and the largest body it takes (`x-max-body-bytes`).',
+  };
+  app.get('/openapi.json', (c) => c.json(describeAccess(app.getOpenAPI31Document({ openapi: '3.1.0', info }))));
   return app;
 }

@@ -14,6 +14,17 @@ export function requireBearer(auth: AuthService): MiddlewareHandler<HttpEnv> {
   };
 }
 
+/**
+ * Refuses a caller holding none of `permissions` (an empty list: any valid token). Route
+ * middleware (see `permit` in router.ts): it runs before the body is read or validated.
+ */
+export function requirePermission(permissions: readonly string[]): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    if (permissions.length > 0) allow(c, ...permissions);
+    await next();
+  };
+}
+
 /** The caller's principal, after checking it holds one of the permissions. */
 export function allow(c: Context<HttpEnv>, ...permissions: string[]): Principal {
   const p = c.get('principal');

@@ -25,6 +25,17 @@ export function fromZodError(error: ZodError): AppError {
   return new AppError(400, 'bad.request', `${field}: ${what}.`, [{ errorCode: 'invalid.value', fieldName: field }]);
 }
 
+/**
+ * Hono's and its validators' refusals, in our words: their messages can carry a parser's own
+ * text (a form parser's "Cannot create a string longer than …"), which is not for callers.
+ */
+function fromHttpException(status: number): AppError {
+  if (status === 413) return new AppError(413, 'request.entity.too.large', 'The request body is too large.');
+  if (status === 415) return new AppError(415, 'unsupported.media.type', 'The Content-Type is not one this route takes (application/json, or a form for /oauth/token).');
+  if (status === 400) return new AppError(400, 'bad.request', 'The request body could not be parsed: send valid JSON (or, to /oauth/token, a URL-encoded form).', [{ errorCode: 'invalid.value', fieldName: 'body' }]);
+  return new AppError(status, 'bad.request', 'The request could not be read.');
+}
+
 // RFC 6749 §5.2 error names, passed through as they are.
 const OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_request']);
 
@@ -34,12 +45,8 @@ export function renderError(c: Context<HttpEnv>, err: unknown): Response {
   let app: AppError;
   let cause: ReturnType<typeof databaseUnavailable>;
   if (err instanceof AppError) app = err;
-  else if (err instanceof HTTPException && err.status < 500) {
-    app =
-      err.status === 413
-        ? new AppError(413, 'request.entity.too.large', 'The request body is too large.')
-        : new AppError(err.status, 'bad.request', err.message || 'The request could not be read.');
-  } else if ((cause = databaseUnavailable(err))) {
+  else if (err instanceof HTTPException && err.status < 500) app = fromHttpException(err.status);
+  else if ((cause = databaseUnavailable(err))) {
     // A temporary condition, not a fault of this request: the client should come back.
     c.get('log')?.().warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `request refused: ${cause}`);
     app = new AppError(503, 'service.unavailable', `The service is temporarily unavailable (${cause}); try again shortly.`, [], { retryAfterSeconds: cause === 'disk full' ? 30 : 5 });

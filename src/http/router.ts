@@ -1,4 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { requirePermission } from './auth.js';
+import { BODY_LIMITS, limitBody } from './body-limit.js';
 import type { HttpEnv } from './env.js';
 import { fromZodError } from './errors.js';
 
@@ -31,6 +33,7 @@ export const standardErrors = {
   401: error('No valid bearer token.'),
   403: error('The client lacks the permission.'),
   404: error('Not found in this organization.'),
+  413: error('The request body is larger than the route takes (`x-max-body-bytes`).'),
 } as const;
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -44,3 +47,24 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 export const bearer = [{ bearer: [] as string[] }];
+
+/**
+ * What every /api/v2 route declares, spread into its `createRoute`: the permissions it needs
+ * (any one of them; none: any valid token) and the largest body it takes. Both are checked by
+ * route middleware, which runs before zod reads and validates the body, the permission first,
+ * so a caller without it never has its body read. Both are written into the OpenAPI document:
+ * `x-permissions`, one `security` alternative per permission, `x-max-body-bytes`.
+ */
+export function permit(permissions: readonly string[], maxBodyBytes: number = BODY_LIMITS.json) {
+  return {
+    security: permissions.length > 0 ? permissions.map((p) => ({ bearer: [p] })) : bearer,
+    'x-permissions': [...permissions],
+    'x-max-body-bytes': maxBodyBytes,
+    middleware: [requirePermission(permissions), limitBody(maxBodyBytes)],
+  };
+}
+
+/** The same for a route anyone may call (the token endpoint): only the body limit. */
+export function publicRoute(maxBodyBytes: number) {
+  return { 'x-max-body-bytes': maxBodyBytes, middleware: [limitBody(maxBodyBytes)] };
+}

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { InboundService } from './inbound.service.js';
 
 // Replies that named a conversation but failed the organization's authentication rule
@@ -19,7 +18,7 @@ const list = createRoute({
   summary: 'Replies held in quarantine',
   description: 'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results. A reply whose author cannot be determined unambiguously (several From fields or mailboxes, a group, a From that does not parse strictly) is held under every policy with the rule `ambiguous-author`.',
   tags,
-  security: bearer,
+  ...permit(MANAGE),
   request: {
     query: z.object({
       state: z.enum(['held', 'released', 'dropped', 'all']).default('held'),
@@ -29,14 +28,14 @@ const list = createRoute({
   },
   responses: { 200: json(z.object({ entities: z.array(Entry), pageSize: z.number(), pageNumber: z.number() }).openapi('QuarantineListing'), 'The entries.'), ...standardErrors },
 });
-const get = createRoute({ method: 'get', path: `${BASE}/{quarantineId}`, summary: 'One quarantined reply', tags, security: bearer, request: { params: Id }, responses: { 200: json(Entry, 'The entry.'), ...standardErrors } });
+const get = createRoute({ method: 'get', path: `${BASE}/{quarantineId}`, summary: 'One quarantined reply', tags, ...permit(MANAGE), request: { params: Id }, responses: { 200: json(Entry, 'The entry.'), ...standardErrors } });
 const release = createRoute({
   method: 'post',
   path: `${BASE}/{quarantineId}/release`,
   summary: 'Release a held reply',
   description: '`into: "conversation"` appends it to the conversation it named (its threading decision records who released it); `into: "new"` starts a new conversation linked to that one.',
   tags,
-  security: bearer,
+  ...permit(MANAGE),
   request: { params: Id, body: jsonBody(z.object({ into: z.enum(['conversation', 'new']) })) },
   responses: { 200: json(Entry, 'The entry, released, with the stored message and its conversation.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
 });
@@ -46,7 +45,7 @@ const drop = createRoute({
   summary: 'Drop a held reply',
   description: 'Deletes the message; the entry remains, saying who dropped it and when.',
   tags,
-  security: bearer,
+  ...permit(MANAGE),
   request: { params: Id },
   responses: { 200: json(Entry, 'The entry, dropped.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
 });
@@ -56,15 +55,15 @@ export function quarantineRoutes(inbound: InboundService) {
   const who = (p: { clientId: string; userId?: string }) => (p.userId ? `user ${p.userId}` : `client ${p.clientId}`);
   r.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await inbound.listQuarantine(allow(c, ...MANAGE).orgId, { state: q.state === 'all' ? null : q.state, pageSize: q.pageSize, pageNumber: q.pageNumber }), 200);
+    return c.json(await inbound.listQuarantine(c.get('principal').orgId, { state: q.state === 'all' ? null : q.state, pageSize: q.pageSize, pageNumber: q.pageNumber }), 200);
   });
-  r.openapi(get, async (c) => c.json(await inbound.getQuarantine(allow(c, ...MANAGE).orgId, c.req.valid('param').quarantineId), 200));
+  r.openapi(get, async (c) => c.json(await inbound.getQuarantine(c.get('principal').orgId, c.req.valid('param').quarantineId), 200));
   r.openapi(release, async (c) => {
-    const p = allow(c, ...MANAGE);
+    const p = c.get('principal');
     return c.json(await inbound.release(p.orgId, c.req.valid('param').quarantineId, c.req.valid('json').into, who(p)), 200);
   });
   r.openapi(drop, async (c) => {
-    const p = allow(c, ...MANAGE);
+    const p = c.get('principal');
     return c.json(await inbound.drop(p.orgId, c.req.valid('param').quarantineId, who(p)), 200);
   });
   return r;

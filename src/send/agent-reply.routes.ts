@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { BODY_LIMITS } from '../http/body-limit.js';
+import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import { EmailAddressSchema } from './send.schema.js';
 import type { AgentReplyService } from './agent-reply.js';
 
@@ -12,9 +12,8 @@ const route = createRoute({
   description:
     "Goes to the customer's latest message (its Reply-To, else its From) with In-Reply-To, References, `Re:` subject, Outlook Thread-Index/Thread-Topic and a Reply-To token. `from` defaults to the conversation's earlier sender address.",
   tags: ['Conversations'],
-  security: bearer,
+  ...permit([PERMISSIONS.emailReply, PERMISSIONS.emailCreate], BODY_LIMITS.message),
   request: {
-    // Needs conversation:email:reply (agents have it) or conversation:email:create.
     params: z.object({ conversationId: z.string() }),
     body: jsonBody(
       z
@@ -28,10 +27,10 @@ const route = createRoute({
 export function agentReplyRoutes(replies: AgentReplyService) {
   const r = newRouter();
   r.openapi(route, async (c) => {
-    const p = allow(c, PERMISSIONS.emailReply, PERMISSIONS.emailCreate);
+    const p = c.get('principal');
     const body = c.req.valid('json');
     const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
-    const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: (p as { userId?: string }).userId ?? null, name: null });
+    const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: p.userId ?? null, name: null });
     return c.json(msg, 202);
   });
   return r;

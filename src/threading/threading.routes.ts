@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
-import { allow } from '../http/auth.js';
-import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/router.js';
+import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { ThreadingService } from './threading.service.js';
 
 const SettingsSchema = z
@@ -18,13 +17,13 @@ const SettingsSchema = z
   })
   .openapi('ThreadingSettings');
 
-const getSettings = createRoute({ method: 'get', path: '/api/v2/organizations/me/threading', summary: "The organization's threading rules", tags: ['Threading'], security: bearer, responses: { 200: json(SettingsSchema, 'The rules.'), ...standardErrors } });
+const getSettings = createRoute({ method: 'get', path: '/api/v2/organizations/me/threading', summary: "The organization's threading rules", tags: ['Threading'], ...permit([PERMISSIONS.orgView, PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage]), responses: { 200: json(SettingsSchema, 'The rules.'), ...standardErrors } });
 const putSettings = createRoute({
   method: 'put',
   path: '/api/v2/organizations/me/threading',
   summary: 'Change the threading window (0–30 days), subject-based threading and the authentication policy for replies',
   tags: ['Threading'],
-  security: bearer,
+  ...permit([PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage]),
   request: { body: jsonBody(SettingsSchema.partial()) },
   responses: { 200: json(SettingsSchema, 'The rules now in force.'), ...standardErrors },
 });
@@ -34,17 +33,17 @@ const explain = createRoute({
   summary: 'Why an inbound message was threaded where it was',
   description: 'The signal that matched (reply-token, in-reply-to, references, thread-index or none), every candidate considered with its outcome (matched, unknown, bad-signature, other-organization, outside-window, subject-changed, not-considered), and the rules in force. `authentication` names the rule that let a reply into its conversation (dmarc-pass, customer-aligned-spf, customer-aligned-dkim, relaxed-publishes-nothing, monitor, released); `authorProblem`, when present, says why the message has no single author (several From fields or mailboxes, a group, a From that does not parse strictly, or not the From that DMARC evaluated): such a message is never appended by a rule, and one that starts a conversation is filed under its envelope sender.',
   tags: ['Threading'],
-  security: bearer,
+  ...permit([PERMISSIONS.emailView]),
   request: { params: z.object({ conversationId: z.string(), messageId: z.string() }) },
   responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ThreadingDecision'), 'The decision.'), ...standardErrors },
 });
 
 export function threadingRoutes(threading: ThreadingService, conversations: ConversationsService) {
   const r = newRouter();
-  r.openapi(getSettings, async (c) => c.json(await threading.settings(allow(c, PERMISSIONS.orgView, PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage).orgId), 200));
-  r.openapi(putSettings, async (c) => c.json(await threading.updateSettings(allow(c, PERMISSIONS.orgAdmin, PERMISSIONS.routingEmailManage).orgId, c.req.valid('json')), 200));
+  r.openapi(getSettings, async (c) => c.json(await threading.settings(c.get('principal').orgId), 200));
+  r.openapi(putSettings, async (c) => c.json(await threading.updateSettings(c.get('principal').orgId, c.req.valid('json')), 200));
   r.openapi(explain, async (c) => {
-    const p = allow(c, PERMISSIONS.emailView);
+    const p = c.get('principal');
     const { conversationId, messageId } = c.req.valid('param');
     await conversations.getMessage(p.orgId, conversationId, messageId);
     return c.json(await threading.explain(p.orgId, messageId), 200);
