@@ -26,7 +26,8 @@ function reply(code: number, message: string): Error {
 }
 
 // Local parts that route mail onwards (`user%host@`, `host!user@`), quoted local parts and
-// source routes are relay tricks; none of them is an address we hand out.
+// source routes are relay tricks; none of them is an address we hand out. smtp-server strips
+// a source route (`<@relay:user@domain>`) before the address reaches us: the guard notes it.
 const RELAY_TRICK = /[%!"\\:,]|^@|\[/;
 
 export interface RunningSmtp {
