@@ -19,22 +19,20 @@ const gmail = () => fs.readFileSync('fixtures/replies/talon__gmail.eml');
 
 /** A raw connection that records everything the server says and when the server closed it. */
 async function connect(localAddress = '127.0.0.1') {
+  // Before the server can start any clock of this connection.
+  const openedAt = Date.now();
   const socket = net.connect({ port, host: '127.0.0.1', localAddress });
   let said = '';
   let closedAt: number | null = null;
-  let greetedAt = 0;
   socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    said += chunk;
-    greetedAt ||= Date.now();
-  });
+  socket.on('data', (chunk: string) => (said += chunk));
   socket.on('error', () => undefined);
   socket.on('close', () => (closedAt = Date.now()));
   const greeting = await waitFor(() => (said.includes('\r\n') ? said.slice(0, said.indexOf('\r\n')) : undefined), 10_000, 'the greeting');
   return {
     socket,
     greeting,
-    greetedAt,
+    openedAt,
     said: () => said,
     closedAt: () => closedAt,
     /** Writes one byte of `text` every `everyMs`, never the end of the line; returns a stop function. */
@@ -53,22 +51,22 @@ async function connect(localAddress = '127.0.0.1') {
 
 describe('slow clients', () => {
   it('closes clients that dribble bytes without completing a command, while others are served', async () => {
-    // 200 connections, 20 (the per-address default) from each of ten addresses.
-    const slow = await Promise.all(Array.from({ length: 200 }, (_, i) => connect(`127.0.0.${10 + (i % 10)}`)));
+    // 300 connections, 20 (the per-address default) from each of 15 addresses.
+    const slow = await Promise.all(Array.from({ length: 300 }, (_, i) => connect(`127.0.0.${10 + (i % 15)}`)));
     for (const c of slow) expect(c.greeting).toMatch(/^220 /);
     const stops = slow.map((c) => c.dribble('EHLO slow.example.com', 200));
     try {
       // Meanwhile a sending server delivers as usual.
       const raw = withHeaders(gmail(), { 'Message-Id': '<while-slow@example.com>' });
-      expect(await deliver(port, { from: 'sender@example.com', to: ['support@replies.localhost'], raw, localAddress: '127.0.0.30' })).toMatch(/^250 /);
+      expect(await deliver(port, { from: 'sender@example.com', to: ['support@replies.localhost'], raw, localAddress: '127.0.0.29' })).toMatch(/^250 /);
       await waitFor(() => (slow.every((c) => c.closedAt() !== null) ? true : undefined), 15_000, 'every slow client to be closed');
     } finally {
       stops.forEach((stop) => stop());
     }
     for (const c of slow) {
       expect(c.said()).toMatch(/^421 4\.4\.2 Timeout: no complete command in 1 s/m);
-      // Not before the timeout (counted from the greeting), though a byte arrived every 200 ms.
-      expect(c.closedAt()! - c.greetedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+      // Not before the timeout, though a byte arrived every 200 ms.
+      expect(c.closedAt()! - c.openedAt).toBeGreaterThanOrEqual(TIMEOUT_MS);
     }
   });
 
@@ -78,7 +76,7 @@ describe('slow clients', () => {
       const until = Date.now() + 3 * TIMEOUT_MS;
       while (Date.now() < until) {
         expect(await c.reply('NOOP')).toMatch(/^250 /);
-        await new Promise((r) => setTimeout(r, TIMEOUT_MS / 2));
+        await new Promise((r) => setTimeout(r, TIMEOUT_MS / 4));
       }
       expect(c.closedAt()).toBeNull();
     } finally {
@@ -92,8 +90,8 @@ describe('slow clients', () => {
       await c.reply('EHLO slow.example.com');
       await c.reply('MAIL FROM:<sender@example.com>');
       expect(await c.reply('RCPT TO:<support@replies.localhost>')).toMatch(/^250 /);
-      expect(await c.reply('DATA')).toMatch(/^354 /);
       const started = Date.now();
+      expect(await c.reply('DATA')).toMatch(/^354 /);
       // A complete line of the message every 200 ms: 60 bytes/s, under the 500 bytes/s minimum.
       const t = setInterval(() => c.socket.write('slow line\r\n'), 200);
       try {
@@ -102,7 +100,7 @@ describe('slow clients', () => {
         clearInterval(t);
       }
       expect(c.said()).toMatch(/^421 4\.4\.2 Timeout: the message arrives slower than 500 bytes\/s/m);
-      expect(c.closedAt()! - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+      expect(c.closedAt()! - started).toBeGreaterThanOrEqual(TIMEOUT_MS);
     } finally {
       c.socket.destroy();
     }
