@@ -49,10 +49,12 @@ interface Watched {
   head: string;
   /** Recipients whose RCPT line had a source route, lower-cased, as smtp-server will report them. */
   routed: string[];
+  routedFlood: boolean;
   timer: NodeJS.Timeout | null;
 }
 
 const HEAD_BYTES = 512;
+const MAX_ROUTED = 64;
 // smtp-server's own pattern for the route it strips (RFC 5321 §4.1.2 A-d-l).
 const ROUTED_RCPT = /^RCPT\s+TO:\s*<@[^\s,:@<>]+(?:,@[^\s,:@<>]+)*:([^<>\s]*)>/i;
 
@@ -120,7 +122,10 @@ export function createSmtpGuard(opts: GuardOptions, deps: GuardDeps): SmtpGuard 
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
       if (w.head.length < HEAD_BYTES) w.head += chunk.toString('latin1', start, Math.min(nl, start + HEAD_BYTES - w.head.length));
       const routed = ROUTED_RCPT.exec(w.head);
-      if (routed) w.routed.push(routed[1]!.toLowerCase());
+      // Lines smtp-server refuses before our hook (RCPT before MAIL) are never taken back out:
+      // past the bound, every recipient of the session counts as routed.
+      if (routed && w.routed.length < MAX_ROUTED) w.routed.push(routed[1]!.toLowerCase());
+      else if (routed) w.routedFlood = true;
       w.head = '';
       w.since = now();
       start = nl + 1;
@@ -154,7 +159,7 @@ export function createSmtpGuard(opts: GuardOptions, deps: GuardDeps): SmtpGuard 
       const socket = accepted.get(key) ?? null;
       accepted.delete(key);
       if (!socket) log.error({ session: session.id, remote: key }, 'SMTP session without its socket: it is timed by smtp-server\'s idle timeout only');
-      const w: Watched = { session, client, socket: null, onData: (chunk) => observe(w, chunk), mode: 'command', since: 0, bytes: 0, head: '', routed: [], timer: null };
+      const w: Watched = { session, client, socket: null, onData: (chunk) => observe(w, chunk), mode: 'command', since: 0, bytes: 0, head: '', routed: [], routedFlood: false, timer: null };
       watched.set(session.id, w);
       watch(w, socket);
       toCommand(w);
@@ -184,10 +189,10 @@ export function createSmtpGuard(opts: GuardOptions, deps: GuardDeps): SmtpGuard 
     },
     sourceRouted(session, address) {
       const w = watched.get(session.id);
-      const i = w ? w.routed.indexOf(address.toLowerCase()) : -1;
-      if (i < 0) return false;
-      w!.routed.splice(i, 1);
-      return true;
+      if (!w) return false;
+      const i = w.routed.indexOf(address.toLowerCase());
+      if (i >= 0) w.routed.splice(i, 1);
+      return i >= 0 || w.routedFlood;
     },
     closed(session) {
       const w = watched.get(session.id);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendBody, startService, type TestService } from '../helpers/service.js';
+import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
 import { deliver, smtpSession, withHeaders } from '../helpers/smtp-client.js';
 
 // The inbound SMTP server as a sending MTA meets it: real SMTP over 127.0.0.1.
@@ -50,6 +51,26 @@ describe('inbound SMTP policy', () => {
       expect(r).toMatch(/^(550 5\.7\.1|501) /);
     } finally {
       s.close();
+    }
+  });
+
+  it('refuses every recipient of a pipelined flood of source-routed ones', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    let said = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (said += d));
+    try {
+      const lines = Array.from({ length: 100 }, (_, i) => `RCPT TO:<@other.example:user${i}@replies.localhost>`);
+      await waitFor(() => (said.startsWith('220') ? true : undefined), 5000, 'the greeting');
+      // One write, as a pipelining client sends them.
+      socket.write(['EHLO mx.example.com', 'MAIL FROM:<sender@example.com>', ...lines, ''].join('\r\n'));
+      const replies = await waitFor(() => {
+        const r = said.split('\r\n').filter((l) => /^\d{3} /.test(l)).slice(3);
+        return r.length === lines.length ? r : undefined;
+      }, 10_000, 'a reply to every RCPT');
+      for (const r of replies) expect(r).toMatch(/^550 5\.7\.1 /);
+    } finally {
+      socket.destroy();
     }
   });
 
