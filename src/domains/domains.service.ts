@@ -151,7 +151,11 @@ export function createDomainsService(deps: {
           await repo.deleteClaim(trx, orgId, name);
           return true;
         })
-        .catch(() => false); // another organization verified it at the same moment
+        .catch(async (err: unknown) => {
+          // Another organization verified it at the same moment (the name is the key); any other fault is ours.
+          if (await repo.findInboundDomain(db, name)) return false;
+          throw err;
+        });
       if (!won) {
         // The caller controls the name's DNS, yet it receives mail elsewhere: the operator sorts it out.
         throw conflict('domain.verification.refused', `The domain ${name} already receives mail for another account; ask the operator of this service to release it.`);
