@@ -146,7 +146,8 @@ const fields = {
   THREADLINE_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(30 * 1024 * 1024),
   THREADLINE_SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(1000).default(50),
   THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
-  THREADLINE_SMTP_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(20),
+  // Postfix's smtpd_client_connection_count_limit default.
+  THREADLINE_SMTP_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(50),
   THREADLINE_SMTP_COMMAND_TIMEOUT: z
     .string()
     .default('60s')

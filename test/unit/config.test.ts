@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(c.logLevel).toBe('info');
     expect(c.defaultRateLimitPerMinute).toBe(600);
     // A few hundred slow clients neither fill the server nor keep their slots.
-    expect(c.smtp).toMatchObject({ maxConnections: 1000, maxPerClient: 20, commandTimeoutSeconds: 60, minDataRate: 500 });
+    expect(c.smtp).toMatchObject({ maxConnections: 1000, maxPerClient: 50, commandTimeoutSeconds: 60, minDataRate: 500 });
   });
 
   it('parses outbound targets and DNS servers', () => {
