@@ -61,6 +61,8 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
     THREADLINE_LOG_LEVEL: 'warn',
     // The benchmark measures throughput, not the per-organization limit.
     THREADLINE_RATE_LIMIT_PER_MINUTE: '100000000',
+    // Every smtp-source session comes from 127.0.0.1: --sessions past the per-address cap.
+    THREADLINE_SMTP_MAX_PER_CLIENT: '100000',
     THREADLINE_SECRET: randomBytes(32).toString('hex'),
     ...(opts.databaseUrl ? { THREADLINE_DATABASE_URL: opts.databaseUrl } : {}),
   };

@@ -54,6 +54,12 @@ export interface Config {
     maxBytes: number;
     maxRecipients: number;
     maxConnections: number;
+    /** Connections one client address (an IPv6 /64) may hold; more get 421. */
+    maxPerClient: number;
+    /** Seconds a client has for each complete command line (the clock stops while it waits for us). */
+    commandTimeoutSeconds: number;
+    /** Bytes per second a message must arrive at, on average, once the command timeout is spent. */
+    minDataRate: number;
     reverseLookup: boolean;
     /** PEM files for STARTTLS; both or neither. */
     tlsKeyFile: string | null;
@@ -146,6 +152,18 @@ const fields = {
   THREADLINE_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(30 * 1024 * 1024),
   THREADLINE_SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(1000).default(50),
   THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  // Postfix's smtpd_client_connection_count_limit default.
+  THREADLINE_SMTP_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(100_000).default(50),
+  THREADLINE_SMTP_COMMAND_TIMEOUT: z
+    .string()
+    .default('60s')
+    .transform((v, ctx) => {
+      const s = parseDuration(v);
+      if (s === null || s < 1 || s > 3600) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from 1s to 1h, like 30s or 5m` });
+      return s ?? 0;
+    }),
+  // Postfix's smtpd_min_data_rate default.
+  THREADLINE_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(1).max(1_000_000_000).default(500),
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
   THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_THREADS: z.coerce.number().int().min(1).max(64).optional(),
@@ -236,6 +254,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxBytes: p.THREADLINE_SMTP_MAX_BYTES,
       maxRecipients: p.THREADLINE_SMTP_MAX_RECIPIENTS,
       maxConnections: p.THREADLINE_SMTP_MAX_CONNECTIONS,
+      maxPerClient: p.THREADLINE_SMTP_MAX_PER_CLIENT,
+      commandTimeoutSeconds: p.THREADLINE_SMTP_COMMAND_TIMEOUT,
+      minDataRate: p.THREADLINE_SMTP_MIN_DATA_RATE,
       reverseLookup: p.THREADLINE_SMTP_REVERSE_LOOKUP === 'true',
       tlsKeyFile: p.THREADLINE_SMTP_TLS_KEY ?? null,
       tlsCertFile: p.THREADLINE_SMTP_TLS_CERT ?? null,

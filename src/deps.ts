@@ -46,7 +46,7 @@ export function createServices(deps: {
   const agents = createAgentsService({ db, clock, queues });
   const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory });
   const resolver = createDnsResolver({ servers: config.dnsServers });
-  const inboundDomains = createDomainsService({ db, clock, queues });
+  const inboundDomains = createDomainsService({ db, clock, resolver, queues });
   const senderDomains = createSenderDomainsService({
     db,
     clock,

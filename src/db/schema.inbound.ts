@@ -36,6 +36,18 @@ export interface InboundDomainsTable {
   created_at: number;
 }
 
+/** An inbound domain added through the API, waiting for its DNS TXT token (domains.service.ts). */
+export interface InboundDomainClaimsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  token: string;
+  status: 'PENDING' | 'FAILED' | 'UNKNOWN';
+  check_detail: string | null;
+  checked_at: number | null;
+  created_at: number;
+}
+
 export interface InboundRoutesTable {
   id: string;
   org_id: string;

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { InboundDetailsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
+import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
 
 export type * from './schema.inbound.js';
 
@@ -197,6 +197,7 @@ export interface Database {
   oauth_clients: OauthClientsTable;
   sender_domains: SenderDomainsTable;
   inbound_domains: InboundDomainsTable;
+  inbound_domain_claims: InboundDomainClaimsTable;
   inbound_routes: InboundRoutesTable;
   queues: QueuesTable;
   conversations: ConversationsTable;

@@ -1,4 +1,4 @@
-import type { Executor, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
+import type { Executor, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
 
 export const insertInboundDomain = (db: Executor, row: InboundDomainsTable) => db.insertInto('inbound_domains').values(row).execute();
 export const findInboundDomain = (db: Executor, id: string) =>
@@ -15,3 +15,13 @@ export const deleteRoute = (db: Executor, orgId: string, domain: string, id: str
   db.deleteFrom('inbound_routes').where('org_id', '=', orgId).where('domain_name', '=', domain).where('id', '=', id).executeTakeFirst();
 export const countRoutesForDomain = async (db: Executor, domain: string) =>
   Number((await db.selectFrom('inbound_routes').select((eb) => eb.fn.countAll().as('n')).where('domain_name', '=', domain).executeTakeFirstOrThrow()).n);
+
+export const insertClaim = (db: Executor, row: InboundDomainClaimsTable) => db.insertInto('inbound_domain_claims').values(row).execute();
+export const findClaim = (db: Executor, orgId: string, name: string) =>
+  db.selectFrom('inbound_domain_claims').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+export const listClaims = (db: Executor, orgId: string) =>
+  db.selectFrom('inbound_domain_claims').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
+export const deleteClaim = (db: Executor, orgId: string, name: string) =>
+  db.deleteFrom('inbound_domain_claims').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+export const saveClaimCheck = (db: Executor, id: string, set: Pick<InboundDomainClaimsTable, 'status' | 'check_detail' | 'checked_at'>) =>
+  db.updateTable('inbound_domain_claims').set(set).where('id', '=', id).execute();

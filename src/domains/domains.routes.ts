@@ -67,10 +67,25 @@ const d = {
     method: 'post',
     path: IN,
     summary: 'Register an inbound domain (replies are received for it)',
+    description:
+      'The domain is PENDING (`verificationStatus`) until it proves that this organization controls it: publish `verificationRecord` (a TXT record at `_threadline-verify.<domain>`) and PUT …/{domainName}/verification. ' +
+      'Until then it receives no mail (550 5.7.1, like any unknown domain) and takes no routes. Several organizations may add the same name; the first to verify it receives its mail.',
     tags: inTags,
     ...permit(MANAGE),
     request: { body: jsonBody(z.object({ id: z.string(), subDomain: z.boolean().optional() })) },
-    responses: { 200: json(Any.openapi('InboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
+    responses: { 200: json(Any.openapi('InboundDomain'), 'The domain, PENDING, with the record to publish.'), ...standardErrors, 409: json(Any, 'This organization already added it.') },
+  }),
+  verifyIn: createRoute({
+    method: 'put',
+    path: `${IN}/{domainName}/verification`,
+    summary: "Check an inbound domain's TXT record now (threadline)",
+    description:
+      'Looks `_threadline-verify.<domain>` up through THREADLINE_DNS_SERVERS. When it holds this organization\'s token the domain is VERIFIED and receives mail; otherwise the answer says what was found. ' +
+      'A domain that already receives mail for another account is refused with 409 `domain.verification.refused`.',
+    tags: inTags,
+    security: bearer,
+    request: { params: z.object({ domainName: z.string() }) },
+    responses: { 200: json(Any, 'The domain after the check.'), ...standardErrors, 409: json(Any, 'The domain receives mail for another account.') },
   }),
   getIn: createRoute({ method: 'get', path: `${IN}/{domainName}`, summary: 'Get an inbound domain', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
   deleteIn: createRoute({ method: 'delete', path: `${IN}/{domainName}`, summary: 'Delete an inbound domain without routes', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
@@ -79,6 +94,7 @@ const d = {
     method: 'post',
     path: `${IN}/{domainName}/routes`,
     summary: 'Route a recipient pattern of the domain to a queue',
+    description: 'The domain must be VERIFIED (409 `domain.not.verified` otherwise).',
     tags: inTags,
     ...permit(MANAGE),
     request: {
@@ -108,6 +124,7 @@ export function domainsRoutes(domains: DomainsService & SenderDomainsService) {
   });
   r.openapi(d.listIn, async (c) => c.json({ entities: await domains.listInboundDomains(org(c)) }, 200));
   r.openapi(d.createIn, async (c) => c.json(await domains.createInboundDomain(org(c), c.req.valid('json').id), 200));
+  r.openapi(d.verifyIn, async (c) => c.json(await domains.verifyInboundDomain(org(c), c.req.valid('param').domainName), 200));
   r.openapi(d.getIn, async (c) => c.json(await domains.getInboundDomain(org(c), c.req.valid('param').domainName), 200));
   r.openapi(d.deleteIn, async (c) => {
     await domains.deleteInboundDomain(org(c), c.req.valid('param').domainName);

@@ -1,17 +1,26 @@
 import type { Clock } from '../clock.js';
-import type { Db, Executor, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
+import type { Db, Executor, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
+import type { DnsResolver } from '../dns/resolver.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
-import { normalizeDomain } from './dns-check.js';
+import { normalizeDomain, type RecordStatus } from './dns-check.js';
+import { checkOwnership, newOwnershipToken, ownershipRecord } from './inbound-ownership.js';
 
 // Inbound domains (replies are received for them) and their routes to queues. Sender
-// domains are in sender-domains.ts.
+// domains are in sender-domains.ts. A domain added through the API is a claim until its TXT
+// token is published and checked; only verified domains receive mail and take routes.
 
 export interface InboundDomainView {
   id: string;
   name: string;
   subDomain: boolean;
+  /** VERIFIED: receives mail; otherwise the last check of the TXT record. */
+  verificationStatus: RecordStatus;
+  /** The record to publish, while the domain is not verified. */
+  verificationRecord?: { host: string; type: 'TXT'; value: string };
+  verificationDetail?: string;
+  dateChecked?: string | null;
   dateCreated: string;
   selfUri: string;
 }
@@ -26,12 +35,25 @@ export interface RouteView {
 
 const PATTERN_RE = /^(\*|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})$/;
 
+const iso = (ms: number) => new Date(Number(ms)).toISOString();
 const inboundView = (r: InboundDomainsTable): InboundDomainView => ({
   id: r.id,
   name: r.name,
   subDomain: false,
-  dateCreated: new Date(Number(r.created_at)).toISOString(),
+  verificationStatus: 'VERIFIED',
+  dateCreated: iso(r.created_at),
   selfUri: `/api/v2/routing/email/domains/${r.id}`,
+});
+const claimView = (c: InboundDomainClaimsTable): InboundDomainView => ({
+  id: c.name,
+  name: c.name,
+  subDomain: false,
+  verificationStatus: c.status,
+  verificationRecord: ownershipRecord(c.name, c.token),
+  verificationDetail: c.check_detail ?? 'not checked yet: publish the record, then PUT …/verification',
+  dateChecked: c.checked_at === null ? null : iso(c.checked_at),
+  dateCreated: iso(c.created_at),
+  selfUri: `/api/v2/routing/email/domains/${c.name}`,
 });
 const routeView = (r: InboundRoutesTable): RouteView => ({
   id: r.id,
@@ -46,6 +68,7 @@ export type DomainsService = ReturnType<typeof createDomainsService>;
 export function createDomainsService(deps: {
   db: Db;
   clock: Clock;
+  resolver: DnsResolver;
   queues: { get(orgId: string, id: string): Promise<unknown> };
 }) {
   const { db, clock } = deps;
@@ -54,34 +77,103 @@ export function createDomainsService(deps: {
   const CACHE_MS = 10_000;
   const domainCache = new Map<string, { orgId: string | null; until: number }>();
   const replyDomainCache = new Map<string, { domain: string | null; until: number }>();
-  const taken = (what: string) => conflict('domain.exists', `The domain ${what} is already registered.`);
+  const forget = (orgId: string, name: string) => {
+    domainCache.delete(name);
+    replyDomainCache.delete(orgId);
+  };
+  /** The organization's verified domain of that name, or null. */
+  const ownVerified = async (ex: Executor, orgId: string, name: string) => {
+    const row = await repo.findInboundDomain(ex, name);
+    return row && row.org_id === orgId ? row : null;
+  };
 
   return {
+    /**
+     * An inbound domain added through the API: a claim, answered with the TXT record that proves
+     * control. Another organization's claim or domain of the same name is neither refused nor
+     * revealed here; whoever proves control first receives the mail.
+     */
     async createInboundDomain(orgId: string, domain: string) {
+      const name = normalizeDomain('id', domain);
+      if ((await ownVerified(db, orgId, name)) || (await repo.findClaim(db, orgId, name))) {
+        throw conflict('domain.exists', `This organization has already added the domain ${name}.`);
+      }
+      const claim: InboundDomainClaimsTable = { id: newId(clock.now()), org_id: orgId, name, token: newOwnershipToken(), status: 'PENDING', check_detail: null, checked_at: null, created_at: clock.now() };
+      try {
+        await repo.insertClaim(db, claim);
+      } catch {
+        // The same organization adding the name twice at once: the other request made it.
+        throw conflict('domain.exists', `This organization has already added the domain ${name}.`);
+      }
+      return claimView(claim);
+    },
+    /** The operator's own domain (`init`, THREADLINE_INBOUND_DOMAIN): verified without proof. */
+    async createVerifiedInboundDomain(orgId: string, domain: string) {
       const id = normalizeDomain('id', domain);
-      if (await repo.findInboundDomain(db, id)) throw taken(id);
+      if (await repo.findInboundDomain(db, id)) throw conflict('domain.exists', `The domain ${id} is already registered.`);
       const row = { id, org_id: orgId, name: id, created_at: clock.now() };
       await repo.insertInboundDomain(db, row);
-      domainCache.delete(id);
-      replyDomainCache.delete(orgId);
+      forget(orgId, id);
       return inboundView(row);
     },
     async listInboundDomains(orgId: string) {
-      return (await repo.listInboundDomains(db, orgId)).map(inboundView);
+      const views = [...(await repo.listInboundDomains(db, orgId)).map(inboundView), ...(await repo.listClaims(db, orgId)).map(claimView)];
+      return views.sort((a, b) => a.dateCreated.localeCompare(b.dateCreated));
     },
     async getInboundDomain(orgId: string, id: string) {
-      const row = await repo.findInboundDomain(db, id.toLowerCase());
-      if (!row || row.org_id !== orgId) throw notFound(`Inbound domain ${id}`);
-      return inboundView(row);
+      const name = id.toLowerCase();
+      const row = await ownVerified(db, orgId, name);
+      if (row) return inboundView(row);
+      const claim = await repo.findClaim(db, orgId, name);
+      if (!claim) throw notFound(`Inbound domain ${id}`);
+      return claimView(claim);
+    },
+    /** Checks the TXT record now; a domain that proves control becomes this organization's and receives mail. */
+    async verifyInboundDomain(orgId: string, id: string) {
+      const name = id.toLowerCase();
+      const row = await ownVerified(db, orgId, name);
+      if (row) return inboundView(row);
+      const claim = await repo.findClaim(db, orgId, name);
+      if (!claim) throw notFound(`Inbound domain ${id}`);
+      const check = await checkOwnership(deps.resolver, name, claim.token);
+      const now = clock.now();
+      if (check.status !== 'VERIFIED') {
+        const next = { status: check.status === 'UNKNOWN' ? claim.status : check.status, check_detail: check.detail, checked_at: now } as const;
+        await repo.saveClaimCheck(db, claim.id, next);
+        return claimView({ ...claim, ...next });
+      }
+      const verified = { id: name, org_id: orgId, name, created_at: now };
+      const won = await db
+        .transaction()
+        .execute(async (trx) => {
+          if (await repo.findInboundDomain(trx, name)) return false;
+          await repo.insertInboundDomain(trx, verified);
+          await repo.deleteClaim(trx, orgId, name);
+          return true;
+        })
+        .catch(async (err: unknown) => {
+          // Another organization verified it at the same moment (the name is the key); any other fault is ours.
+          if (await repo.findInboundDomain(db, name)) return false;
+          throw err;
+        });
+      if (!won) {
+        // The caller controls the name's DNS, yet it receives mail elsewhere: the operator sorts it out.
+        throw conflict('domain.verification.refused', `The domain ${name} already receives mail for another account; ask the operator of this service to release it.`);
+      }
+      forget(orgId, name);
+      return inboundView(verified);
     },
     async deleteInboundDomain(orgId: string, id: string) {
-      await this.getInboundDomain(orgId, id);
-      if ((await repo.countRoutesForDomain(db, id.toLowerCase())) > 0) {
+      const name = id.toLowerCase();
+      if (!(await ownVerified(db, orgId, name))) {
+        if (Number((await repo.deleteClaim(db, orgId, name)).numDeletedRows) === 0) throw notFound(`Inbound domain ${id}`);
+        return;
+      }
+      if ((await repo.countRoutesForDomain(db, name)) > 0) {
         throw conflict('domain.in.use', `Inbound domain ${id} still has routes; delete them first.`);
       }
-      await repo.deleteInboundDomain(db, orgId, id.toLowerCase());
-      domainCache.delete(id.toLowerCase());
-      replyDomainCache.delete(orgId);
+      await repo.deleteInboundDomain(db, orgId, name);
+      forget(orgId, name);
     },
     /** The organization an inbound domain belongs to, or null: the SMTP server's relay check. */
     async inboundDomainOrg(ex: Executor, domain: string): Promise<string | null> {
@@ -115,6 +207,9 @@ export function createDomainsService(deps: {
 
     async createRoute(orgId: string, domain: string, input: { pattern: string; queueId: string; priority?: number }) {
       const d = (await this.getInboundDomain(orgId, domain)).id;
+      if (!(await ownVerified(db, orgId, d))) {
+        throw conflict('domain.not.verified', `The inbound domain ${d} is not verified yet: publish its verificationRecord, then PUT /api/v2/routing/email/domains/${d}/verification.`);
+      }
       if (!PATTERN_RE.test(input.pattern)) throw badRequest('pattern', 'pattern must be a local part (such as support) or * for every address');
       await deps.queues.get(orgId, input.queueId).catch(() => {
         throw badRequest('queue.id', `Queue ${input.queueId} does not exist in this organization.`);

@@ -1,8 +1,9 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { InboundService } from './inbound.service.js';
+import { createSmtpGuard, type GuardOptions } from './smtp-guard.js';
 
 export interface SmtpOptions {
   host: string;
@@ -11,6 +12,8 @@ export interface SmtpOptions {
   maxBytes: number;
   maxRecipients: number;
   maxClients: number;
+  /** Slow and greedy clients: connections per address, the command timeout, the minimum DATA rate. */
+  guard: GuardOptions;
   reverseLookup: boolean;
   tls: { key: Buffer; cert: Buffer } | null;
   /** Name in the greeting and in Received headers. */
@@ -23,7 +26,8 @@ function reply(code: number, message: string): Error {
 }
 
 // Local parts that route mail onwards (`user%host@`, `host!user@`), quoted local parts and
-// source routes are relay tricks; none of them is an address we hand out.
+// source routes are relay tricks; none of them is an address we hand out. smtp-server strips
+// a source route (`<@relay:user@domain>`) before the address reaches us: the guard notes it.
 const RELAY_TRICK = /[%!"\\:,]|^@|\[/;
 
 export interface RunningSmtp {
@@ -40,14 +44,30 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
 
   const server = new SMTPServer({
     name: opts.hostname,
-    banner: 'threadline ESMTP',
+    // smtp-server writes "<name> ESMTP <banner>": the banner only names the software.
+    banner: 'threadline',
     size: opts.maxBytes,
     maxClients: opts.maxClients,
+    // Idle time with no byte at all; the guard's command timeout is the one that counts progress.
+    socketTimeout: opts.guard.commandTimeoutMs,
     disableReverseLookup: !opts.reverseLookup,
     authOptional: true,
     disabledCommands: opts.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
     logger: false,
+
+    onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      const refused = guard.admit(session);
+      if (refused) metrics.smtpRejectionsTotal.inc({ code: '421' });
+      cb(refused);
+    },
+    onSecure(socket: Socket, session: SMTPServerSession, cb: (err?: Error | null) => void) {
+      guard.secured(session, socket);
+      cb();
+    },
+    onClose(session: SMTPServerSession) {
+      guard.closed(session);
+    },
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const rcpt = address.address;
@@ -55,20 +75,30 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         return cb(refuse(452, `4.5.3 Too many recipients: at most ${opts.maxRecipients} per message`));
       }
       const at = rcpt.lastIndexOf('@');
-      if (at <= 0 || RELAY_TRICK.test(rcpt.slice(0, at)) || RELAY_TRICK.test(rcpt.slice(at + 1))) {
+      if (at <= 0 || RELAY_TRICK.test(rcpt.slice(0, at)) || RELAY_TRICK.test(rcpt.slice(at + 1)) || guard.sourceRouted(session, rcpt)) {
         return cb(refuse(550, '5.7.1 Relaying denied'));
       }
+      guard.hold(session);
+      const answer = (err: Error | null) => {
+        guard.release(session);
+        cb(err);
+      };
       inbound.recipientOrg(rcpt).then(
-        (org) => cb(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain')),
+        (org) => answer(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain')),
         (err) => {
           log.error({ err }, 'recipient lookup failed');
           // Our fault, so a temporary code: the sender retries rather than bouncing the reply.
-          cb(refuse(451, '4.3.0 Temporary failure, please try again later'));
+          answer(refuse(451, '4.3.0 Temporary failure, please try again later'));
         },
       );
     },
 
-    onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void) {
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, done: (err?: Error | null, message?: string) => void) {
+      guard.data(session, stream);
+      const cb = (err: Error | null, message?: string) => {
+        guard.release(session);
+        done(err, message);
+      };
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
@@ -103,6 +133,15 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
           );
       });
     },
+  });
+  const guard = createSmtpGuard(opts.guard, {
+    listener: server.server,
+    expire(session, message) {
+      metrics.smtpRejectionsTotal.inc({ code: '421' });
+      // A 421 closes the connection (smtp-server's send()).
+      for (const c of server.connections) if (c.session === session) c.send(421, message);
+    },
+    log,
   });
   server.on('error', (err) => log.warn({ err }, 'SMTP connection error'));
   await new Promise<void>((resolve, reject) => {

@@ -16,7 +16,8 @@ const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
 
 /**
  * A ready-to-use organization: an admin client, a default queue, an inbound domain with a
- * catch-all route to that queue, and a sender domain. When the configured domain already
+ * catch-all route to that queue, and a sender domain. The configured domains are the
+ * operator's own, so the inbound domain receives mail without a DNS proof. When one already
  * belongs to another organization, this one gets `<org-slug>.<domain>` instead.
  */
 export async function initOrganization(services: Services, opts: { orgName: string; inboundDomain: string; senderDomain: string }): Promise<InitResult> {
@@ -34,7 +35,7 @@ export async function initOrganization(services: Services, opts: { orgName: stri
       return alt;
     }
   };
-  const inbound = await claim(opts.inboundDomain, (d) => services.domains.createInboundDomain(org.id, d));
+  const inbound = await claim(opts.inboundDomain, (d) => services.domains.createVerifiedInboundDomain(org.id, d));
   await services.domains.createRoute(org.id, inbound, { pattern: '*', queueId: queue.id, priority: 0 });
   // THREADLINE_SENDER_DOMAIN is the operator's choice: the subdomain rule is for API callers.
   const sender = await claim(opts.senderDomain, (d) => services.domains.createSenderDomain(org.id, d, { requireSubdomain: false }));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atEnd } from './cleanup.js';
-import { startDnsServer } from './dns-server.js';
+import { publishListed, startDnsServer } from './dns-server.js';
 import { verifySenderDomain as verifySender_ } from '../../bench/verify-domain.js';
 import type { DnsServer } from '../../bench/dns-server.js';
 import { testDatabaseUrl } from './postgres.js';
@@ -31,6 +31,8 @@ export interface TestService {
   dns: DnsServer;
   /** Publishes a sender domain's records (as its API lists them) in `dns` and checks them: the domain is VERIFIED after. */
   verifySenderDomain(domain?: string): Promise<void>;
+  /** Publishes an inbound domain's TXT token (as its API lists it) in `dns` and checks it: the domain is VERIFIED after. */
+  verifyInboundDomain(domain: string, bearer?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,8 +107,14 @@ export async function startService(env: Record<string, string> = {}, options: Te
     return token();
   };
   const verifySenderDomain = async (domain = init.senderDomain) => verifySender_({ url, token: await token(), domain, zone: dns.zone });
+  const verifyInboundDomain = async (domain: string, bearer?: string) => {
+    const got = await api('GET', `/api/v2/routing/email/domains/${domain}`, { token: bearer });
+    if (got.body.verificationRecord) publishListed(dns.zone, got.body.verificationRecord);
+    const res = await api('PUT', `/api/v2/routing/email/domains/${domain}/verification`, { token: bearer });
+    if (res.status !== 200 || res.body.verificationStatus !== 'VERIFIED') throw new Error(`inbound domain ${domain} did not verify: ${res.status} ${JSON.stringify(res.body)}`);
+  };
   if (verifySender ?? config.outbound.kind !== 'capture') await verifySenderDomain();
-  return { running, url, init, dataDir, token, newToken, api, dns, verifySenderDomain, stop: () => running.stop() };
+  return { running, url, init, dataDir, token, newToken, api, dns, verifySenderDomain, verifyInboundDomain, stop: () => running.stop() };
 }
 
 /** A valid AgentlessEmailSendRequestDto from the service's default sender domain. */

@@ -36,7 +36,8 @@ describe('administration routes', () => {
     expect(q.status).toBe(200);
     expect((await svc.api('POST', '/api/v2/routing/queues', { body: { name: 'Billing' } })).status).toBe(409);
     const d = await svc.api('POST', '/api/v2/routing/email/domains', { body: { id: 'Support.Example.COM' } });
-    expect(d.body.id).toBe('support.example.com');
+    expect(d.body).toMatchObject({ id: 'support.example.com', verificationStatus: 'PENDING' });
+    await svc.verifyInboundDomain('support.example.com');
     const route = await svc.api('POST', '/api/v2/routing/email/domains/support.example.com/routes', { body: { pattern: 'billing', queue: { id: q.body.id }, priority: 5 } });
     expect(route.status).toBe(200);
     expect(route.body).toMatchObject({ pattern: 'billing', queue: { id: q.body.id }, priority: 5 });

@@ -97,7 +97,7 @@ describe('threading signals, strongest first', () => {
 
   it("another organization's Message-ID does not thread", async () => {
     const other = await svc.running.services.auth.createOrganization('Other');
-    await svc.running.services.domains.createInboundDomain(other.id, 'replies.other.example.com');
+    await svc.running.services.domains.createVerifiedInboundDomain(other.id, 'replies.other.example.com');
     const n = await notify();
     const r = await receive('replies/talon__gmail.eml', 'support@replies.other.example.com', { 'In-Reply-To': n.messageId });
     expect(r.decision.candidates[0]).toMatchObject({ signal: 'in-reply-to', outcome: 'other-organization' });

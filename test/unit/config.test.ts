@@ -13,6 +13,8 @@ describe('loadConfig', () => {
     expect(c.senderDomain).toBe('notify.localhost');
     expect(c.logLevel).toBe('info');
     expect(c.defaultRateLimitPerMinute).toBe(600);
+    // A few hundred slow clients neither fill the server nor keep their slots.
+    expect(c.smtp).toMatchObject({ maxConnections: 1000, maxPerClient: 50, commandTimeoutSeconds: 60, minDataRate: 500 });
   });
 
   it('parses outbound targets and DNS servers', () => {
@@ -32,6 +34,9 @@ describe('loadConfig', () => {
     ['THREADLINE_LOG_LEVEL', 'loud'],
     ['THREADLINE_SECRET', 'short'],
     ['THREADLINE_RETRY_SCHEDULE', '5 minutes'],
+    ['THREADLINE_SMTP_MAX_PER_CLIENT', '0'],
+    ['THREADLINE_SMTP_COMMAND_TIMEOUT', '0s'],
+    ['THREADLINE_SMTP_MIN_DATA_RATE', 'fast'],
   ])('refuses a bad %s and names it', (name, value) => {
     let error: unknown;
     try {
