@@ -83,7 +83,7 @@ const d = {
       'Looks `_threadline-verify.<domain>` up through THREADLINE_DNS_SERVERS. When it holds this organization\'s token the domain is VERIFIED and receives mail; otherwise the answer says what was found. ' +
       'A domain that already receives mail for another account is refused with 409 `domain.verification.refused`.',
     tags: inTags,
-    security: bearer,
+    ...permit(MANAGE),
     request: { params: z.object({ domainName: z.string() }) },
     responses: { 200: json(Any, 'The domain after the check.'), ...standardErrors, 409: json(Any, 'The domain receives mail for another account.') },
   }),
