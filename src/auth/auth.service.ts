@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import * as repo from './auth.repo.js';
 import { checkGrantable, intersectPermissions, isPermissionString } from './permissions.js';
 import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret, type AccessTokenClaims } from './secrets.js';
+import { TtlCache } from '../cache.js';
 
 export interface Principal {
   orgId: string;
@@ -44,15 +45,14 @@ export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory }) {
   const { db, clock, tokenKey } = deps;
-  const cache = new Map<string, { principal: Principal | null; until: number }>();
+  const cache = new TtlCache<string, Principal | null>({ max: 10_000, ttlMs: CLIENT_CACHE_MS, clock });
   // A client sends the same token for a day: check its signature once, its expiry every time.
-  const verified = new Map<string, AccessTokenClaims>();
+  const verified = new TtlCache<string, AccessTokenClaims>({ max: MAX_VERIFIED_TOKENS, ttlMs: 0 });
   function claimsOf(token: string, now: number): AccessTokenClaims | null {
     let claims = verified.get(token);
     if (!claims) {
       const fresh = verifyAccessToken(tokenKey, token, now);
       if (!fresh) return null;
-      if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
       verified.set(token, (claims = fresh));
     }
     return claims.expiresAt > now ? claims : null;
@@ -144,7 +144,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     async deleteClient(orgId: string, clientId: string) {
       const r = await repo.disableClient(db, orgId, clientId, clock.now());
       if (Number(r.numUpdatedRows) === 0) throw notFound(`OAuth client ${clientId}`);
-      for (const key of cache.keys()) if (key === clientId || key.startsWith(`${clientId}/`)) cache.delete(key);
+      cache.deleteWhere((key) => key === clientId || key.startsWith(`${clientId}/`));
     },
 
     /** The client-credentials grant. One message for every failure: it must not reveal which part was wrong. */
@@ -173,10 +173,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       const claims = claimsOf(token, now);
       if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
       const key = claims.userId === undefined ? claims.clientId : `${claims.clientId}/${claims.userId}`;
-      let hit = cache.get(key);
-      if (!hit || hit.until < now) {
+      let principal = cache.get(key);
+      if (principal === undefined) {
         const row = await repo.findClient(db, claims.clientId);
-        let principal: Principal | null =
+        principal =
           row && row.disabled_at === null
             ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] }
             : null;
@@ -184,11 +184,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
           const user = await deps.users?.findActive(principal.orgId, claims.userId);
           principal = user ? { ...principal, userId: user.id, permissions: intersectPermissions(user.permissions, principal.permissions) } : null;
         }
-        hit = { principal, until: now + CLIENT_CACHE_MS };
-        cache.set(key, hit);
+        cache.set(key, principal);
       }
-      if (!hit.principal || hit.principal.orgId !== claims.orgId) throw unauthorized('The client or user behind this token is disabled or deleted.');
-      return hit.principal;
+      if (!principal || principal.orgId !== claims.orgId) throw unauthorized('The client or user behind this token is disabled or deleted.');
+      return principal;
     },
   };
 }

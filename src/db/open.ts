@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { TtlCache } from '../cache.js';
 import type { Database, Db } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -52,17 +53,11 @@ function openSqlite(file: string): OpenedDb {
  * schema changes). Kysely runs each statement to completion, so reuse is safe.
  */
 function withStatementCache(sqlite: SQLite.Database, max = 500) {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new TtlCache<string, SQLite.Statement>({ max, ttlMs: 0 });
   return {
     prepare(sql: string) {
       let stmt = cache.get(sql);
-      if (stmt) {
-        cache.delete(sql); // re-insert: the Map's order is the LRU order
-      } else {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(sql, stmt);
+      if (!stmt) cache.set(sql, (stmt = sqlite.prepare(sql)));
       return stmt;
     },
     close: () => sqlite.close(),

@@ -1,4 +1,5 @@
 import { promises as dns } from 'node:dns';
+import { TtlCache } from '../cache.js';
 
 // Every DNS lookup threadline makes for mail authentication and domain checks goes through
 // here: THREADLINE_DNS_SERVERS (or the system's resolver), a short timeout, and a small cache.
@@ -30,7 +31,7 @@ export function createDnsResolver(opts: { servers: string[]; timeoutMs?: number;
   const resolver = new dns.Resolver({ timeout: opts.timeoutMs ?? 3_000, tries: 2 });
   if (opts.servers.length > 0) resolver.setServers(opts.servers);
   const now = opts.now ?? Date.now;
-  const cache = new Map<string, { until: number; value?: unknown[]; error?: unknown }>();
+  const cache = new TtlCache<string, { value?: unknown[]; error?: unknown }>({ max: MAX_ENTRIES, ttlMs: POSITIVE_MS, clock: { now } });
   const inflight = new Map<string, Promise<unknown[]>>();
 
   const fresh: Lookup = (name, rrtype) => resolver.resolve(name, rrtype) as Promise<unknown[]>;
@@ -38,7 +39,7 @@ export function createDnsResolver(opts: { servers: string[]; timeoutMs?: number;
   const lookup: Lookup = async (name, rrtype) => {
     const key = `${rrtype} ${name.toLowerCase()}`;
     const hit = cache.get(key);
-    if (hit && hit.until > now()) {
+    if (hit) {
       if (hit.error) throw hit.error;
       return hit.value!;
     }
@@ -46,12 +47,12 @@ export function createDnsResolver(opts: { servers: string[]; timeoutMs?: number;
     if (!p) {
       p = fresh(name, rrtype).then(
         (value) => {
-          remember(key, { until: now() + POSITIVE_MS, value });
+          cache.set(key, { value });
           return value;
         },
         (error: unknown) => {
           // Only answers are cached: a timeout or SERVFAIL is asked again next time.
-          if (isNoRecord(error)) remember(key, { until: now() + NEGATIVE_MS, error });
+          if (isNoRecord(error)) cache.set(key, { error }, NEGATIVE_MS);
           throw error;
         },
       );
@@ -60,18 +61,6 @@ export function createDnsResolver(opts: { servers: string[]; timeoutMs?: number;
     }
     return p;
   };
-
-  function remember(key: string, entry: { until: number; value?: unknown[]; error?: unknown }) {
-    if (cache.size >= MAX_ENTRIES) {
-      // Oldest first (insertion order): drop a tenth to keep the map bounded.
-      let n = MAX_ENTRIES / 10;
-      for (const k of cache.keys()) {
-        cache.delete(k);
-        if (--n <= 0) break;
-      }
-    }
-    cache.set(key, entry);
-  }
 
   return {
     lookup,

@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
 import { normalizeDomain, type RecordStatus } from './dns-check.js';
 import { checkOwnership, newOwnershipToken, ownershipRecord } from './inbound-ownership.js';
+import { TtlCache } from '../cache.js';
 
 // Inbound domains (replies are received for them) and their routes to queues. Sender
 // domains are in sender-domains.ts. A domain added through the API is a claim until its TXT
@@ -75,8 +76,9 @@ export function createDomainsService(deps: {
   // Lookups on every send and every inbound message; domains change rarely. Changes made here
   // clear the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
-  const domainCache = new Map<string, { orgId: string | null; until: number }>();
-  const replyDomainCache = new Map<string, { domain: string | null; until: number }>();
+  // Keyed by whatever domain an SMTP client names: bounded, or relay probing would grow it.
+  const domainCache = new TtlCache<string, string | null>({ max: 10_000, ttlMs: CACHE_MS, clock });
+  const replyDomainCache = new TtlCache<string, string | null>({ max: 10_000, ttlMs: CACHE_MS, clock });
   const forget = (orgId: string, name: string) => {
     domainCache.delete(name);
     replyDomainCache.delete(orgId);
@@ -177,11 +179,7 @@ export function createDomainsService(deps: {
     },
     /** The organization an inbound domain belongs to, or null: the SMTP server's relay check. */
     async inboundDomainOrg(ex: Executor, domain: string): Promise<string | null> {
-      const hit = domainCache.get(domain);
-      if (hit && hit.until > clock.now()) return hit.orgId;
-      const orgId = (await repo.findInboundDomain(ex, domain))?.org_id ?? null;
-      domainCache.set(domain, { orgId, until: clock.now() + 10_000 });
-      return orgId;
+      return domainCache.getOrLoad(domain, async () => (await repo.findInboundDomain(ex, domain))?.org_id ?? null);
     },
 
     /**
@@ -197,12 +195,7 @@ export function createDomainsService(deps: {
 
     /** The domain reply addresses are made on: the organization's first inbound domain. */
     async replyDomainFor(ex: Executor, orgId: string): Promise<string | null> {
-      let hit = replyDomainCache.get(orgId);
-      if (!hit || hit.until <= clock.now()) {
-        hit = { domain: (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null, until: clock.now() + CACHE_MS };
-        replyDomainCache.set(orgId, hit);
-      }
-      return hit.domain;
+      return replyDomainCache.getOrLoad(orgId, async () => (await repo.listInboundDomains(ex, orgId))[0]?.id ?? null);
     },
 
     async createRoute(orgId: string, domain: string, input: { pattern: string; queueId: string; priority?: number }) {

@@ -10,6 +10,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { checkDomain, domainStatus, expectedRecords, normalizeDomain, organizationalDomain, type DnsRecord, type DomainCheck } from './dns-check.js';
 import { activationView, senderDomainView } from './sender-domains.views.js';
 import * as repo from './sender-domains.repo.js';
+import { TtlCache } from '../cache.js';
 
 // Sender (campaign) domains: the DNS records each needs (SPF, DKIM, DMARC, return path, inbound
 // MX), their verification through THREADLINE_DNS_SERVERS, DKIM keys (sealed at rest, rotated
@@ -54,9 +55,10 @@ export function createSenderDomainsService(deps: {
   // Looked up on every send and every delivery; domains change rarely. Changes made here clear
   // the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
-  const sendCache = new Map<string, { orgId: string | null; status: string; until: number }>();
-  const keyCache = new Map<string, { key: DkimKey | null; until: number }>();
-  const warned = new Map<string, number>();
+  const sendCache = new TtlCache<string, { orgId: string | null; status: string }>({ max: 10_000, ttlMs: CACHE_MS, clock });
+  const keyCache = new TtlCache<string, DkimKey | null>({ max: 10_000, ttlMs: CACHE_MS, clock });
+  // One warning per domain every 10 minutes: an entry present means "warned lately".
+  const warned = new TtlCache<string, true>({ max: 10_000, ttlMs: 10 * 60_000, clock });
   const forget = (id: string) => {
     sendCache.delete(id);
     keyCache.delete(id);
@@ -229,12 +231,10 @@ export function createSenderDomainsService(deps: {
 
     /** The active DKIM key of a sender domain, opened, for signing; null when it has none. */
     async signingKey(domain: string): Promise<DkimKey | null> {
-      const hit = keyCache.get(domain);
-      if (hit && hit.until > clock.now()) return hit.key;
-      const k = await repo.activeKey(db, domain);
-      const key = k ? { domain, selector: k.selector, privateKey: sealer.open(k.private_key_sealed) } : null;
-      keyCache.set(domain, { key, until: clock.now() + CACHE_MS });
-      return key;
+      return keyCache.getOrLoad(domain, async () => {
+        const k = await repo.activeKey(db, domain);
+        return k ? { domain, selector: k.selector, privateKey: sealer.open(k.private_key_sealed) } : null;
+      });
     },
 
     /**
@@ -243,12 +243,10 @@ export function createSenderDomainsService(deps: {
      * that is not verified, with a warning in the log.
      */
     async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
-      let hit = sendCache.get(domain);
-      if (!hit || hit.until <= clock.now()) {
+      const hit = await sendCache.getOrLoad(domain, async () => {
         const row = await repo.findSenderDomain(ex, domain);
-        hit = { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING', until: clock.now() + CACHE_MS };
-        sendCache.set(domain, hit);
-      }
+        return { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING' };
+      });
       if (hit.orgId !== orgId) {
         throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }
@@ -261,9 +259,8 @@ export function createSenderDomainsService(deps: {
           [{ errorCode: 'sender.domain.not.verified', fieldName: field }],
         );
       }
-      const last = warned.get(domain) ?? 0;
-      if (clock.now() - last > 10 * 60_000) {
-        warned.set(domain, clock.now());
+      if (!warned.has(domain)) {
+        warned.set(domain, true);
         deps.log?.warn({ domain, status: hit.status }, `sending from ${domain}, which is not verified: allowed only because THREADLINE_OUTBOUND_URL=capture`);
       }
     },

@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, generateKeyPair, sign, type KeyObject } f
 import { promisify } from 'node:util';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
 import type { HeaderField } from './compose.js';
+import { TtlCache } from '../cache.js';
 
 // DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of the messages threadline composes.
 // mailauth's and nodemailer's signers parse the PEM and re-read the message through streams for
@@ -39,16 +40,11 @@ export async function generateDkimKeyPair(bits = 2048): Promise<{ publicKey: str
 export const dkimRecordValue = (publicKey: string) => `v=DKIM1; k=rsa; p=${publicKey}`;
 
 /** Parsed keys by their PEM text; a rotated key is a new entry. */
-const keys = new Map<string, KeyObject>();
-const MAX_KEYS = 1_000;
+const keys = new TtlCache<string, KeyObject>({ max: 1_000, ttlMs: 0 });
 
 function keyObject(k: DkimKey): KeyObject {
   let key = keys.get(k.privateKey);
-  if (!key) {
-    if (keys.size >= MAX_KEYS) keys.clear();
-    key = createPrivateKey(k.privateKey);
-    keys.set(k.privateKey, key);
-  }
+  if (!key) keys.set(k.privateKey, (key = createPrivateKey(k.privateKey)));
   return key;
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/schema.js';
+import { TtlCache } from '../cache.js';
 import { tooManyRequests } from '../errors.js';
 import * as repo from './ratelimit.repo.js';
 import { estimate, retryAfterSeconds, WINDOW_MS, windowStart } from './sliding-window.js';
@@ -8,7 +9,7 @@ export type RateLimitService = ReturnType<typeof createRateLimitService>;
 
 export function createRateLimitService({ clock }: { clock: Clock }) {
   // A finished window's count never changes again: read it once per organization and minute.
-  const previousCounts = new Map<string, { window: number; count: number }>();
+  const previousCounts = new TtlCache<string, { window: number; count: number }>({ max: 10_000, ttlMs: 2 * WINDOW_MS, clock });
   async function previousCount(ex: Executor, orgId: string, window: number) {
     const hit = previousCounts.get(orgId);
     if (hit?.window === window) return hit.count;

@@ -11,6 +11,7 @@ import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js
 import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
 import type { AgentlessEmailSendRequest, AgentlessEmailSendResponse } from './send.schema.js';
 import { validateSend } from './send.validate.js';
+import { TtlCache } from '../cache.js';
 
 export type SendService = ReturnType<typeof createSendService>;
 
@@ -33,14 +34,8 @@ export function createSendService(deps: {
 }) {
   const { clock, keys } = deps;
   // The per-organization limit changes rarely; a few seconds of staleness is harmless.
-  const limits = new Map<string, { value: number; until: number }>();
-  async function limitFor(orgId: string) {
-    const hit = limits.get(orgId);
-    if (hit && hit.until > clock.now()) return hit.value;
-    const value = (await deps.auth.getOrganization(orgId)).agentlessEmailRateLimitPerMinute;
-    limits.set(orgId, { value, until: clock.now() + 5_000 });
-    return value;
-  }
+  const limits = new TtlCache<string, number>({ max: 10_000, ttlMs: 5_000, clock });
+  const limitFor = (orgId: string) => limits.getOrLoad(orgId, async () => (await deps.auth.getOrganization(orgId)).agentlessEmailRateLimitPerMinute);
 
   return {
     /**

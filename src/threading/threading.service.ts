@@ -6,6 +6,7 @@ import type { TokenKeys } from '../mail/tokens.js';
 import * as repo from './threading.repo.js';
 import { candidates, type Candidate, type Signal, type ThreadingHeaders } from './signals.js';
 import { baseSubject } from './subject.js';
+import { TtlCache } from '../cache.js';
 
 export const DEFAULT_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -63,16 +64,14 @@ export function createThreadingService(deps: {
   defaultInboundAuth?: InboundAuthPolicy;
 }) {
   const { db, clock, keys } = deps;
-  const cache = new Map<string, { value: Settings; until: number }>();
+  const cache = new TtlCache<string, Settings>({ max: 10_000, ttlMs: 5_000, clock });
 
-  async function settings(ex: Executor, orgId: string): Promise<Settings> {
-    const hit = cache.get(orgId);
-    if (hit && hit.until > clock.now()) return hit.value;
-    const row = await repo.findSettings(ex, orgId);
-    const inboundAuth = (row?.inbound_auth as InboundAuthPolicy | null | undefined) ?? deps.defaultInboundAuth ?? 'require';
-    const value = row ? { windowDays: row.window_days, subjectThreading: row.subject_threading === 1, inboundAuth } : { windowDays: DEFAULT_WINDOW_DAYS, subjectThreading: false, inboundAuth };
-    cache.set(orgId, { value, until: clock.now() + 5_000 });
-    return value;
+  function settings(ex: Executor, orgId: string): Promise<Settings> {
+    return cache.getOrLoad(orgId, async () => {
+      const row = await repo.findSettings(ex, orgId);
+      const inboundAuth = (row?.inbound_auth as InboundAuthPolicy | null | undefined) ?? deps.defaultInboundAuth ?? 'require';
+      return row ? { windowDays: row.window_days, subjectThreading: row.subject_threading === 1, inboundAuth } : { windowDays: DEFAULT_WINDOW_DAYS, subjectThreading: false, inboundAuth };
+    });
   }
 
   /** Finds the message a candidate points at, or why it points nowhere usable. */
