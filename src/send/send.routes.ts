@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
 import { checkKey, requestHash } from '../idempotency/idempotency.service.js';
+import type { Logger } from '../log.js';
+import { domainOf } from '../mail/address.js';
 import type { Metrics } from '../ops/metrics.js';
 import { allow } from '../http/auth.js';
 import { limitBody } from '../http/body-limit.js';
@@ -35,7 +37,7 @@ const route = createRoute({
 // Bodies may hold 3 MB of text and HTML, which JSON escaping can grow; 8 MB bounds the parse.
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
-export function sendRoutes(send: SendService, metrics: Metrics) {
+export function sendRoutes(send: SendService, metrics: Metrics, log: Logger) {
   const r = newRouter();
   r.use(PATH, limitBody(MAX_REQUEST_BYTES));
   // Documented in full, validated without the header schema: zod-openapi's header validator
@@ -49,11 +51,16 @@ export function sendRoutes(send: SendService, metrics: Metrics) {
     const idem = key === undefined ? null : { key: checkKey(key), hash: requestHash('POST', PATH, JSON.stringify(dto)) };
     try {
       const result = await send.send(p.orgId, dto, idem);
+      const b = result.body;
       if (result.replayed) c.header('Idempotent-Replayed', 'true');
       else {
         metrics.acceptedTotal.inc();
         metrics.acceptSeconds.observe((performance.now() - started) / 1000);
       }
+      log.info(
+        { contextId: c.get('contextId'), orgId: p.orgId, messageId: b.id, conversationId: b.conversationId, fromDomain: domainOf(b.fromAddress.email), toDomain: domainOf(b.toAddresses[0]!.email), replayed: result.replayed },
+        result.replayed ? 'send replayed (Idempotency-Key)' : 'send accepted',
+      );
       return c.json(result.body, 202);
     } catch (err) {
       metrics.rejectedTotal.inc({ status: err instanceof AppError ? String(err.status) : '500' });
