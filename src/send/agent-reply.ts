@@ -74,7 +74,11 @@ export function createAgentReplyService(deps: {
         const id = newId(now);
         const inbound = await deps.domains.replyDomainFor(trx, orgId);
         const fromDomain = domainOf(from.email);
-        const to = customerMsg ? { email: customerMsg.reply_to_email ?? customerMsg.from_email, name: customerMsg.reply_to_email ? customerMsg.reply_to_name : customerMsg.from_name } : { email: conv.customer_email, name: null };
+        const toEmail = customerMsg ? (customerMsg.reply_to_email ?? customerMsg.from_email) : conv.customer_email;
+        const givenName = customerMsg ? (customerMsg.reply_to_email ? customerMsg.reply_to_name : customerMsg.from_name) : null;
+        // A reply without a display name (or none yet) keeps the name we last wrote to that address.
+        const knownName = ourLast && ourLast.to_email.toLowerCase() === toEmail.toLowerCase() ? ourLast.to_name : null;
+        const to = { email: toEmail, name: givenName || knownName };
         await conversations.recordOutbound(trx, {
           id,
           org_id: orgId,
@@ -104,10 +108,12 @@ export function createAgentReplyService(deps: {
           created_at: now,
         });
         await deps.delivery.enqueue(trx, id, orgId);
-        return { id };
+        // Read in the transaction: afterwards the delivery worker may be changing it, and a row
+        // read before its history would disagree with it.
+        return conversations.getMessage(orgId, conversationId, id, trx);
       });
       deps.delivery.wake();
-      return conversations.getMessage(orgId, conversationId, result.id);
+      return result;
     },
   };
 }
