@@ -92,7 +92,8 @@ describe('threadline CLI', () => {
     }
   });
 
-  it('answers --help for every command and --version, without touching the database', () => {
+  // Several processes, each loading the whole CLI: slow on a busy machine.
+  it('answers --help for every command and --version, without touching the database', { timeout: 180_000 }, () => {
     const version = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
     const v = cli(['--version'], { THREADLINE_DATA_DIR: '/nonexistent/threadline' });
     expect([v.status, v.stdout.trim()]).toEqual([0, version]);
@@ -107,7 +108,8 @@ describe('threadline CLI', () => {
     }
   });
 
-  it('refuses an unknown option or command with exit code 2 and one line, creating nothing', async () => {
+  // Several processes, each loading the whole CLI: slow on a busy machine.
+  it('refuses an unknown option or command with exit code 2 and one line, creating nothing', { timeout: 180_000 }, async () => {
     const { env } = await freshStore();
     for (const args of [['init', '--orgg', 'X'], ['init', '--org'], ['init', 'Acme'], ['clients', 'delete'], ['users', 'create', '--name', 'A'], []]) {
       const res = cli(args, env);
@@ -122,7 +124,8 @@ describe('threadline CLI', () => {
     expect(JSON.parse(init.stdout).orgName).toBe('Default');
   });
 
-  it('init refuses an organization name that exists unless --allow-existing-name', async () => {
+  // Several processes, each loading the whole CLI: slow on a busy machine.
+  it('init refuses an organization name that exists unless --allow-existing-name', { timeout: 180_000 }, async () => {
     const { env } = await freshStore();
     expect(cli(['init', '--org', 'Acme', '--json'], env).status).toBe(0);
     const again = cli(['init', '--org', 'Acme', '--json'], env);
@@ -134,7 +137,8 @@ describe('threadline CLI', () => {
     expect(JSON.parse(forced.stdout).orgName).toBe('Acme');
   });
 
-  it('clients create and users create give credentials that sign in, without curl', async () => {
+  // Several processes, each loading the whole CLI: slow on a busy machine.
+  it('clients create and users create give credentials that sign in, without curl', { timeout: 180_000 }, async () => {
     onTestFinished(killChildren);
     const { env } = await freshStore();
     const acme = JSON.parse(cli(['init', '--org', 'Acme', '--json'], env).stdout) as { orgId: string };
@@ -153,7 +157,7 @@ describe('threadline CLI', () => {
     const generated = JSON.parse(cli(['users', 'create', '--org', 'Acme', '--name', 'Sam', '--email', 'sam@example.com', '--json'], env).stdout) as { password: string };
     expect(generated.password.length).toBeGreaterThanOrEqual(16);
 
-    const svc = await serve(env);
+    const svc = await serve(env, 60_000);
     const token = async (body: string) => {
       const res = await fetch(`${svc.url}/oauth/token`, { method: 'POST', headers: { authorization: basicAuth(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body });
       return { status: res.status, body: (await res.json()) as { access_token?: string } };

@@ -15,14 +15,17 @@ const reply = (to: string, subject: string, body: string) =>
   `From: Pat <pat@example.com>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@example.com>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\n${body}\r\n`;
 
 describe('operator logs', () => {
-  it('follow a session of sends and replies at info, one line per event, with ids and domains only', async () => {
+  it('follow a session of sends and replies at info, one line per event, with ids and domains only', { timeout: 120_000 }, async () => {
     onTestFinished(killChildren);
     const dns = await startDnsServer();
-    const svc = await serve({ THREADLINE_DATA_DIR: tempDir(), THREADLINE_DNS_SERVERS: dns.address });
+    // Start-up on a busy machine can take a while: the readiness wait is generous.
+    const svc = await serve({ THREADLINE_DATA_DIR: tempDir(), THREADLINE_DNS_SERVERS: dns.address }, 60_000);
+    // Whole lines only: the last one may still be arriving.
     const lines = () =>
       svc
         .output()
         .split('\n')
+        .slice(0, -1)
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Line);
     const creds = lines().find((l) => l.clientSecretOnce) as Line & { clientId: string; clientSecretOnce: string };
@@ -44,7 +47,10 @@ describe('operator logs', () => {
       subject: 'Your order has shipped',
       textBody: 'A secret tracking number 7Q9X.',
     });
-    await waitFor(() => lines().find((l) => l.msg === 'delivery sent' && l.messageId === sent.id), 20_000, 'the delivery line');
+    expect(sent.id, JSON.stringify(sent)).toEqual(expect.any(String));
+    await waitFor(() => lines().find((l) => l.msg === 'delivery sent' && l.messageId === sent.id), 30_000, 'the delivery line').catch((err: Error) => {
+      throw new Error(`${err.message}; the output so far:\n${svc.output()}`);
+    });
     const replyTo = sent.replyToAddress.email as string;
 
     // Quarantined (the default rule, require: nothing authenticates this reply), then threaded

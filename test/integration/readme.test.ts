@@ -107,7 +107,8 @@ describe('the README walk-through, verbatim', () => {
     expect(blocks.join('\n')).toContain('npx threadline init');
   });
 
-  it('works on a fresh clone: init first, then threadline started by the walk-through', async () => {
+  // A whole session of a reader, on a machine shared with other tests: minutes, not seconds.
+  it('works on a fresh clone: init first, then threadline started by the walk-through', { timeout: 180_000 }, async () => {
     const { dir, env } = await reader();
     const ran = await bash(['set -euo pipefail', STAND_INS, ...blocks].join('\n'), env, dir);
     expectWalkedThrough(ran);
@@ -115,20 +116,20 @@ describe('the README walk-through, verbatim', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'acme.json'), 'utf8'))).toMatchObject({ orgName: 'Acme', senderDomain: 'notify.localhost' });
   });
 
-  it('works when threadline was started before init (its Default organization holds the default domains)', async () => {
+  it('works when threadline was started before init (its Default organization holds the default domains)', { timeout: 180_000 }, async () => {
     onTestFinished(killChildren);
     const { dir, env } = await reader();
     const { THREADLINE_HTTP_PORT: _h, THREADLINE_SMTP_PORT: _s, BASE: _b, SMTP: _m, ...store } = env;
-    const running = await serve(store);
+    const running = await serve(store, 60_000);
     const ran = await bash(['set -euo pipefail', STAND_INS, ...blocks].join('\n'), { ...store, BASE: running.url, SMTP: `127.0.0.1:${running.smtpPort}` }, dir);
     expectWalkedThrough(ran);
     expect(fs.existsSync(path.join(dir, 'threadline.log'))).toBe(false);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'acme.json'), 'utf8')).senderDomain).toMatch(/^acme-[0-9a-f]{8}\.notify\.localhost$/);
   });
 
-  it('says what failed instead of going on with an empty token', async () => {
+  it('says what failed instead of going on with an empty token', { timeout: 120_000 }, async () => {
     const { dir, env } = await reader();
-    const running = await serve({ THREADLINE_DATA_DIR: env.THREADLINE_DATA_DIR, THREADLINE_DNS_SERVERS: env.THREADLINE_DNS_SERVERS, ...(env.THREADLINE_DATABASE_URL ? { THREADLINE_DATABASE_URL: env.THREADLINE_DATABASE_URL } : {}) });
+    const running = await serve({ THREADLINE_DATA_DIR: env.THREADLINE_DATA_DIR, THREADLINE_DNS_SERVERS: env.THREADLINE_DNS_SERVERS, ...(env.THREADLINE_DATABASE_URL ? { THREADLINE_DATABASE_URL: env.THREADLINE_DATABASE_URL } : {}) }, 60_000);
     onTestFinished(killChildren);
     // The helpers, then the token step with a wrong secret, as pasted: no `set -e`.
     const token = blocks.find((b) => b.includes('grant_type=client_credentials'))!;
