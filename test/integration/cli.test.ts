@@ -92,7 +92,7 @@ describe('threadline CLI', () => {
     }
   });
 
-  // Several processes, each loading the whole CLI: slow on a busy machine.
+  // The tests below start several processes, each loading the whole CLI: slow on a busy machine.
   it('answers --help for every command and --version, without touching the database', { timeout: 180_000 }, () => {
     const version = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
     const v = cli(['--version'], { THREADLINE_DATA_DIR: '/nonexistent/threadline' });
@@ -108,7 +108,6 @@ describe('threadline CLI', () => {
     }
   });
 
-  // Several processes, each loading the whole CLI: slow on a busy machine.
   it('refuses an unknown option or command with exit code 2 and one line, creating nothing', { timeout: 180_000 }, async () => {
     const { env } = await freshStore();
     for (const args of [['init', '--orgg', 'X'], ['init', '--org'], ['init', 'Acme'], ['clients', 'delete'], ['users', 'create', '--name', 'A'], []]) {
@@ -124,7 +123,6 @@ describe('threadline CLI', () => {
     expect(JSON.parse(init.stdout).orgName).toBe('Default');
   });
 
-  // Several processes, each loading the whole CLI: slow on a busy machine.
   it('init refuses an organization name that exists unless --allow-existing-name', { timeout: 180_000 }, async () => {
     const { env } = await freshStore();
     expect(cli(['init', '--org', 'Acme', '--json'], env).status).toBe(0);
@@ -137,7 +135,6 @@ describe('threadline CLI', () => {
     expect(JSON.parse(forced.stdout).orgName).toBe('Acme');
   });
 
-  // Several processes, each loading the whole CLI: slow on a busy machine.
   it('clients create and users create give credentials that sign in, without curl', { timeout: 180_000 }, async () => {
     onTestFinished(killChildren);
     const { env } = await freshStore();
