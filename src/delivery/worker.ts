@@ -197,10 +197,12 @@ export class DeliveryWorker {
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     // One line per outcome an operator can follow: ids and domains, never addresses or bodies.
     const level = status === 'sent' ? 'info' : 'warn';
-    this.o.log[level](
-      { messageId: id, conversationId: m.conversation_id, fromDomain: domainOf(m.from_email), toDomain: domainOf(m.to_email), status, attempts, response: outcome.response },
-      `delivery ${status}`,
-    );
+    if (this.o.log.isLevelEnabled(level)) {
+      this.o.log[level](
+        { messageId: id, conversationId: m.conversation_id, fromDomain: domainOf(m.from_email), toDomain: domainOf(m.to_email), status, attempts, response: outcome.response },
+        `delivery ${status}`,
+      );
+    }
   }
 
   private queueOutcome(item: PendingOutcome): void {

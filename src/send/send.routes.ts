@@ -57,10 +57,13 @@ export function sendRoutes(send: SendService, metrics: Metrics, log: Logger) {
         metrics.acceptedTotal.inc();
         metrics.acceptSeconds.observe((performance.now() - started) / 1000);
       }
-      log.info(
-        { contextId: c.get('contextId'), orgId: p.orgId, messageId: b.id, conversationId: b.conversationId, fromDomain: domainOf(b.fromAddress.email), toDomain: domainOf(b.toAddresses[0]!.email), replayed: result.replayed },
-        result.replayed ? 'send replayed (Idempotency-Key)' : 'send accepted',
-      );
+      // Checked first: the benchmarks run at warn, and the line's fields cost on every send.
+      if (log.isLevelEnabled('info')) {
+        log.info(
+          { contextId: c.get('contextId'), orgId: p.orgId, messageId: b.id, conversationId: b.conversationId, fromDomain: domainOf(b.fromAddress.email), toDomain: domainOf(b.toAddresses[0]!.email), replayed: result.replayed },
+          result.replayed ? 'send replayed (Idempotency-Key)' : 'send accepted',
+        );
+      }
       return c.json(result.body, 202);
     } catch (err) {
       metrics.rejectedTotal.inc({ status: err instanceof AppError ? String(err.status) : '500' });
