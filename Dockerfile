@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build stage: compiles better-sqlite3 and the TypeScript sources.
-FROM node:20-bookworm-slim AS build
+# Build stage: compiles better-sqlite3 and the TypeScript sources. Node 22 (LTS): Node 20 reached
+# its end of life in April 2026; the package still declares and is tested on 20.19+.
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -11,7 +12,7 @@ COPY bench ./bench
 RUN npm ci && npm run build && npm prune --omit=dev
 
 # Runtime stage: only what `threadline serve` needs.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     THREADLINE_HTTP_HOST=0.0.0.0 \

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
@@ -17,10 +17,11 @@ import { createServices, type Services } from './deps.js';
 import { createApp } from './http/app.js';
 import { threadPreparer, type Preparer } from './inbound/preparer.js';
 import { startSmtp } from './inbound/smtp.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
 import { initOrganization, type InitResult } from './setup/init.js';
+import { runCli } from './cli/run.js';
 
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
@@ -187,85 +188,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   };
 }
 
-const USAGE = `usage: threadline <command>
-
-  serve                         HTTP API, inbound SMTP and background workers (what npm start runs)
-  migrate                       apply pending database migrations and exit
-  init [--org NAME] [--json]    create an organization with an admin client, queue and domains
-
-Configuration comes from THREADLINE_* environment variables; see README.md.`;
-
-async function withDatabase<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
-  const opened = openDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(opened.db);
-    const secret = loadSecret(config.secret, config.dataDir);
-    return await fn(createServices({ db: opened.db, dialect: opened.dialect, clock: systemClock, config, secret }));
-  } finally {
-    await opened.close();
-  }
-}
-
-/** The CLI. Returns the exit code. */
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
-  }
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`threadline: invalid configuration: ${err.message}`);
-      return 2;
-    }
-    throw err;
-  }
-  const log = createLogger(config.logLevel);
-  try {
-    switch (command) {
-      case 'serve':
-        return await serveUntilSignal(config, log);
-      case 'migrate': {
-        const opened = openDatabase(config.databaseUrl);
-        try {
-          const applied = await migrateToLatest(opened.db);
-          console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
-        } finally {
-          await opened.close();
-        }
-        return 0;
-      }
-      case 'init': {
-        const orgIdx = rest.indexOf('--org');
-        const orgName = orgIdx >= 0 ? rest[orgIdx + 1] : 'Default';
-        if (!orgName || orgName.startsWith('--')) {
-          console.error('threadline init: --org needs a name');
-          return 2;
-        }
-        const result = await withDatabase(config, (s) => initOrganization(s, { orgName, inboundDomain: config.inboundDomain, senderDomain: config.senderDomain }));
-        if (rest.includes('--json')) console.log(JSON.stringify(result));
-        else {
-          console.log(`organization   ${result.orgName} (${result.orgId})
-client id      ${result.clientId}
-client secret  ${result.clientSecret}   (shown once; store it now)
-queue          Default (${result.queueId})
-inbound domain ${result.inboundDomain}   (replies arrive at reply+TOKEN@${result.inboundDomain})
-sender domain  ${result.senderDomain}`);
-        }
-        return 0;
-      }
-      default:
-        console.error(`threadline: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
-  } catch (err) {
-    log.fatal({ err }, `threadline ${command} failed`);
-    return 1;
-  }
-}
+/** The CLI (see cli/run.ts). Returns the exit code: 0 done, 1 failed, 2 a usage or configuration error. */
+export const run = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> => runCli(argv, env, { version: VERSION, serve: serveUntilSignal });
 
 async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
   const running = await start(config, log);

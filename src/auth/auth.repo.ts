@@ -9,6 +9,12 @@ export const insertOrganization = (db: Executor, row: OrganizationRow) =>
 export const findOrganization = (db: Executor, id: string) =>
   db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** The organizations an operator may mean by a name or an id (the command line takes either). */
+export const findOrganizationsByNameOrId = (db: Executor, nameOrId: string) =>
+  db.selectFrom('organizations').selectAll().where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)])).orderBy('created_at').execute();
+
+export const listOrganizations = (db: Executor, limit: number) => db.selectFrom('organizations').selectAll().orderBy('created_at').limit(limit).execute();
+
 export const countOrganizations = async (db: Executor) =>
   Number((await db.selectFrom('organizations').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 

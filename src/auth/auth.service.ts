@@ -121,6 +121,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
 
     countOrganizations: () => repo.countOrganizations(db),
 
+    findOrganizations: async (nameOrId: string) => (await repo.findOrganizationsByNameOrId(db, nameOrId)).map(orgView),
+
+    listOrganizations: async (limit: number) => (await repo.listOrganizations(db, limit)).map(orgView),
+
     async getOrganization(orgId: string) {
       const row = await repo.findOrganization(db, orgId);
       if (!row) throw notFound('The organization');

@@ -77,7 +77,7 @@ export const listMessages = (db: Executor, orgId: string, conversationId: string
     .offset(offset)
     .execute();
 
-export const countMessages = async (db: Executor, conversationId: string, includeStitched = true) =>
+export const countMessages = async (db: Executor, conversationId: string, includeStitched = true, direction?: 'inbound' | 'outbound') =>
   Number(
     (
       await db
@@ -85,6 +85,7 @@ export const countMessages = async (db: Executor, conversationId: string, includ
         .select((eb) => eb.fn.countAll().as('n'))
         .where('conversation_id', '=', conversationId)
         .$if(!includeStitched, (q) => q.where('stitched', '=', 0))
+        .$if(direction !== undefined, (q) => q.where('direction', '=', direction!))
         .executeTakeFirstOrThrow()
     ).n,
   );
@@ -127,3 +128,53 @@ export const inboundFacts = async (db: Executor, ids: string[]) =>
   ids.length === 0
     ? []
     : db.selectFrom('inbound_details').select(['message_id', 'kind', 'kind_reason', 'reply_text', 'auth_results', 'auth_summary']).where('message_id', 'in', ids).execute();
+
+/** An organization's conversations, newest first (index conversations_org_created). */
+export const listConversations = (db: Executor, orgId: string, limit: number, offset: number) =>
+  db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+
+export const countConversations = async (db: Executor, orgId: string) =>
+  Number((await db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+
+/** Messages each conversation received from its customer, for a page of conversations. */
+export const countInbound = async (db: Executor, conversationIds: string[]) =>
+  conversationIds.length === 0
+    ? []
+    : db
+        .selectFrom('messages')
+        .select((eb) => ['conversation_id', eb.fn.countAll().as('n')])
+        .where('conversation_id', 'in', conversationIds)
+        .where('direction', '=', 'inbound')
+        .groupBy('conversation_id')
+        .execute();
+
+export interface MessageFilter {
+  /** Matches the sender or the recipient, case-insensitively. */
+  address?: string;
+  status?: string;
+  direction?: 'inbound' | 'outbound';
+  /** Epoch milliseconds, start inclusive, end exclusive. */
+  since?: number;
+  until?: number;
+}
+
+const filtered = (db: Executor, orgId: string, f: MessageFilter) =>
+  db
+    .selectFrom('messages')
+    .where('org_id', '=', orgId)
+    .$if(f.address !== undefined, (q) => q.where((eb) => eb.or([eb(eb.fn('lower', ['from_email']), '=', f.address!.toLowerCase()), eb(eb.fn('lower', ['to_email']), '=', f.address!.toLowerCase())])))
+    .$if(f.status !== undefined, (q) => q.where('status', '=', f.status!))
+    .$if(f.direction !== undefined, (q) => q.where('direction', '=', f.direction!))
+    .$if(f.since !== undefined, (q) => q.where('created_at', '>=', f.since!))
+    .$if(f.until !== undefined, (q) => q.where('created_at', '<', f.until!));
+
+/**
+ * An organization's messages matching the filter, newest first. No index of its own: the total
+ * the listing reports reads every match anyway, and one more index on messages costs every send
+ * and every reply a write (and the planner chose it over the threading lookup's).
+ */
+export const searchMessages = (db: Executor, orgId: string, f: MessageFilter, limit: number, offset: number) =>
+  filtered(db, orgId, f).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+
+export const countSearch = async (db: Executor, orgId: string, f: MessageFilter) =>
+  Number((await filtered(db, orgId, f).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);

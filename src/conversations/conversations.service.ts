@@ -3,7 +3,7 @@ import type { Db, Executor } from '../db/schema.js';
 import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './conversations.repo.js';
-import { conversationView, messageView, type MessageView } from './conversations.views.js';
+import { conversationView, messageView, pageOf, type MessageView } from './conversations.views.js';
 
 export type ConversationsService = ReturnType<typeof createConversationsService>;
 
@@ -98,7 +98,7 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
 
     async getConversation(orgId: string, id: string) {
       const row = await requireConversation(db, orgId, id);
-      return conversationView(row, await repo.countMessages(db, id));
+      return conversationView(row, await repo.countMessages(db, id, true, 'inbound'));
     },
 
     async listMessages(orgId: string, conversationId: string, opts: { includeStitched: boolean; pageSize: number; pageNumber: number }) {
@@ -107,25 +107,31 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       const page = await repo.listMessages(db, orgId, conversationId, opts.includeStitched, opts.pageSize, (opts.pageNumber - 1) * opts.pageSize);
       const facts = new Map((await repo.inboundFacts(db, page.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
       const entities: MessageView[] = page.map((r) => messageView(r, null, facts.get(r.id)));
-      const base = `/api/v2/conversations/emails/${conversationId}/messages`;
-      const pageCount = Math.max(1, Math.ceil(total / opts.pageSize));
-      return {
-        entities,
-        pageSize: opts.pageSize,
-        pageNumber: opts.pageNumber,
-        total,
-        pageCount,
-        selfUri: `${base}?pageNumber=${opts.pageNumber}&pageSize=${opts.pageSize}`,
-        firstUri: `${base}?pageNumber=1&pageSize=${opts.pageSize}`,
-        lastUri: `${base}?pageNumber=${pageCount}&pageSize=${opts.pageSize}`,
-      };
+      return pageOf(entities, { total, pageSize: opts.pageSize, pageNumber: opts.pageNumber, base: `/api/v2/conversations/emails/${conversationId}/messages` });
     },
 
-    async getMessage(orgId: string, conversationId: string, id: string) {
-      const row = await repo.findMessage(db, orgId, conversationId, id);
+    /** The organization's conversations, newest first: what an operator's list of interactions reads. */
+    async listConversations(orgId: string, paging: { pageSize: number; pageNumber: number }) {
+      const rows = await repo.listConversations(db, orgId, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
+      const counts = new Map((await repo.countInbound(db, rows.map((r) => r.id))).map((c) => [c.conversation_id, Number(c.n)]));
+      const entities = rows.map((r) => conversationView(r, counts.get(r.id) ?? 0));
+      return pageOf(entities, { total: await repo.countConversations(db, orgId), ...paging, base: '/api/v2/conversations/emails' });
+    },
+
+    /** Messages of the organization by address, status, direction and time, newest first. */
+    async searchMessages(orgId: string, filter: repo.MessageFilter, paging: { pageSize: number; pageNumber: number }, query: URLSearchParams) {
+      const rows = await repo.searchMessages(db, orgId, filter, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
+      const facts = new Map((await repo.inboundFacts(db, rows.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
+      const entities = rows.map((r) => ({ ...messageView(r, null, facts.get(r.id)), conversationId: r.conversation_id }));
+      return pageOf(entities, { total: await repo.countSearch(db, orgId, filter), ...paging, base: '/api/v2/conversations/emails/messages/search', query });
+    },
+
+    /** `ex`: a transaction, to show the message as that transaction sees it (row and history agree). */
+    async getMessage(orgId: string, conversationId: string, id: string, ex: Executor = db) {
+      const row = await repo.findMessage(ex, orgId, conversationId, id);
       if (!row) throw notFound(`Message ${id} in conversation ${conversationId}`);
-      const facts = row.direction === 'inbound' ? (await repo.inboundFacts(db, [id]))[0] : undefined;
-      return messageView(row, await repo.listEvents(db, id), facts);
+      const facts = row.direction === 'inbound' ? (await repo.inboundFacts(ex, [id]))[0] : undefined;
+      return messageView(row, await repo.listEvents(ex, id), facts);
     },
   };
 }

@@ -7,7 +7,8 @@ import { LIMITS } from '../mail/address.js';
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 const address = (email: string, name: string | null) => (name ? { email, name } : { email });
 
-export function conversationView(row: ConversationRow, messageCount: number) {
+/** `customerMessages`: the messages the customer sent (received by us), not ours to them. */
+export function conversationView(row: ConversationRow, customerMessages: number) {
   return {
     id: row.id,
     name: row.subject ?? '',
@@ -16,7 +17,7 @@ export function conversationView(row: ConversationRow, messageCount: number) {
         address: row.customer_email,
         purpose: 'customer',
         subject: row.subject ?? undefined,
-        messagesSent: messageCount,
+        messagesSent: customerMessages,
       },
     ],
     dateCreated: iso(row.created_at),
@@ -84,4 +85,16 @@ export function messageView(row: MessageRow, events: MessageEventRow[] | null, i
       : {}),
     selfUri: `/api/v2/conversations/emails/${row.conversation_id}/messages/${row.id}`,
   };
+}
+
+/** Genesys's paged listing: the page, its size and number, the total, and the links to pages. */
+export function pageOf<T>(entities: T[], o: { total: number; pageSize: number; pageNumber: number; base: string; query?: URLSearchParams }) {
+  const pageCount = Math.max(1, Math.ceil(o.total / o.pageSize));
+  const uri = (n: number) => {
+    const q = new URLSearchParams(o.query);
+    q.set('pageNumber', String(n));
+    q.set('pageSize', String(o.pageSize));
+    return `${o.base}?${q.toString()}`;
+  };
+  return { entities, pageSize: o.pageSize, pageNumber: o.pageNumber, total: o.total, pageCount, selfUri: uri(o.pageNumber), firstUri: uri(1), lastUri: uri(pageCount) };
 }

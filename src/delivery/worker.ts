@@ -115,7 +115,7 @@ export class DeliveryWorker {
               // The connection takes the next message while this outcome waits for its commit.
               this.inFlight--;
               this.wake();
-              return this.record(id, m.attempts + 1, outcome);
+              return this.record(m.message, m.attempts + 1, outcome);
             })
             .catch((err: unknown) => {
               // The lease runs out and the message is tried again: at least once, never lost.
@@ -197,11 +197,18 @@ export class DeliveryWorker {
    * waiting to be written join it: one piece of work, a few statements for all of them, and
    * one fsync (group commit) for them and whatever else shares the transaction.
    */
-  private async record(id: string, attempts: number, outcome: Outcome): Promise<void> {
+  private async record(m: { id: string; conversation_id: string; from_email: string; to_email: string }, attempts: number, outcome: Outcome): Promise<void> {
+    const { id } = m;
     const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, attempts, outcome, resolve, reject }));
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
-    const level = status === 'sent' ? 'debug' : 'warn';
-    this.o.log[level]({ messageId: id, status, attempts, response: outcome.response }, `delivery ${status}`);
+    // One line per outcome an operator can follow: ids and domains, never addresses or bodies.
+    const level = status === 'sent' ? 'info' : 'warn';
+    if (this.o.log.isLevelEnabled(level)) {
+      this.o.log[level](
+        { messageId: id, conversationId: m.conversation_id, fromDomain: domainOf(m.from_email), toDomain: domainOf(m.to_email), status, attempts, response: outcome.response },
+        `delivery ${status}`,
+      );
+    }
   }
 
   private queueOutcome(item: PendingOutcome): void {

@@ -56,9 +56,9 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', opsRoutes({ metrics: deps.metrics, ready: deps.ready }));
   app.route('/', authRoutes(deps.services.auth));
-  app.route('/', sendRoutes(deps.services.send, deps.metrics));
+  app.route('/', sendRoutes(deps.services.send, deps.metrics, deps.log));
   app.route('/', conversationsRoutes(deps.services.conversations));
-  app.route('/', agentReplyRoutes(deps.services.agentReplies));
+  app.route('/', agentReplyRoutes(deps.services.agentReplies, deps.log));
   app.route('/', threadingRoutes(deps.services.threading, deps.services.conversations));
   app.route('/', deliveryRoutes({ conversations: deps.services.conversations, inbound: deps.services.inbound, dataDir: deps.dataDir }));
   app.route('/', domainsRoutes(deps.services.domains));

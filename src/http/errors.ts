@@ -18,10 +18,34 @@ export function errorBody(err: AppError, contextId: string) {
   };
 }
 
-export function fromZodError(error: ZodError): AppError {
+const valueAt = (input: unknown, path: readonly PropertyKey[]) =>
+  path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+/** `toAddresses[0].email`, as the send limits name fields. */
+const fieldName = (path: readonly PropertyKey[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+const article = (type: string) => (type === 'array' || type === 'object' || type === 'integer' ? `an ${type}` : `a ${type}`);
+
+/**
+ * The first problem, naming its field: a missing field "is required", a field of the wrong
+ * type says what it should be and what it was, an unknown field is refused by name (a typo
+ * dropped silently would send something else than the caller meant). `input` is the request
+ * part that was validated.
+ */
+export function fromZodError(error: ZodError, input?: unknown): AppError {
   const issue = error.issues[0];
-  const field = issue?.path.map(String).join('.') || 'body';
-  const what = issue?.code === 'invalid_type' && issue.input === undefined ? 'is required' : (issue?.message ?? 'is invalid');
+  const path = issue?.path ?? [];
+  if (issue?.code === 'unrecognized_keys') {
+    const field = fieldName([...path, issue.keys[0]!]);
+    return new AppError(400, 'bad.request', `${field}: is not a field of this request.`, [{ errorCode: 'unknown.field', fieldName: field }]);
+  }
+  const field = fieldName(path) || 'body';
+  let what = issue?.message ?? 'is invalid';
+  if (issue?.code === 'invalid_type') {
+    const value = input === undefined ? undefined : valueAt(input, path);
+    // Without the input, zod's own message still says what it received.
+    const missing = input === undefined ? / received undefined$/.test(issue.message) : value === undefined;
+    what = missing ? 'is required' : `must be ${article(issue.expected)}${input === undefined ? '' : ` (got ${kindOf(value)})`}`;
+  }
   return new AppError(400, 'bad.request', `${field}: ${what}.`, [{ errorCode: 'invalid.value', fieldName: field }]);
 }
 

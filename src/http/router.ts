@@ -8,7 +8,7 @@ import { fromZodError } from './errors.js';
 export function newRouter() {
   return new OpenAPIHono<HttpEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw fromZodError(result.error);
+      if (!result.success) throw fromZodError(result.error, (result as { data?: unknown }).data);
     },
   });
 }

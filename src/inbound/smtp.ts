@@ -37,8 +37,12 @@ export interface RunningSmtp {
 }
 
 export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log: Logger, metrics: Metrics): Promise<RunningSmtp> {
-  const refuse = (code: number, message: string) => {
+  const domain = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  // Every refusal and every stored message is one info line an operator can follow: ids,
+  // domains and the SMTP code, never local parts or bodies.
+  const refuse = (code: number, message: string, session?: SMTPServerSession, rcpt?: string) => {
     metrics.smtpRejectionsTotal.inc({ code: String(code) });
+    log.info({ session: session?.id, remoteAddress: session?.remoteAddress, ...(rcpt ? { recipientDomain: domain(rcpt) } : {}), code, reason: message }, 'inbound refused');
     return reply(code, message);
   };
 
@@ -72,11 +76,11 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void) {
       const rcpt = address.address;
       if (session.envelope.rcptTo.length >= opts.maxRecipients) {
-        return cb(refuse(452, `4.5.3 Too many recipients: at most ${opts.maxRecipients} per message`));
+        return cb(refuse(452, `4.5.3 Too many recipients: at most ${opts.maxRecipients} per message`, session, rcpt));
       }
       const at = rcpt.lastIndexOf('@');
       if (at <= 0 || RELAY_TRICK.test(rcpt.slice(0, at)) || RELAY_TRICK.test(rcpt.slice(at + 1)) || guard.sourceRouted(session, rcpt)) {
-        return cb(refuse(550, '5.7.1 Relaying denied'));
+        return cb(refuse(550, '5.7.1 Relaying denied', session, rcpt));
       }
       guard.hold(session);
       const answer = (err: Error | null) => {
@@ -84,11 +88,11 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         cb(err);
       };
       inbound.recipientOrg(rcpt).then(
-        (org) => answer(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain')),
+        (org) => answer(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain', session, rcpt)),
         (err) => {
           log.error({ err }, 'recipient lookup failed');
           // Our fault, so a temporary code: the sender retries rather than bouncing the reply.
-          answer(refuse(451, '4.3.0 Temporary failure, please try again later'));
+          answer(refuse(451, '4.3.0 Temporary failure, please try again later', session, rcpt));
         },
       );
     },
@@ -106,10 +110,10 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         // Past the limit keep reading (the client must finish DATA) but stop keeping.
         if (size <= opts.maxBytes) chunks.push(chunk);
       });
-      stream.on('error', (err) => cb(refuse(451, `4.3.0 ${err.message}`)));
+      stream.on('error', (err) => cb(refuse(451, `4.3.0 ${err.message}`, session)));
       stream.on('end', () => {
         // 552, not 452: a message this size will never fit, so retrying is pointless (RFC 5321 §4.5.3.1.10).
-        if (stream.sizeExceeded || size > opts.maxBytes) return cb(refuse(552, `5.3.4 Message too big: at most ${opts.maxBytes} bytes`));
+        if (stream.sizeExceeded || size > opts.maxBytes) return cb(refuse(552, `5.3.4 Message too big: at most ${opts.maxBytes} bytes`, session));
         const started = performance.now();
         const raw = Buffer.concat(chunks, size);
         inbound
@@ -123,12 +127,19 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
           .then(
             (stored) => {
               metrics.inboundSeconds.observe((performance.now() - started) / 1000);
+              const senderDomain = session.envelope.mailFrom ? domain(session.envelope.mailFrom.address) : '';
+              for (const s of stored) {
+                log.info(
+                  { session: session.id, orgId: s.orgId, messageId: s.messageId, conversationId: s.conversationId, senderDomain, kind: s.kind, outcome: s.outcome, workItem: s.workItem },
+                  `inbound ${['threaded', 'quarantined', 'duplicate'].includes(s.outcome) ? s.outcome : 'new conversation'}`,
+                );
+              }
               const ids = stored.map((s) => s.messageId).join(',');
               cb(null, `2.0.0 Ok: stored ${ids}`);
             },
             (err) => {
               log.error({ err, session: session.id }, 'storing an inbound message failed');
-              cb(refuse(451, '4.3.0 Temporary failure storing the message, please try again later'));
+              cb(refuse(451, '4.3.0 Temporary failure storing the message, please try again later', session));
             },
           );
       });

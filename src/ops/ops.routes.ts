@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { databaseUnavailable } from '../db/unavailable.js';
-import type { HttpEnv } from '../http/env.js';
+import { BODY_LIMITS, limitBody } from '../http/body-limit.js';
+import { json, newRouter } from '../http/router.js';
 import type { Metrics } from './metrics.js';
 
 const require = createRequire(import.meta.url);
@@ -22,8 +23,53 @@ const DOCS_HTML = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', persistAuthorization: true });</script>
 </body></html>`;
 
+const INDEX_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>threadline</title></head>
+<body><h1>threadline</h1><ul>
+<li><a href="/docs">/docs</a>: the interactive API reference</li>
+<li><a href="/openapi.json">/openapi.json</a>: the OpenAPI 3.1 document</li>
+<li><a href="/console">/console</a>: the web console</li>
+<li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
+</ul></body></html>`;
+
+const Status = z.object({ status: z.string(), reason: z.string().optional() }).openapi('ServiceStatus');
+const ops = ['Operations'];
+// Documented in the OpenAPI document; served by plain handlers (text bodies, no validation).
+// These take no body, but every route bounds one: a client may still send it.
+const OPS_BODY = { 'x-max-body-bytes': BODY_LIMITS.json };
+const documented = [
+  createRoute({ method: 'get', path: '/', ...OPS_BODY, summary: 'Where to go: links to /docs, /openapi.json and /console', tags: ops, responses: { 200: { description: 'An HTML page of links, or the same as JSON (Accept: application/json).', content: { 'text/html': { schema: z.string() } } } } }),
+  createRoute({ method: 'get', path: '/healthz', ...OPS_BODY, summary: 'Liveness: the process answers', tags: ops, responses: { 200: json(Status, '`{"status":"ok"}`.') } }),
+  createRoute({
+    method: 'get',
+    path: '/readyz',
+    ...OPS_BODY,
+    summary: 'Readiness: the database answers and its migrations are applied',
+    tags: ops,
+    responses: { 200: json(Status, '`{"status":"ready"}`.'), 503: json(Status, 'Not ready, with the reason.') },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/metrics',
+    ...OPS_BODY,
+    summary: 'Prometheus metrics (text exposition format)',
+    tags: ops,
+    responses: { 200: { description: 'Counters and histograms of sends, deliveries, inbound mail and the process.', content: { 'text/plain': { schema: z.string() } } } },
+  }),
+];
+
 export function opsRoutes(deps: { metrics: Metrics; ready(): Promise<string | null> }) {
-  const r = new Hono<HttpEnv>();
+  const r = newRouter();
+  for (const route of documented) {
+    r.openAPIRegistry.registerPath(route);
+    r.use(route.path, limitBody(BODY_LIMITS.json));
+  }
+  r.get('/', (c) => {
+    const accept = c.req.header('accept') ?? '';
+    return accept.includes('json') && !accept.includes('text/html')
+      ? c.json({ name: 'threadline', docs: '/docs', openapi: '/openapi.json', console: '/console', health: '/healthz', ready: '/readyz', metrics: '/metrics' })
+      : c.html(INDEX_HTML);
+  });
   r.get('/healthz', (c) => c.json({ status: 'ok' }));
   r.get('/readyz', async (c) => {
     const problem = await deps.ready().catch((err: unknown) => databaseUnavailable(err) ?? 'database error');

@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
 import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
+import type { Logger } from '../log.js';
+import { domainOf } from '../mail/address.js';
 import { EmailAddressSchema } from './send.schema.js';
 import type { AgentReplyService } from './agent-reply.js';
 
@@ -24,13 +26,14 @@ const route = createRoute({
   responses: { 202: json(z.record(z.string(), z.unknown()), 'The queued message, as GET …/messages/{messageId} shows it.'), ...standardErrors },
 });
 
-export function agentReplyRoutes(replies: AgentReplyService) {
+export function agentReplyRoutes(replies: AgentReplyService, log: Logger) {
   const r = newRouter();
   r.openapi(route, async (c) => {
     const p = c.get('principal');
     const body = c.req.valid('json');
     const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
     const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: p.userId ?? null, name: null });
+    log.info({ contextId: c.get('contextId'), orgId: p.orgId, messageId: msg.id, conversationId: c.req.valid('param').conversationId, userId: p.userId ?? null, toDomain: domainOf(msg.to[0]!.email) }, 'agent reply accepted');
     return c.json(msg, 202);
   });
   return r;

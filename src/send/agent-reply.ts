@@ -119,10 +119,12 @@ export function createAgentReplyService(deps: {
           created_at: now,
         });
         await deps.delivery.enqueue(trx, id, orgId);
-        return { id };
+        // Read in the transaction: afterwards the delivery worker may be changing it, and a row
+        // read before its history would disagree with it.
+        return conversations.getMessage(orgId, conversationId, id, trx);
       });
       deps.delivery.wake();
-      return conversations.getMessage(orgId, conversationId, result.id);
+      return result;
     },
   };
 }

@@ -2,6 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
 import { checkKey, requestHash } from '../idempotency/idempotency.service.js';
+import type { Logger } from '../log.js';
+import { domainOf } from '../mail/address.js';
 import type { Metrics } from '../ops/metrics.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
 import { json, jsonBody, newRouter, permit, standardErrors, ErrorBodySchema } from '../http/router.js';
@@ -29,7 +31,7 @@ const route = createRoute({
   },
 });
 
-export function sendRoutes(send: SendService, metrics: Metrics) {
+export function sendRoutes(send: SendService, metrics: Metrics, log: Logger) {
   const r = newRouter();
   // Documented in full, validated without the header schema: zod-openapi's header validator
   // copies every request header into a web Headers object, and the one header is a plain string.
@@ -43,10 +45,18 @@ export function sendRoutes(send: SendService, metrics: Metrics) {
     const idem = key === undefined ? null : { key: checkKey(key), hash: requestHash('POST', PATH, JSON.stringify(dto)) };
     try {
       const result = await send.send(p.orgId, dto, idem);
+      const b = result.body;
       if (result.replayed) c.header('Idempotent-Replayed', 'true');
       else {
         metrics.acceptedTotal.inc();
         metrics.acceptSeconds.observe((performance.now() - started) / 1000);
+      }
+      // Checked first: the benchmarks run at warn, and the line's fields cost on every send.
+      if (log.isLevelEnabled('info')) {
+        log.info(
+          { contextId: c.get('contextId'), orgId: p.orgId, messageId: b.id, conversationId: b.conversationId, fromDomain: domainOf(b.fromAddress.email), toDomain: domainOf(b.toAddresses[0]!.email), replayed: result.replayed },
+          result.replayed ? 'send replayed (Idempotency-Key)' : 'send accepted',
+        );
       }
       return c.json(result.body, 202);
     } catch (err) {

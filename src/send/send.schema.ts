@@ -2,13 +2,15 @@ import { z } from '@hono/zod-openapi';
 
 // Genesys's AgentlessEmailSendRequestDto / AgentlessEmailSendResponseDto. The structural
 // checks are here; the limits (lengths, sizes, header safety) are in send.validate.ts so that
-// each refusal names its field and says what the limit is.
+// each refusal names its field and says what the limit is. The objects are strict: a field we do
+// not know (a typo, or one of another API) is refused by name rather than dropped.
 
 export const EmailAddressSchema = z
   .object({
     email: z.string().openapi({ example: 'customer@example.com' }),
     name: z.string().optional().openapi({ example: 'Pat Customer' }),
   })
+  .strict()
   .openapi('EmailAddress');
 
 export const AgentlessEmailSendRequestSchema = z
@@ -22,7 +24,10 @@ export const AgentlessEmailSendRequestSchema = z
     textBody: z.string().optional(),
     htmlBody: z.string().optional(),
     attachments: z.unknown().optional().openapi({ description: 'Not supported: a request carrying attachments is refused.' }),
+    ccAddresses: z.unknown().optional().openapi({ description: 'Not supported: an agentless email has exactly one recipient.' }),
+    bccAddresses: z.unknown().optional().openapi({ description: 'Not supported: an agentless email has exactly one recipient.' }),
   })
+  .strict()
   .openapi('AgentlessEmailSendRequestDto');
 
 export type AgentlessEmailSendRequest = z.infer<typeof AgentlessEmailSendRequestSchema>;

@@ -33,6 +33,9 @@ function checkAddress(field: string, a: { email: string; name?: string | undefin
 export function validateSend(dto: AgentlessEmailSendRequest): ValidSend {
   if (dto.senderType !== 'Outbound') throw badRequest('senderType', `senderType must be "Outbound" (got ${JSON.stringify(dto.senderType)}).`);
   if (dto.attachments !== undefined) throw badRequest('attachments', 'Agentless emails cannot carry attachments; link to the file from the body instead.', 'attachments.not.supported');
+  for (const field of ['ccAddresses', 'bccAddresses'] as const) {
+    if (dto[field] !== undefined) throw badRequest(field, `${field} is not supported: an agentless email goes to exactly one recipient, in toAddresses.`, 'recipients.not.supported');
+  }
   if (dto.toAddresses.length !== 1) {
     throw badRequest('toAddresses', `toAddresses must hold exactly one recipient (got ${dto.toAddresses.length}).`);
   }

@@ -1,6 +1,6 @@
 import { ADMIN_PERMISSIONS } from '../auth/permissions.js';
 import type { Services } from '../deps.js';
-import { AppError } from '../errors.js';
+import { AppError, conflict } from '../errors.js';
 
 export interface InitResult {
   orgId: string;
@@ -20,7 +20,14 @@ const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
  * operator's own, so the inbound domain receives mail without a DNS proof. When one already
  * belongs to another organization, this one gets `<org-slug>.<domain>` instead.
  */
-export async function initOrganization(services: Services, opts: { orgName: string; inboundDomain: string; senderDomain: string }): Promise<InitResult> {
+export async function initOrganization(
+  services: Services,
+  opts: { orgName: string; inboundDomain: string; senderDomain: string; allowExistingName?: boolean },
+): Promise<InitResult> {
+  // A second "Default" is nearly always a mistake (init run after serve, or run twice).
+  if (!opts.allowExistingName && (await services.auth.findOrganizations(opts.orgName)).some((o) => o.name === opts.orgName)) {
+    throw conflict('organization.name.exists', `An organization named "${opts.orgName}" exists already; choose another --org NAME, or add --allow-existing-name to create a second one.`);
+  }
   const org = await services.auth.createOrganization(opts.orgName);
   const client = await services.auth.createClient(org.id, 'admin', ADMIN_PERMISSIONS);
   const queue = await services.queues.create(org.id, 'Default');

@@ -76,6 +76,25 @@ describe('an agent reply', () => {
     expect(res.body.to[0].email).toBe('customer@example.com');
   });
 
+  it("answers with the message as committed (status and history agree) and keeps the customer's display name", async () => {
+    // Sent to "Pat Customer"; the customer's reply has no display name, as many clients send it.
+    const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { subject: 'Order 55' }) });
+    const to = sent.body.replyToAddress.email as string;
+    const bare = `From: customer@example.com\r\nTo: ${to}\r\nSubject: Re: Order 55\r\nMessage-ID: <bare-55@example.com>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nWhere is it?\r\n`;
+    expect(await deliver(svc.running.smtpPort, { from: 'customer@example.com', to: [to], raw: bare })).toMatch(/^250/);
+    // Several answers in a row: the delivery worker starts on each as soon as it is committed.
+    for (let i = 0; i < 5; i++) {
+      const res = await svc.api('POST', `/api/v2/conversations/emails/${sent.body.conversationId}/messages`, { body: { textBody: `Answer ${i}` } });
+      expect(res.status).toBe(202);
+      expect(res.body.to).toEqual([{ email: 'customer@example.com', name: 'Pat Customer' }]);
+      expect(res.body.deliveryStatus.status).toBe('queued');
+      expect(res.body.statusHistory.map((h: { status: string }) => h.status)).toEqual(['queued']);
+    }
+    // The customer sent one message; ours (one send, five answers) are not theirs.
+    const conv = await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}`);
+    expect(conv.body.participants[0]).toMatchObject({ purpose: 'customer', address: 'customer@example.com', messagesSent: 1 });
+  });
+
   it('refuses an empty body, an unknown conversation, and a sender domain that is not ours', async () => {
     const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc) });
     const base = `/api/v2/conversations/emails/${sent.body.conversationId}/messages`;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendBody, startService, type TestService } from '../helpers/service.js';
+import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
 import { launchBrowser } from '../helpers/browser.js';
 
 let svc: TestService;
@@ -27,6 +27,61 @@ describe('conversations', () => {
     expect(paged.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['Case 17 update']);
     expect((await svc.api('GET', `${base}/messages?pageSize=0`)).status).toBe(400);
     expect((await svc.api('GET', `/api/v2/conversations/emails/01a20000-0000-7000-8000-000000000000`)).status).toBe(404);
+  });
+});
+
+describe('interactions: conversations and message search', () => {
+  it("lists the organization's conversations newest first, paged, each counting only the customer's messages", async () => {
+    const other = await startService();
+    const subjects = ['List A', 'List B', 'List C'];
+    for (const subject of subjects) expect((await other.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(other, { subject }) })).status).toBe(202);
+    const page1 = await other.api('GET', '/api/v2/conversations/emails?pageSize=2');
+    expect(page1.status).toBe(200);
+    expect(page1.body).toMatchObject({ total: 3, pageSize: 2, pageNumber: 1, pageCount: 2, lastUri: '/api/v2/conversations/emails?pageNumber=2&pageSize=2' });
+    expect(page1.body.entities.map((c: { name: string }) => c.name)).toEqual(['List C', 'List B']);
+    expect(page1.body.entities[0].participants[0]).toMatchObject({ purpose: 'customer', address: 'customer@example.com', messagesSent: 0 });
+    const page2 = await other.api('GET', '/api/v2/conversations/emails?pageSize=2&pageNumber=2');
+    expect(page2.body.entities.map((c: { name: string }) => c.name)).toEqual(['List A']);
+    // Another organization's conversations are not listed.
+    const mine = await svc.api('GET', '/api/v2/conversations/emails?pageSize=100');
+    expect(mine.body.entities.map((c: { name: string }) => c.name)).not.toContain('List A');
+  });
+
+  it('searches messages by address, status, direction and time range, paged, newest first', async () => {
+    const other = await startService();
+    const before = new Date().toISOString();
+    const a = await other.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(other, { subject: 'To Ann 1', toAddresses: [{ email: 'ann@example.com' }] }) });
+    await other.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(other, { subject: 'To Bob', toAddresses: [{ email: 'bob@example.com' }] }) });
+    await other.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(other, { subject: 'To Ann 2', toAddresses: [{ email: 'Ann@Example.com' }] }) });
+    const search = async (q: string) => other.api('GET', `/api/v2/conversations/emails/messages/search?${q}`);
+    const ann = await search('address=ann@example.com');
+    expect(ann.status).toBe(200);
+    expect(ann.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['To Ann 2', 'To Ann 1']);
+    expect(ann.body.entities[1]).toMatchObject({ id: a.body.id, conversationId: a.body.conversationId, direction: 'outbound' });
+    const paged = await search('address=ANN@example.com&pageSize=1&pageNumber=2');
+    expect(paged.body).toMatchObject({ total: 2, pageCount: 2, selfUri: '/api/v2/conversations/emails/messages/search?address=ANN%40example.com&pageNumber=2&pageSize=1' });
+    expect(paged.body.entities.map((m: { subject: string }) => m.subject)).toEqual(['To Ann 1']);
+    await waitFor(async () => ((await search('status=sent')).body.total === 3 ? true : undefined), 10_000, 'three sent');
+    expect((await search('status=queued')).body.total).toBe(0);
+    expect((await search('direction=inbound')).body.total).toBe(0);
+    expect((await search('direction=outbound&address=bob@example.com')).body.entities.map((m: { subject: string }) => m.subject)).toEqual(['To Bob']);
+    const after = new Date(Date.now() + 1000).toISOString();
+    expect((await search(`interval=${before}/${after}`)).body.total).toBe(3);
+    expect((await search(`interval=2020-01-01T00:00:00Z/${before}`)).body.total).toBe(0);
+    for (const [q, field] of [['interval=yesterday', 'interval'], [`interval=${after}/${before}`, 'interval'], ['status=lost', 'status'], ['direction=sideways', 'direction'], ['pageSize=101', 'pageSize']]) {
+      const bad = await search(q!);
+      expect(bad.status, q).toBe(400);
+      expect(bad.body.details[0].fieldName, q).toBe(field);
+    }
+  });
+
+  it('needs conversation:email:view (or a send permission) to list or search', async () => {
+    const client = await svc.api('POST', '/api/v2/oauth/clients', { body: { name: 'queues only', permissions: ['routing:queue:view'] } });
+    const token = await svc.token(client.body.id, client.body.secret);
+    for (const path of ['/api/v2/conversations/emails', '/api/v2/conversations/emails/messages/search?address=a@example.com']) {
+      const res = await svc.api('GET', path, { token });
+      expect(res.status, path).toBe(403);
+    }
   });
 });
 
@@ -75,6 +130,15 @@ describe('operations', () => {
     expect(text).toMatch(/^threadline_deliveries_total\{outcome="sent"\} [1-9]/m);
   });
 
+  it('answers / with where to go: the reference, the OpenAPI document and the console', async () => {
+    const html = await fetch(`${svc.url}/`, { headers: { accept: 'text/html' } });
+    expect(html.status).toBe(200);
+    const page = await html.text();
+    for (const link of ['href="/docs"', 'href="/openapi.json"', 'href="/console"']) expect(page).toContain(link);
+    const json = await fetch(`${svc.url}/`, { headers: { accept: 'application/json' } });
+    expect(await json.json()).toMatchObject({ docs: '/docs', openapi: '/openapi.json', console: '/console' });
+  });
+
   it('answers unknown routes with the Genesys error body and the correlation id', async () => {
     const res = await fetch(`${svc.url}/no/such/route`);
     expect(res.status).toBe(404);
@@ -117,6 +181,12 @@ describe('operations', () => {
       '/api/v2/routing/queues/{queueId}',
       '/api/v2/oauth/clients',
       '/api/v2/organizations/me',
+      '/api/v2/conversations/emails',
+      '/api/v2/conversations/emails/messages/search',
+      '/',
+      '/healthz',
+      '/readyz',
+      '/metrics',
     ]) {
       expect(paths, p).toContain(p);
     }

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
-import { freePort } from '../helpers/child-service.js';
+import { freePort, killChildren, serve } from '../helpers/child-service.js';
 
 // The CLI as a user runs it: the compiled bin, a fresh data folder, only environment variables.
 // In the integration-pg project each test also gets a fresh PostgreSQL database; the data folder
@@ -22,9 +22,11 @@ async function freshStore(): Promise<{ dir: string; env: Record<string, string> 
   return { dir, env: { THREADLINE_DATA_DIR: dir, ...(url ? { THREADLINE_DATABASE_URL: url } : {}) } };
 }
 
-function cli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+function cli(args: string[], env: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000, ...(input !== undefined ? { input } : {}) });
 }
+
+const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 describe('threadline CLI', () => {
   it('init --json creates an organization whose credentials work', async () => {
@@ -87,6 +89,80 @@ describe('threadline CLI', () => {
       expect(out.split('clientSecretOnce').length - 1).toBe(1);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  // The tests below start several processes, each loading the whole CLI: slow on a busy machine.
+  it('answers --help for every command and --version, without touching the database', { timeout: 180_000 }, () => {
+    const version = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
+    const v = cli(['--version'], { THREADLINE_DATA_DIR: '/nonexistent/threadline' });
+    expect([v.status, v.stdout.trim()]).toEqual([0, version]);
+    const top = cli(['--help'], {});
+    expect(top.status).toBe(0);
+    for (const [command, option] of [['serve', ''], ['migrate', ''], ['init', '--allow-existing-name'], ['clients create', '--permission'], ['users create', '--password-stdin']] as const) {
+      expect(top.stdout).toContain(command);
+      const res = cli([...command.split(' '), '--help'], { THREADLINE_DATA_DIR: '/nonexistent/threadline' });
+      expect(res.status, command).toBe(0);
+      expect(res.stdout).toContain(`usage: threadline ${command}`);
+      expect(res.stdout).toContain(option);
+    }
+  });
+
+  it('refuses an unknown option or command with exit code 2 and one line, creating nothing', { timeout: 180_000 }, async () => {
+    const { env } = await freshStore();
+    for (const args of [['init', '--orgg', 'X'], ['init', '--org'], ['init', 'Acme'], ['clients', 'delete'], ['users', 'create', '--name', 'A'], []]) {
+      const res = cli(args, env);
+      expect(res.status, args.join(' ')).toBe(2);
+      expect(res.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(res.stdout).toBe('');
+    }
+    expect(cli(['init', '--orgg', 'X'], env).stderr).toContain("'--orgg'");
+    // Nothing was created: the default name is still free.
+    const init = cli(['init', '--json'], env);
+    expect(init.status, init.stderr).toBe(0);
+    expect(JSON.parse(init.stdout).orgName).toBe('Default');
+  });
+
+  it('init refuses an organization name that exists unless --allow-existing-name', { timeout: 180_000 }, async () => {
+    const { env } = await freshStore();
+    expect(cli(['init', '--org', 'Acme', '--json'], env).status).toBe(0);
+    const again = cli(['init', '--org', 'Acme', '--json'], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/"Acme" exists already.*--allow-existing-name/);
+    expect(again.stdout).toBe('');
+    const forced = cli(['init', '--org', 'Acme', '--allow-existing-name', '--json'], env);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).orgName).toBe('Acme');
+  });
+
+  it('clients create and users create give credentials that sign in, without curl', { timeout: 180_000 }, async () => {
+    onTestFinished(killChildren);
+    const { env } = await freshStore();
+    const acme = JSON.parse(cli(['init', '--org', 'Acme', '--json'], env).stdout) as { orgId: string };
+    cli(['init', '--org', 'Beta', '--json'], env);
+    // Two organizations: which one must be said.
+    const unnamed = cli(['clients', 'create', '--name', 'crm', '--permission', 'conversation:agentlessEmail:send'], env);
+    expect(unnamed.status).toBe(1);
+    expect(unnamed.stderr).toContain('--org');
+    const client = cli(['clients', 'create', '--org', 'Acme', '--name', 'crm', '--permission', 'conversation:agentlessEmail:send', '--json'], env);
+    expect(client.status, client.stderr).toBe(0);
+    const c = JSON.parse(client.stdout) as { orgId: string; clientId: string; clientSecret: string };
+    expect(c.orgId).toBe(acme.orgId);
+    const user = cli(['users', 'create', '--org', acme.orgId, '--name', 'Alex Agent', '--email', 'alex@example.com', '--password-stdin', '--json'], env, 'correct horse battery\n');
+    expect(user.status, user.stderr).toBe(0);
+    expect(JSON.parse(user.stdout)).not.toHaveProperty('password');
+    const generated = JSON.parse(cli(['users', 'create', '--org', 'Acme', '--name', 'Sam', '--email', 'sam@example.com', '--json'], env).stdout) as { password: string };
+    expect(generated.password.length).toBeGreaterThanOrEqual(16);
+
+    const svc = await serve(env, 60_000);
+    const token = async (body: string) => {
+      const res = await fetch(`${svc.url}/oauth/token`, { method: 'POST', headers: { authorization: basicAuth(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body });
+      return { status: res.status, body: (await res.json()) as { access_token?: string } };
+    };
+    expect((await token('grant_type=client_credentials')).status).toBe(200);
+    for (const [username, password] of [['alex@example.com', 'correct horse battery'], ['sam@example.com', generated.password]]) {
+      const res = await token(`grant_type=password&username=${encodeURIComponent(username!)}&password=${encodeURIComponent(password!)}`);
+      expect(res.status, username).toBe(200);
     }
   });
 });

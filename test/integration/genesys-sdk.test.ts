@@ -98,6 +98,12 @@ describe('the Genesys JS SDK against threadline', () => {
     expect(message.time).toMatch(ISO);
   });
 
+  it("lists the organization's email conversations, newest first, through getConversationsEmails", async () => {
+    const sent = await conversations.postConversationsEmailsAgentless(sendBody(svc, { subject: 'SDK: the newest conversation' }));
+    const listing = await conversations.getConversationsEmails();
+    expect(listing.entities![0]).toMatchObject({ id: sent.conversationId, name: 'SDK: the newest conversation' });
+  });
+
   it('links a second send into the same conversation with conversationId', async () => {
     const first = await conversations.postConversationsEmailsAgentless(sendBody(svc, { subject: 'Ticket 4711 opened' }));
     const second = await conversations.postConversationsEmailsAgentless(

@@ -101,6 +101,26 @@ describe('agentless send limits', () => {
     expect(res.body.message.length).toBeGreaterThan(10);
   });
 
+  it.each([
+    ['fromAddress given as a string', { fromAddress: 'orders@notify.localhost' }, 'fromAddress', 'fromAddress: must be an object (got a string).'],
+    ['toAddresses given as one object', { toAddresses: { email: 'c@example.com' } }, 'toAddresses', 'toAddresses: must be an array (got an object).'],
+    ['a missing fromAddress', { fromAddress: undefined }, 'fromAddress', 'fromAddress: is required.'],
+    ['an unknown field (a typo of textBody)', { textbody: 'hello' }, 'textbody', 'textbody: is not a field of this request.'],
+    ['an unknown field inside an address', { toAddresses: [{ email: 'c@example.com', nmae: 'Pat' }] }, 'toAddresses[0].nmae', 'toAddresses[0].nmae: is not a field of this request.'],
+  ])('names the problem of %s', async (_name, overrides, field, message) => {
+    const res = await send(overrides);
+    expect(res.status).toBe(400);
+    expect(res.body.details[0].fieldName).toBe(field);
+    expect(res.body.message).toBe(message);
+  });
+
+  it.each(['ccAddresses', 'bccAddresses'])('refuses %s: an agentless email has one recipient', async (field) => {
+    const res = await send({ [field]: [{ email: 'copy@example.com' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.details[0]).toEqual({ errorCode: 'recipients.not.supported', fieldName: field });
+    expect(res.body.message).toContain('exactly one recipient');
+  });
+
   it('refuses a body that is not JSON with a clear 400', async () => {
     const res = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: '{"senderType": ', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
