@@ -34,6 +34,23 @@ describe('OAuth client credentials, permissions and tenant isolation', () => {
     expect((await grant.json()).details[0].fieldName).toBe('grant_type');
   });
 
+  it('answers malformed HTTP Basic credentials with 401 invalid_client, never a 500', async () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    for (const header of [
+      `Basic ${b64('id%ZZ:secret')}`, // a bad %-escape in the client id
+      `Basic ${b64(`${svc.init.clientId}:%E0%A4%A`)}`, // a truncated %-escape in the secret
+      `Basic ${b64('no-colon-here')}`,
+      'Basic not*base64!',
+      'Basic',
+    ]) {
+      const res = await token({ authorization: header }, form({ grant_type: 'client_credentials' }));
+      expect(res.status, header).toBe(401);
+      const body = await res.json();
+      expect(body, header).toMatchObject({ status: 401, code: 'invalid_client', error: 'invalid_client' });
+      expect(body.message, header).toContain('HTTP Basic credentials are malformed');
+    }
+  });
+
   it('refuses requests without a token, with a forged one, or with an expired one', async () => {
     const none = await fetch(`${svc.url}/api/v2/routing/queues`);
     expect(none.status).toBe(401);
