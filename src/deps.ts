@@ -24,6 +24,7 @@ import { createInboundService, type WorkQueue } from './inbound/inbound.service.
 import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
+import { createSendLimit } from './send/send-limit.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -80,7 +81,8 @@ export function createServices(deps: {
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
   const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
-  const send = createSendService({ batcher, clock, keys, auth, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
-  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue });
+  const sendLimit = createSendLimit({ auth, clock });
+  const send = createSendService({ batcher, clock, keys, sendLimit, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
+  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue, sendLimit, rateLimit });
   return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
 }

@@ -29,7 +29,7 @@ export function createRateLimitService({ clock }: { clock: Clock }) {
       const previous = await previousCount(ex, orgId, start - WINDOW_MS);
       if (estimate(previous, current, now) > limitPerMinute) {
         const retry = retryAfterSeconds(previous, current - 1, limitPerMinute, now);
-        throw tooManyRequests(`Rate limit exceeded: this organization may send ${limitPerMinute} agentless emails per minute. Retry after ${retry} s.`, retry);
+        throw tooManyRequests(`Rate limit exceeded: this organization may send ${limitPerMinute} emails per minute (agentless sends and agent replies together). Retry after ${retry} s.`, retry);
       }
     },
 
