@@ -1,6 +1,7 @@
 import { createAcdService } from './acd/acd.service.js';
 import { createAgentsService } from './agents/agents.service.js';
 import { createAuthService } from './auth/auth.service.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
 import { deriveKey } from './auth/secrets.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -45,7 +46,9 @@ export function createServices(deps: {
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
   const agents = createAgentsService({ db, clock, queues });
-  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory });
+  const rateLimit = createRateLimitService({ clock });
+  const loginThrottle = createLoginThrottle({ db, rateLimit });
+  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory, loginThrottle });
   const resolver = createDnsResolver({ servers: config.dnsServers });
   const inboundDomains = createDomainsService({ db, clock, resolver, queues });
   const senderDomains = createSenderDomainsService({
@@ -68,7 +71,6 @@ export function createServices(deps: {
   // One face for both kinds of domain: sends check sender domains and make reply addresses on inbound ones.
   const domains = { ...inboundDomains, ...senderDomains };
   const conversations = createConversationsService({ db, clock });
-  const rateLimit = createRateLimitService({ clock });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
   const threading = createThreadingService({

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError, badRequest } from '../errors.js';
 import { allow } from '../http/auth.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
+import { clientAddress } from '../http/client-address.js';
 import { json, jsonBody, newRouter, permit, publicRoute, standardErrors, ErrorBodySchema } from '../http/router.js';
 import type { AuthService } from './auth.service.js';
 import { PERMISSIONS } from './permissions.js';
@@ -36,7 +37,7 @@ const token = createRoute({
       },
     },
   },
-  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
+  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.'), 429: json(ErrorBodySchema, '(password grant) Too many failed logins for this user from this address, or from this address: wait `Retry-After` seconds.') },
 });
 
 const createClient = createRoute({
@@ -129,7 +130,7 @@ export function authRoutes(auth: AuthService) {
     if (form.grant_type === 'password') {
       if (!form.username) throw badRequest('username', 'The password grant needs a username (the user\'s email address).', 'invalid_request');
       if (!form.password) throw badRequest('password', 'The password grant needs a password.', 'invalid_request');
-      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password), 200);
+      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password, clientAddress(c)), 200);
     }
     return c.json(await auth.issueToken(creds.id, creds.secret), 200);
   });
