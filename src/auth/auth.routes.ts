@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError, badRequest } from '../errors.js';
 import { allow } from '../http/auth.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
-import { clientAddress } from '../http/client-address.js';
 import { json, jsonBody, newRouter, permit, publicRoute, standardErrors, ErrorBodySchema } from '../http/router.js';
 import type { AuthService } from './auth.service.js';
 import { PERMISSIONS } from './permissions.js';
@@ -130,7 +129,7 @@ export function authRoutes(auth: AuthService) {
     if (form.grant_type === 'password') {
       if (!form.username) throw badRequest('username', 'The password grant needs a username (the user\'s email address).', 'invalid_request');
       if (!form.password) throw badRequest('password', 'The password grant needs a password.', 'invalid_request');
-      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password, clientAddress(c)), 200);
+      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password, c.get('clientAddress')()), 200);
     }
     return c.json(await auth.issueToken(creds.id, creds.secret), 200);
   });

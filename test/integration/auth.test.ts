@@ -144,16 +144,16 @@ describe('password grant throttling', () => {
   let ada: Agent;
   let bob: Agent;
   beforeAll(async () => {
-    svc = await startService({}, { clock });
+    svc = await startService({ THREADLINE_TRUSTED_PROXIES: '127.0.0.10' }, { clock });
     [ada, bob] = await Promise.all([createAgent(svc), createAgent(svc)]);
   });
 
   /** A password-grant request from a chosen loopback address (all of 127.0.0.0/8 reaches the server). */
-  const login = (from: string, username: string, password: string) =>
+  const login = (from: string, username: string, password: string, forwardedFor?: string) =>
     new Promise<{ status: number; retryAfter: string | undefined; body: any }>((resolve, reject) => {
       const url = new URL(`${svc.url}/oauth/token`);
       const body = form({ grant_type: 'password', username, password });
-      const headers = { authorization: basic(svc.init.clientId, svc.init.clientSecret), 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) };
+      const headers = { authorization: basic(svc.init.clientId, svc.init.clientSecret), 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) };
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, agent: false, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (d) => (text += d));
@@ -198,5 +198,15 @@ describe('password grant throttling', () => {
     expect(next.status).toBe(429);
     expect(next.body.message).toContain('from this address');
     expect((await login('127.0.0.6', ada.email, PASSWORD)).status).toBe(200);
+  });
+
+  it('behind a trusted proxy, counts by the client address it forwards', async () => {
+    for (let i = 0; i < LOGIN_LIMITS.perUserAndAddress; i++) expect((await login('127.0.0.10', bob.email, `guess ${i}`, '203.0.113.1')).status).toBe(400);
+    expect((await login('127.0.0.10', bob.email, PASSWORD, '203.0.113.1')).status).toBe(429);
+    // Another client through the same proxy is someone else.
+    expect((await login('127.0.0.10', bob.email, PASSWORD, '203.0.113.2')).status).toBe(200);
+    // A client that is not a trusted proxy cannot pick its address by the header.
+    for (let i = 0; i < LOGIN_LIMITS.perUserAndAddress; i++) await login('127.0.0.11', bob.email, `guess ${i}`, `198.51.100.${i}`);
+    expect((await login('127.0.0.11', bob.email, PASSWORD, '198.51.100.200')).status).toBe(429);
   });
 });
