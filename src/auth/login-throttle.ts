@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
+import { clientKey } from '../client-key.js';
 import type { Executor } from '../db/schema.js';
 import { tooManyRequests } from '../errors.js';
 import { normalizeEmail } from '../mail/address.js';
 import type { Counted, RateLimitService } from '../ratelimit/ratelimit.service.js';
 
-// Failed password-grant logins are limited per (user, client address) and per client address,
-// never per user alone: a user's own logins from elsewhere keep working however hard someone
-// else guesses their password, so the throttle cannot be turned into a lock-out.
+// Failed password-grant logins are limited per (user, client address) and per client address
+// (an IPv6 address by its /64, as client-key.ts counts clients), never per user alone: a user's
+// own logins from elsewhere keep working however hard someone else guesses their password, so
+// the throttle cannot be turned into a lock-out.
 export const LOGIN_WINDOW_MS = 15 * 60_000;
 export const LOGIN_LIMITS = {
   /** Guesses at one user's password from one address. */
@@ -14,23 +16,6 @@ export const LOGIN_LIMITS = {
   /** Guesses at anyone's password from one address (spraying one password over many users). */
   perAddress: 50,
 };
-
-/**
- * The part of a client address one party holds: an IPv4 address whole, an IPv6 address by its
- * /64 prefix (one subscriber's usual allocation, where every address is theirs to use).
- */
-export function addressBucket(address: string): string {
-  const a = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').split('%')[0]!;
-  if (!a.includes(':')) return a;
-  const [head = '', tail] = a.split('::');
-  const first = head ? head.split(':') : [];
-  const last = tail ? tail.split(':') : [];
-  const groups = [...first, ...Array<string>(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
 
 // Hashed: the keys stay short whatever the username, and counters hold no addresses.
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('base64url');
@@ -46,7 +31,7 @@ export function createLoginThrottle(deps: { db: Executor; rateLimit: RateLimitSe
      * reached. `succeeded` takes the count back: only failures count.
      */
     async begin(orgId: string, username: string, address: string): Promise<{ succeeded(): Promise<void> }> {
-      const bucket = addressBucket(address);
+      const bucket = clientKey(address);
       const limits = [
         { key: `login:${digest(orgId, normalizeEmail(username), bucket)}`, limit: LOGIN_LIMITS.perUserAndAddress, what: 'for this user from this address' },
         { key: `login-from:${digest(bucket)}`, limit: LOGIN_LIMITS.perAddress, what: 'from this address' },
