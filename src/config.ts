@@ -36,6 +36,11 @@ export interface Config {
   deliveryThreads: number;
   /** Threads that parse and authenticate inbound mail (compiled build only). */
   inboundThreads: number;
+  /**
+   * Addresses and ranges of reverse proxies in front of the HTTP API: from their requests the
+   * client address is taken from X-Forwarded-For (login throttling counts by it).
+   */
+  trustedProxies: string[];
   /** The default policy for appending inbound replies to conversations (per organization, overridable). */
   inboundAuth: InboundAuthPolicy;
   dns: {
@@ -126,6 +131,21 @@ const fields = {
         }
       }
       return servers;
+    }),
+  THREADLINE_TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return [];
+      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const e of entries) {
+        const [ip = '', bits, extra] = e.split('/');
+        const max = isIP(ip) === 4 ? 32 : isIP(ip) === 6 ? 128 : 0;
+        if (!max || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+          ctx.addIssue({ code: 'custom', message: `"${e}" is not an IP address or a range such as 10.0.0.0/8` });
+        }
+      }
+      return entries;
     }),
   THREADLINE_INBOUND_DOMAIN: domain.default('replies.localhost'),
   THREADLINE_SENDER_DOMAIN: domain.default('notify.localhost'),
@@ -226,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: p.THREADLINE_DATABASE_URL ?? `sqlite://${path.join(dataDir, 'threadline.db')}`,
     outbound: url === 'capture' ? { kind: 'capture' } : url === 'direct' ? { kind: 'direct' } : { kind: 'relay', url },
     dnsServers: p.THREADLINE_DNS_SERVERS,
+    trustedProxies: p.THREADLINE_TRUSTED_PROXIES,
     inboundDomain: p.THREADLINE_INBOUND_DOMAIN,
     senderDomain: p.THREADLINE_SENDER_DOMAIN,
     secret: p.THREADLINE_SECRET ?? null,

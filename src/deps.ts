@@ -1,6 +1,7 @@
 import { createAcdService } from './acd/acd.service.js';
 import { createAgentsService } from './agents/agents.service.js';
 import { createAuthService } from './auth/auth.service.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
 import { deriveKey } from './auth/secrets.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -24,6 +25,7 @@ import { createInboundService, type WorkQueue } from './inbound/inbound.service.
 import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
+import { createSendLimit } from './send/send-limit.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -44,7 +46,9 @@ export function createServices(deps: {
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
   const agents = createAgentsService({ db, clock, queues });
-  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory });
+  const rateLimit = createRateLimitService({ clock });
+  const loginThrottle = createLoginThrottle({ db, rateLimit });
+  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory, loginThrottle });
   const resolver = createDnsResolver({ servers: config.dnsServers });
   const inboundDomains = createDomainsService({ db, clock, resolver, queues });
   const senderDomains = createSenderDomainsService({
@@ -67,7 +71,6 @@ export function createServices(deps: {
   // One face for both kinds of domain: sends check sender domains and make reply addresses on inbound ones.
   const domains = { ...inboundDomains, ...senderDomains };
   const conversations = createConversationsService({ db, clock });
-  const rateLimit = createRateLimitService({ clock });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
   const threading = createThreadingService({
@@ -80,7 +83,8 @@ export function createServices(deps: {
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
   const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
-  const send = createSendService({ batcher, clock, keys, auth, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
-  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue });
+  const sendLimit = createSendLimit({ auth, clock });
+  const send = createSendService({ batcher, clock, keys, sendLimit, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
+  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue, sendLimit, rateLimit });
   return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
 }

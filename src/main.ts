@@ -113,7 +113,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   services.deliveryQueue.onWake(() => worker.wake());
 
   const ready = async () => ((await migrationsApplied(db)) ? null : 'migrations pending');
-  const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir });
+  const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir, trustedProxies: config.trustedProxies });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () => resolve(s));
     s.once('error', reject);

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../db/schema.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { normalizeEmail } from '../mail/address.js';
 import type { QueuesService } from '../queues/queues.service.js';
 import * as repo from './agents.repo.js';
 import { listing, memberView, userView, type Paging } from './agents.views.js';
@@ -17,8 +18,6 @@ export interface NewUser {
   password: string;
   permissions?: string[];
 }
-
-const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Users (agents) of an organization and their queue memberships. */
 export function createAgentsService({ db, clock, queues }: { db: Db; clock: Clock; queues: QueuesService }) {

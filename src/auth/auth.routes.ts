@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { badRequest } from '../errors.js';
+import { AppError, badRequest } from '../errors.js';
 import { allow } from '../http/auth.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
 import { json, jsonBody, newRouter, permit, publicRoute, standardErrors, ErrorBodySchema } from '../http/router.js';
@@ -36,7 +36,7 @@ const token = createRoute({
       },
     },
   },
-  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.') },
+  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.'), 429: json(ErrorBodySchema, '(password grant) Too many failed logins for this user from this address, or from this address: wait `Retry-After` seconds.') },
 });
 
 const createClient = createRoute({
@@ -95,15 +95,23 @@ const patchOrg = createRoute({
   responses: { 200: json(OrgSchema, 'The organization.'), ...standardErrors },
 });
 
+/** The client's HTTP Basic credentials; null without a Basic header, a 401 when the header is malformed. */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
-  const m = header ? /^basic\s+(\S+)$/i.exec(header) : null;
-  if (!m) return null;
+  if (!header || !/^basic(\s|$)/i.test(header)) return null;
+  // RFC 6749 §5.2: failed client authentication is invalid_client, whatever was wrong with it.
+  const malformed = (why: string) => new AppError(401, 'invalid_client', `The HTTP Basic credentials are malformed: ${why}.`);
+  const m = /^basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(header);
+  if (!m) throw malformed('expected "Basic " and base64 of client_id:client_secret');
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
+  if (colon < 0) throw malformed('no colon between the client id and the secret');
   // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
   const dec = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-  return { id: dec(decoded.slice(0, colon)), secret: dec(decoded.slice(colon + 1)) };
+  try {
+    return { id: dec(decoded.slice(0, colon)), secret: dec(decoded.slice(colon + 1)) };
+  } catch {
+    throw malformed('a bad %-escape in the client id or secret');
+  }
 }
 
 export function authRoutes(auth: AuthService) {
@@ -121,7 +129,7 @@ export function authRoutes(auth: AuthService) {
     if (form.grant_type === 'password') {
       if (!form.username) throw badRequest('username', 'The password grant needs a username (the user\'s email address).', 'invalid_request');
       if (!form.password) throw badRequest('password', 'The password grant needs a password.', 'invalid_request');
-      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password), 200);
+      return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password, c.get('clientAddress')()), 200);
     }
     return c.json(await auth.issueToken(creds.id, creds.secret), 200);
   });

@@ -3,6 +3,7 @@ import type { Db } from '../db/schema.js';
 import { AppError, badRequest, notFound, unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
 import * as repo from './auth.repo.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { checkGrantable, intersectPermissions, isPermissionString } from './permissions.js';
 import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret, type AccessTokenClaims } from './secrets.js';
 import { TtlCache } from '../cache.js';
@@ -43,7 +44,7 @@ const MAX_VERIFIED_TOKENS = 10_000;
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory }) {
+export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory; loginThrottle?: LoginThrottle }) {
   const { db, clock, tokenKey } = deps;
   const cache = new TtlCache<string, Principal | null>({ max: 10_000, ttlMs: CLIENT_CACHE_MS, clock });
   // A client sends the same token for a day: check its signature once, its expiry every time.
@@ -163,11 +164,14 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
      * token carries only what both hold: a narrow client cannot be widened by logging a broad
      * user in through it, nor a narrow user by a broad client.
      */
-    async issuePasswordToken(clientId: string, secret: string, username: string, password: string) {
+    async issuePasswordToken(clientId: string, secret: string, username: string, password: string, clientAddress = 'unknown') {
       const row = await verifyClient(clientId, secret);
+      // Refused before the password is checked: a right guess past the limit tells nothing.
+      const attempt = await deps.loginThrottle?.begin(row.org_id, username, clientAddress);
       const user = deps.users ? await deps.users.verifyPassword(row.org_id, username, password) : null;
       // §5.2: invalid_grant, one message for an unknown user and a wrong password.
       if (!user) throw new AppError(400, 'invalid_grant', 'The username or password is wrong.');
+      await attempt?.succeeded();
       return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.id });
     },
 

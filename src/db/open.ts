@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { TtlCache } from '../cache.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 import type { Database, Db } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -29,7 +30,12 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedDb {
 }
 
 function openSqlite(file: string): OpenedDb {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: PRIVATE_DIR });
+    // SQLite creates a new database with the process's umask (often 0644, readable by everyone),
+    // and its -wal and -shm files with the database file's mode: create the file first, private.
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, PRIVATE_FILE));
+  }
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before we answer 2xx/250, even across a power cut; group

@@ -2,6 +2,7 @@ import { promises as dns } from 'node:dns';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { OutboundTarget } from '../config.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 import { DeliveryError } from './classify.js';
 import { resolveMailHosts } from './mx.js';
 import { SmtpPool } from './smtp-pool.js';
@@ -48,12 +49,12 @@ function captureTransport(dir: string): Transport {
   return {
     async send(_envelope, raw, messageId) {
       if (!made) {
-        await fs.mkdir(dir, { recursive: true });
+        await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
         made = true;
       }
       const file = path.join(dir, `${messageId}.eml`);
       const tmp = `${file}.tmp`;
-      const fh = await fs.open(tmp, 'w');
+      const fh = await fs.open(tmp, 'w', PRIVATE_FILE);
       try {
         await fh.writeFile(raw);
         await fh.datasync();

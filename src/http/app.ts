@@ -19,6 +19,7 @@ import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
 import { threadingRoutes } from '../threading/threading.routes.js';
 import { requireBearer } from './auth.js';
+import { clientAddressResolver } from './client-address.js';
 import type { HttpEnv } from './env.js';
 import { renderError } from './errors.js';
 import { describeAccess } from './openapi.js';
@@ -31,11 +32,15 @@ export interface AppDeps {
   ready(): Promise<string | null>;
   version: string;
   dataDir: string;
+  /** Reverse proxies whose X-Forwarded-For names the client (THREADLINE_TRUSTED_PROXIES). */
+  trustedProxies?: string[];
 }
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<HttpEnv>();
+  const addressOf = clientAddressResolver(deps.trustedProxies ?? []);
   app.use(async (c, next) => {
+    c.set('clientAddress', () => addressOf(c));
     // Genesys returns its correlation id in this header; our error bodies carry it as contextId.
     const contextId = randomUUID();
     c.set('contextId', contextId);

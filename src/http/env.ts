@@ -7,5 +7,7 @@ export interface HttpEnv {
     /** The request's logger (a child with its contextId). */
     log: () => Logger;
     principal: Principal;
+    /** The client's address: the peer's, or behind a trusted proxy the one it forwarded (client-address.ts). */
+    clientAddress: () => string;
   };
 }

@@ -1,6 +1,7 @@
-import { isIPv6, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { SMTPServerSession } from 'smtp-server';
+import { clientKey, plainAddress } from '../client-key.js';
 import type { Logger } from '../log.js';
 
 // smtp-server's idle timeout is reset by every byte, so a client that sends one byte now and
@@ -57,20 +58,6 @@ const HEAD_BYTES = 512;
 const MAX_ROUTED = 64;
 // smtp-server's own pattern for the route it strips (RFC 5321 §4.1.2 A-d-l).
 const ROUTED_RCPT = /^RCPT\s+TO:\s*<@[^\s,:@<>]+(?:,@[^\s,:@<>]+)*:([^<>\s]*)>/i;
-
-/** IPv4-mapped addresses as IPv4, lower case: how smtp-server reports a peer. */
-const plainAddress = (address: string) => address.trim().toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
-
-/** What connections are counted by: the IPv4 address, or the IPv6 address's /64 (a client commands every address in it). */
-export function clientKey(address: string): string {
-  const a = plainAddress(address).split('%')[0]!;
-  if (!isIPv6(a)) return a;
-  const [left = '', right] = a.split('::');
-  const head = left ? left.split(':') : [];
-  const tail = right ? right.split(':') : [];
-  const groups = right === undefined ? head : [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
-  return `${groups.slice(0, 4).map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : '0')).join(':')}::/64`;
-}
 
 export interface GuardDeps {
   /** smtp-server's listening socket server, to meet each connection's socket. */

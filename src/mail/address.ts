@@ -41,6 +41,9 @@ export function displayNameProblem(name: string): string | null {
   return null;
 }
 
+/** The one spelling of an address under which users are stored and looked up (and throttled). */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
 export function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { databaseUnavailable } from '../db/unavailable.js';
 import { BODY_LIMITS, limitBody } from '../http/body-limit.js';
 import { json, newRouter } from '../http/router.js';
@@ -16,11 +17,14 @@ const ASSETS: Record<string, string> = {
   'favicon-32x32.png': 'image/png',
 };
 
+// No inline script: the page's own code is a served file, so the CSP can allow scripts from
+// 'self' only. persistAuthorization stays off: swagger-ui would keep a pasted token in
+// localStorage, where any script on this origin could read it long after.
+const DOCS_JS = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', persistAuthorization: false });\n`;
 const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>threadline API</title>
 <link rel="stylesheet" href="/docs/swagger-ui.css"><link rel="icon" href="/docs/favicon-32x32.png"></head>
-<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', persistAuthorization: true });</script>
+<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/docs.js"></script>
 </body></html>`;
 
 const INDEX_HTML = `<!doctype html>
@@ -58,6 +62,28 @@ const documented = [
   }),
 ];
 
+// Everything /docs loads comes from this server, nothing inline (swagger-ui sets styles through
+// the DOM, which style-src does not govern), plus the data: URIs of swagger-ui's own icons; no
+// other site may frame it.
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const docsHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header('Content-Security-Policy', DOCS_CSP);
+  c.header('X-Frame-Options', 'DENY');
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+};
+
 export function opsRoutes(deps: { metrics: Metrics; ready(): Promise<string | null> }) {
   const r = newRouter();
   for (const route of documented) {
@@ -79,7 +105,13 @@ export function opsRoutes(deps: { metrics: Metrics; ready(): Promise<string | nu
     c.header('Content-Type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
+  r.use('/docs', docsHeaders);
+  r.use('/docs/*', docsHeaders);
   r.get('/docs', (c) => c.html(DOCS_HTML));
+  r.get('/docs/docs.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(DOCS_JS);
+  });
   r.get('/docs/:asset', async (c) => {
     const name = c.req.param('asset');
     const type = ASSETS[name];

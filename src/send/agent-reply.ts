@@ -8,10 +8,12 @@ import { badRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { addressProblem, displayNameProblem, domainOf, LIMITS } from '../mail/address.js';
 import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js';
+import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
 import { parseIdList } from '../threading/signals.js';
 import { replySubject, stripReplyPrefixes } from '../threading/subject.js';
 import { childThreadIndex, newThreadIndex, threadIndexRoot } from '../threading/thread-index.js';
 import type { ThreadingService } from '../threading/threading.service.js';
+import type { SendLimit } from './send-limit.js';
 
 export interface AgentReplyInput {
   textBody?: string;
@@ -53,6 +55,8 @@ export function createAgentReplyService(deps: {
   domains: DomainsService & Pick<SenderDomainsService, 'assertCanSendFrom'>;
   threading: ThreadingService;
   delivery: DeliveryQueue;
+  sendLimit: SendLimit;
+  rateLimit: RateLimitService;
 }) {
   const { clock, keys, conversations } = deps;
   return {
@@ -69,6 +73,8 @@ export function createAgentReplyService(deps: {
         if (p) throw badRequest('from', `from ${p}.`);
       }
 
+      // An agent's answer is mail the organization sends: it counts against the same limit.
+      const limit = await deps.sendLimit(orgId);
       const result = await deps.batcher.run(async (trx) => {
         const conv = await conversations.conversationRow(trx, orgId, conversationId);
         if (!conv) throw notFound(`Conversation ${conversationId}`);
@@ -77,6 +83,7 @@ export function createAgentReplyService(deps: {
         const from = input.from ? { email: input.from.email, name: input.from.name ?? null } : ourLast ? { email: ourLast.from_email, name: ourLast.from_name } : null;
         if (!from) throw badRequest('from', 'This conversation has no earlier message from us; give a from address on one of your sender domains.');
         await deps.domains.assertCanSendFrom(trx, orgId, domainOf(from.email), 'from.email');
+        await deps.rateLimit.take(trx, orgId, limit);
 
         const parent = customerMsg ?? ourLast;
         const parentHeaders = parent ? await deps.threading.findHeaders(trx, parent.id) : undefined;

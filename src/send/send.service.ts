@@ -1,4 +1,3 @@
-import type { AuthService } from '../auth/auth.service.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
@@ -9,9 +8,9 @@ import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { newId } from '../ids.js';
 import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
+import type { SendLimit } from './send-limit.js';
 import type { AgentlessEmailSendRequest, AgentlessEmailSendResponse } from './send.schema.js';
 import { validateSend } from './send.validate.js';
-import { TtlCache } from '../cache.js';
 
 export type SendService = ReturnType<typeof createSendService>;
 
@@ -25,7 +24,7 @@ export function createSendService(deps: {
   batcher: TxBatcher;
   clock: Clock;
   keys: TokenKeys;
-  auth: AuthService;
+  sendLimit: SendLimit;
   conversations: ConversationsService;
   domains: DomainsService & Pick<SenderDomainsService, 'assertCanSendFrom'>;
   rateLimit: RateLimitService;
@@ -33,10 +32,6 @@ export function createSendService(deps: {
   delivery: DeliveryQueue;
 }) {
   const { clock, keys } = deps;
-  // The per-organization limit changes rarely; a few seconds of staleness is harmless.
-  const limits = new TtlCache<string, number>({ max: 10_000, ttlMs: 5_000, clock });
-  const limitFor = (orgId: string) => limits.getOrLoad(orgId, async () => (await deps.auth.getOrganization(orgId)).agentlessEmailRateLimitPerMinute);
-
   return {
     /**
      * Accepts one agentless email. Everything (idempotency record, rate count, conversation,
@@ -44,7 +39,7 @@ export function createSendService(deps: {
      */
     async send(orgId: string, dto: AgentlessEmailSendRequest, idem: { key: string; hash: string } | null): Promise<SendResult> {
       const v = validateSend(dto);
-      const limit = await limitFor(orgId);
+      const limit = await deps.sendLimit(orgId);
       const result = await deps.batcher.run(async (trx): Promise<SendResult> => {
         if (idem) {
           const replay = await deps.idempotency.begin(trx, orgId, idem.key, idem.hash);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.js';
 import { deriveTokenKeys, parseReplyAddress } from '../../src/mail/tokens.js';
 import { threadIndexRoot } from '../../src/threading/thread-index.js';
 import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
@@ -103,5 +104,36 @@ describe('an agent reply', () => {
     const foreign = await svc.api('POST', base, { body: { textBody: 'x', from: { email: 'me@gmail.example.com' } } });
     expect(foreign.status).toBe(400);
     expect(foreign.body.details[0].fieldName).toBe('from.email');
+  });
+});
+
+describe("agent replies and the organization's send limit", () => {
+  // On a minute boundary, so the sliding window's arithmetic stays simple.
+  const clock = manualClock(Date.UTC(2026, 10, 22, 10, 0, 0));
+  let limited: TestService;
+  beforeAll(async () => {
+    limited = await startService({ THREADLINE_RATE_LIMIT_PER_MINUTE: '3' }, { clock });
+  });
+
+  it('counts agent replies with agentless sends, answering 429 with Retry-After past the limit', async () => {
+    const sent = await limited.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(limited) });
+    expect(sent.status).toBe(202);
+    const replies = `/api/v2/conversations/emails/${sent.body.conversationId}/messages`;
+    for (const n of [2, 3]) expect((await limited.api('POST', replies, { body: { textBody: `Answer ${n}` } })).status).toBe(202);
+
+    const over = await limited.api('POST', replies, { body: { textBody: 'One too many' } });
+    expect(over.status).toBe(429);
+    expect(over.body).toMatchObject({ status: 429, code: 'too.many.requests.retry.after' });
+    const retry = Number(over.headers.get('retry-after'));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    // The replies used up the allowance agentless sends draw on too.
+    expect((await limited.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(limited) })).status).toBe(429);
+    // A refused reply is neither stored nor sent.
+    const messages = await limited.api('GET', replies);
+    expect(messages.body.entities.map((m: { textBody?: string }) => m.textBody)).not.toContain('One too many');
+    expect(messages.body.entities).toHaveLength(3);
+
+    clock.advance(retry * 1000);
+    expect((await limited.api('POST', replies, { body: { textBody: 'Later' } })).status).toBe(202);
   });
 });

@@ -193,16 +193,48 @@ describe('operations', () => {
     expect(doc.components.schemas.AgentlessEmailSendRequestDto.properties).toHaveProperty('toAddresses');
   });
 
-  it('renders the interactive reference at /docs in a real browser', async () => {
+  it('renders the interactive reference at /docs in a real browser, within its content security policy', async () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
+      // Whatever the policy refuses is reported to the page as an event.
+      await page.addInitScript(() => {
+        const w = window as unknown as { refused: string[] };
+        w.refused = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.refused.push(`${e.effectiveDirective} ${e.blockedURI}`));
+      });
       await page.goto(`${svc.url}/docs`);
       await page.getByText('/api/v2/conversations/emails/agentless', { exact: true }).first().waitFor({ timeout: 20_000 });
       expect(await page.title()).toBe('threadline API');
       expect(await page.locator('.opblock').count()).toBeGreaterThan(20);
+      await page.locator('.opblock-summary').first().click();
+      await page.locator('.opblock-body').first().waitFor({ timeout: 10_000 });
+      // A token given to the Authorize dialog is not written to storage that outlives the page.
+      await page.locator('.btn.authorize').first().click();
+      await page.getByLabel('auth-bearer-value').fill('tok-secret-123');
+      await page.locator('.modal-btn.auth.authorize').click();
+      await page.locator('.modal-btn.auth', { hasText: 'Logout' }).waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).not.toContain('tok-secret-123');
+      expect(await page.evaluate(() => (window as unknown as { refused: string[] }).refused)).toEqual([]);
     } finally {
       await browser.close();
     }
+  });
+
+  it('serves /docs with a strict content security policy, no framing and no MIME sniffing', async () => {
+    for (const p of ['/docs', '/docs/docs.js', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']) {
+      const res = await fetch(`${svc.url}${p}`);
+      expect(res.status, p).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, p).toContain("default-src 'none'");
+      expect(csp, p).toContain("script-src 'self'");
+      expect(csp, p).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+      expect(csp, p).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-frame-options'), p).toBe('DENY');
+      expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
+    }
+    const page = await (await fetch(`${svc.url}/docs`)).text();
+    // Every script is a file from this server: nothing inline for the policy to allow.
+    expect(page.match(/<script[^>]*>[^<]+<\/script>/g)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
@@ -16,8 +17,8 @@ beforeAll(() => {
 
 
 /** A fresh data folder, and on integration-pg a fresh database: the variables naming them. */
-async function freshStore(): Promise<{ dir: string; env: Record<string, string> }> {
-  const dir = tempDir();
+async function freshStore(sub = ''): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = sub ? path.join(tempDir(), sub) : tempDir();
   const url = await testDatabaseUrl();
   return { dir, env: { THREADLINE_DATA_DIR: dir, ...(url ? { THREADLINE_DATABASE_URL: url } : {}) } };
 }
@@ -60,7 +61,8 @@ describe('threadline CLI', () => {
   });
 
   it('serve initializes an empty database, logs the credentials once, and stops cleanly on SIGTERM', async () => {
-    const { env } = await freshStore();
+    // A data folder that does not exist yet: serve creates it.
+    const { dir, env } = await freshStore('data');
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'serve'], {
       env: { PATH: process.env.PATH, ...env, THREADLINE_HTTP_PORT: String(port), THREADLINE_SMTP_PORT: String(await freePort()) },
@@ -82,6 +84,22 @@ describe('threadline CLI', () => {
       expect(tok.status).toBe(200);
       // The access token itself never reaches the log.
       const { access_token } = (await tok.json()) as { access_token: string };
+
+      // Everything in the data folder is the owner's alone: the folder, the generated key, the
+      // database with its WAL files (on SQLite), and captured mail.
+      const sent = await fetch(`http://127.0.0.1:${port}/api/v2/conversations/emails/agentless`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ senderType: 'Outbound', fromAddress: { email: 'shop@notify.localhost' }, toAddresses: [{ email: 'customer@example.com' }], subject: 'Private', textBody: 'Only for you.' }),
+      });
+      expect(sent.status).toBe(202);
+      const captured = path.join(dir, 'captured', `${((await sent.json()) as { id: string }).id}.eml`);
+      await waitFor(() => (fs.existsSync(captured) ? true : undefined), 20_000, 'the captured message');
+      const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+      expect(mode(dir)).toBe('700');
+      expect(mode(path.join(dir, 'captured'))).toBe('700');
+      const files = ['secret.key', path.relative(dir, captured), ...(env.THREADLINE_DATABASE_URL ? [] : ['threadline.db', 'threadline.db-wal', 'threadline.db-shm'])];
+      expect(Object.fromEntries(files.map((f) => [f, mode(path.join(dir, f))]))).toEqual(Object.fromEntries(files.map((f) => [f, '600'])));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(out).toContain('threadline stopped');

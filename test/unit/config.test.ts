@@ -24,6 +24,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ THREADLINE_RETRY_SCHEDULE: '30s,2m,1h' }).retrySchedule).toEqual([30, 120, 3600]);
   });
 
+  it('trusts no proxy unless told, then the addresses and ranges given', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ THREADLINE_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.1,fd00::/8' }).trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.1', 'fd00::/8']);
+  });
+
   it.each([
     ['THREADLINE_HTTP_PORT', '70000'],
     ['THREADLINE_SMTP_PORT', 'abc'],
@@ -37,6 +42,9 @@ describe('loadConfig', () => {
     ['THREADLINE_SMTP_MAX_PER_CLIENT', '0'],
     ['THREADLINE_SMTP_COMMAND_TIMEOUT', '0s'],
     ['THREADLINE_SMTP_MIN_DATA_RATE', 'fast'],
+    ['THREADLINE_TRUSTED_PROXIES', 'proxy.example.com'],
+    ['THREADLINE_TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['THREADLINE_TRUSTED_PROXIES', '10.0.0.0/8/1'],
   ])('refuses a bad %s and names it', (name, value) => {
     let error: unknown;
     try {

@@ -54,6 +54,12 @@ describe('sliding-window rate limit', () => {
     // Half-way through, 300 of the previous window remain and the current one holds 300.
     expect(retryAfterSeconds(600, 300, 600, 10 * W + W / 2)).toBe(1);
   });
+  it('works the same over a longer window', () => {
+    const L = 15 * W;
+    expect(estimate(10, 0, 4 * L + L / 2, L)).toBe(5);
+    // 10 failures at the start of a window, limit 10: the 11th fits once a tenth of them slid out.
+    expect(retryAfterSeconds(0, 10, 10, 4 * L, L)).toBe(900 + 90);
+  });
 });
 
 describe('address rules', () => {

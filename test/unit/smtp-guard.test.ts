@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey } from '../../src/inbound/smtp-guard.js';
+import { clientKey } from '../../src/client-key.js';
 
 describe('clientKey', () => {
   it.each([
