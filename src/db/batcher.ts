@@ -22,6 +22,7 @@ export class TxBatcher {
   private queue: Pending[] = [];
   private running = false;
   private soon: NodeJS.Timeout | null = null;
+  private drained: Array<() => void> = [];
 
   constructor(
     private readonly db: Db,
@@ -53,9 +54,12 @@ export class TxBatcher {
     });
   }
 
-  /** Resolves when nothing is queued or being written. */
+  /** Resolves when nothing is queued or being written (a drain wakes it, nothing spins). */
   async idle(): Promise<void> {
-    while (this.running || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    while (this.running || this.queue.length > 0) {
+      if (!this.running) this.start();
+      await new Promise<void>((r) => this.drained.push(r));
+    }
   }
 
   private start(): void {
@@ -100,5 +104,6 @@ export class TxBatcher {
       });
     }
     this.running = false;
+    for (const wake of this.drained.splice(0)) wake();
   }
 }

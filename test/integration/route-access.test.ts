@@ -5,7 +5,7 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import type { Metrics } from '../../src/ops/metrics.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { sendBody, startService, type TestService } from '../helpers/service.js';
+import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
 
 // Walks every operation of the served OpenAPI document: each states its permissions and body
 // limit, and enforces both before reading a byte of the body. A new route cannot slip past:
@@ -109,6 +109,8 @@ describe('every route', () => {
     const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token, body: sendBody(svc) });
     expect(sent.status).toBe(202);
     const base = `/api/v2/conversations/emails/${sent.body.conversationId}`;
+    // The raw MIME of an outbound message is what capture stored: there once it is sent.
+    await waitFor(async () => ((await svc.api('GET', `${base}/messages/${sent.body.id}`)).body.deliveryStatus?.status === 'sent' ? true : undefined), 20_000, 'the message captured');
     for (const path of [base, `${base}/messages`, `${base}/messages/${sent.body.id}`, `${base}/messages/${sent.body.id}/raw`]) {
       const res = await svc.api('GET', path, { token });
       expect(res.status, path).toBe(403);
