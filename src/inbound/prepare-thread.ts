@@ -9,5 +9,5 @@ import { examine, type Arrival, type PrepareThreadData } from './preparer.js';
 if (!isMainThread) {
   const data = workerData as PrepareThreadData;
   const resolver = createDnsResolver({ servers: data.dnsServers });
-  serveRequests((a: Arrival) => examine(a, data.mta, resolver.lookup));
+  serveRequests((a: Arrival, stage) => examine(a, data.mta, resolver.lookup, stage));
 }

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
 import { builtModule, threadPool } from '../threads/pool.js';
-import { authenticateMessage, type AuthResult } from './authenticate.js';
-import { prepare, type Prepared } from './prepare.js';
+import { authenticateMessage, skippedAuth, type AuthResult } from './authenticate.js';
+import { prepare, prepareHeaders, type Prepared, type Stage } from './prepare.js';
 
 // The CPU-heavy half of receiving a message (MIME parse, classification, reply text, SPF, DKIM,
 // DMARC, ARC): about three quarters of the main thread's work per reply when it ran there. In
@@ -26,14 +26,37 @@ export interface Preparer {
   close(): Promise<void>;
 }
 
-/** Parses and authenticates one message; `mta` is our host name, the authserv-id. */
-export async function examine(a: Arrival, mta: string, lookup: Lookup): Promise<Examined> {
-  const raw = Buffer.isBuffer(a.raw) ? a.raw : Buffer.from(a.raw.buffer, a.raw.byteOffset, a.raw.byteLength);
-  const [p, auth] = await Promise.all([
-    prepare(raw, a.envelopeFrom),
-    authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup),
-  ]);
+const asBuffer = (raw: Uint8Array) => (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+
+/**
+ * Parses and authenticates one message; `mta` is our host name, the authserv-id. One stage after
+ * the other, each announced to `stage` first, so a thread stopped for its time limit knows which
+ * stage held it up. A stage that fails is recorded as skipped; the message is still kept.
+ */
+export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s: Stage) => void = () => {}): Promise<Examined> {
+  const raw = asBuffer(a.raw);
+  const p = await prepare(raw, a.envelopeFrom, stage);
+  stage('authentication');
+  let auth: AuthResult;
+  try {
+    auth = await authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup);
+  } catch (err) {
+    const reason = (err as Error).message;
+    p.skipped.push({ stage: 'authentication', reason });
+    auth = skippedAuth(mta, reason);
+  }
   return { p, auth };
+}
+
+/**
+ * A message whose examination ran past its time limit, kept as it is: its header block read
+ * in-line (bounded), the body unread, the stage that held it up and authentication skipped.
+ */
+export async function examineTimedOut(a: Arrival, mta: string, err: { message: string; stage?: string }): Promise<Examined> {
+  const why = `stopped: ${err.message}`;
+  const skipped = [{ stage: err.stage ?? 'parse', reason: why }];
+  if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} ran past the time limit` });
+  return { p: await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null), auth: skippedAuth(mta, why) };
 }
 
 export function inlinePreparer(mta: string, lookup: Lookup): Preparer {
@@ -47,21 +70,39 @@ export interface PrepareThreadData {
   dnsServers: string[];
 }
 
+export interface ThreadOptions {
+  threads: number;
+  /** How long one message's examination may take before its thread is stopped. */
+  timeLimitMs: number;
+}
+
+/** How often a message is sent again after its thread was stopped for another's time limit. */
+const ABORTED_RETRIES = 2;
+
 /**
- * `threads` inbound threads. Only the compiled build has the thread's file; from TypeScript
- * sources (tests) this returns null and the caller examines in-line. `file`: another thread
- * module (tests).
+ * `threads` inbound threads, and one more: a message that holds its thread up must not hold up
+ * the ordinary ones (the pool sends new work to the threads that are not stuck). Only the
+ * compiled build has the thread's file; from TypeScript sources (tests) this returns null and
+ * the caller examines in-line. `file`: another thread module (tests).
  */
-export function threadPreparer(data: PrepareThreadData, threads: number, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
+export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
   const file = builtModule(module);
   if (!file) return null;
-  const pool = threadPool<Arrival, Examined>(file, threads, data);
+  const pool = threadPool<Arrival, Examined>(file, opts.threads + 1, data);
   return {
-    examine(a) {
-      // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
-      // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
-      const raw = new Uint8Array(a.raw);
-      return pool.run({ ...a, raw }, [raw.buffer]);
+    async examine(a) {
+      for (let attempt = 0; ; attempt++) {
+        // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
+        // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
+        const raw = new Uint8Array(a.raw);
+        try {
+          return await pool.run({ ...a, raw }, { transfer: [raw.buffer], timeoutMs: opts.timeLimitMs });
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
+          if (code !== 'EABORTED' || attempt >= ABORTED_RETRIES) throw err;
+        }
+      }
     },
     close: () => pool.close(),
   };

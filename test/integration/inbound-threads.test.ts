@@ -48,7 +48,7 @@ describe('inbound threads', () => {
       'example.com': [{ type: 'TXT', data: 'v=spf1 ip4:127.0.0.0/8 -all' }],
       '_dmarc.example.com': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
     });
-    const threads = threadPreparer({ mta: MTA, dnsServers: [dns.address] }, 2, BUILT_THREAD)!;
+    const threads = threadPreparer({ mta: MTA, dnsServers: [dns.address] }, { threads: 2, timeLimitMs: 10_000 }, BUILT_THREAD)!;
     onTestFinished(() => threads.close());
     const inline = inlinePreparer(MTA, createDnsResolver({ servers: [dns.address] }).lookup);
     for (const fixture of FIXTURES) {
@@ -65,7 +65,7 @@ describe('inbound threads', () => {
 
   it('fails only the messages of a thread that dies, and starts a new thread for the next', async () => {
     const dns = await startDnsServer();
-    const threads = threadPreparer({ mta: MTA, dnsServers: [dns.address] }, 1, crashingThread())!;
+    const threads = threadPreparer({ mta: MTA, dnsServers: [dns.address] }, { threads: 1, timeLimitMs: 10_000 }, crashingThread())!;
     onTestFinished(() => threads.close());
     const good = arrival(FIXTURES[0]!);
     const bad = { ...good, raw: Buffer.from(withHeaders(Buffer.from(good.raw), { [CRASH_HEADER]: 'yes' })) };
@@ -75,7 +75,7 @@ describe('inbound threads', () => {
 
   it('answers 451 over SMTP when the thread dies, and 250 to the retry', async () => {
     const dns = await startDnsServer();
-    const svc = await startService({}, { dns, preparer: threadPreparer({ mta: MTA, dnsServers: [dns.address] }, 1, crashingThread())! });
+    const svc = await startService({}, { dns, preparer: threadPreparer({ mta: MTA, dnsServers: [dns.address] }, { threads: 1, timeLimitMs: 10_000 }, crashingThread())! });
     const port = svc.running.smtpPort;
     const gmail = fs.readFileSync(path.join(ROOT, 'fixtures', 'replies', 'talon__gmail.eml'));
     const crash = withHeaders(gmail, { 'Message-Id': '<thread-crash@example.com>', [CRASH_HEADER]: 'yes' });
