@@ -32,7 +32,7 @@ export interface Config {
   deliveryThreads: number;
   /** Threads that parse and authenticate inbound mail (compiled build only). */
   inboundThreads: number;
-  /** How long one inbound message's parsing and authentication may take in its thread. */
+  /** How long one inbound message may keep its thread busy without a pause (not counting DNS waits). */
   inboundTimeLimitMs: number;
   /** The default policy for appending inbound replies to conversations (per organization, overridable). */
   inboundAuth: InboundAuthPolicy;

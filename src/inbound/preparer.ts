@@ -23,6 +23,8 @@ export interface Examined {
 
 export interface Preparer {
   examine(a: Arrival): Promise<Examined>;
+  /** Resolves once the preparer can examine at full speed (threads started and warmed up). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,7 +57,7 @@ export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s
 export async function examineTimedOut(a: Arrival, mta: string, err: { message: string; stage?: string }): Promise<Examined> {
   const why = `stopped: ${err.message}`;
   const skipped = [{ stage: err.stage ?? 'parse', reason: why }];
-  if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} ran past the time limit` });
+  if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} went past the time limit` });
   return { p: await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null), auth: skippedAuth(mta, why) };
 }
 
@@ -72,7 +74,7 @@ export interface PrepareThreadData {
 
 export interface ThreadOptions {
   threads: number;
-  /** How long one message's examination may take before its thread is stopped. */
+  /** How long one message may keep its thread busy without a pause (DNS waits are pauses). */
   timeLimitMs: number;
 }
 
@@ -88,7 +90,7 @@ const ABORTED_RETRIES = 2;
 export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
   const file = builtModule(module);
   if (!file) return null;
-  const pool = threadPool<Arrival, Examined>(file, opts.threads + 1, data);
+  const pool = threadPool<Arrival, Examined>(file, opts.threads + 1, data, { warm: true, stuckLimitMs: opts.timeLimitMs });
   return {
     async examine(a) {
       for (let attempt = 0; ; attempt++) {
@@ -96,7 +98,7 @@ export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, mod
         // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
         const raw = new Uint8Array(a.raw);
         try {
-          return await pool.run({ ...a, raw }, { transfer: [raw.buffer], timeoutMs: opts.timeLimitMs });
+          return await pool.run({ ...a, raw }, { transfer: [raw.buffer] });
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
@@ -104,6 +106,7 @@ export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, mod
         }
       }
     },
+    ready: () => pool.ready(),
     close: () => pool.close(),
   };
 }
