@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
+import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { authenticateMessage, skippedAuth, type AuthResult } from './authenticate.js';
 import { prepare, prepareHeaders, type Prepared, type Stage } from './prepare.js';
@@ -80,6 +81,13 @@ export interface ThreadOptions {
 
 /** How often a message is sent again after its thread was stopped for another's time limit. */
 const ABORTED_RETRIES = 2;
+/**
+ * Message bytes examined at once. Parsing holds several copies of a message (its bytes in the
+ * thread, the decoded text, the copy posted back), so fifty large messages arriving together
+ * would hold fifty times that; past the budget they wait their turn, holding only their bytes.
+ */
+const EXAMINE_BUDGET_BYTES = 24 * 1024 * 1024;
+const UNBUDGETED_BYTES = 256 * 1024;
 
 /**
  * `threads` inbound threads, and one more: a message that holds its thread up must not hold up
@@ -91,21 +99,24 @@ export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, mod
   const file = builtModule(module);
   if (!file) return null;
   const pool = threadPool<Arrival, Examined>(file, opts.threads + 1, data, { warm: true, stuckLimitMs: opts.timeLimitMs });
-  return {
-    async examine(a) {
-      for (let attempt = 0; ; attempt++) {
-        // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
-        // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
-        const raw = new Uint8Array(a.raw);
-        try {
-          return await pool.run({ ...a, raw }, { transfer: [raw.buffer] });
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
-          if (code !== 'EABORTED' || attempt >= ABORTED_RETRIES) throw err;
-        }
+  const budget = byteBudget(EXAMINE_BUDGET_BYTES);
+  const examineOnce = async (a: Arrival): Promise<Examined> => {
+    for (let attempt = 0; ; attempt++) {
+      // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
+      // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
+      const raw = new Uint8Array(a.raw);
+      try {
+        return await pool.run({ ...a, raw }, { transfer: [raw.buffer] });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
+        if (code !== 'EABORTED' || attempt >= ABORTED_RETRIES) throw err;
       }
-    },
+    }
+  };
+  return {
+    // An ordinary reply never waits for the budget: its copies are small.
+    examine: (a) => (a.raw.byteLength <= UNBUDGETED_BYTES ? examineOnce(a) : budget.run(a.raw.byteLength, () => examineOnce(a))),
     ready: () => pool.ready(),
     close: () => pool.close(),
   };
