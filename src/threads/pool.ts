@@ -71,7 +71,7 @@ export function threadPool<Q, R>(file: string, threads: number, workerData: unkn
 
 type Pending<R> = { worker: Worker; resolve(v: R): void; reject(e: unknown): void; stage?: string };
 
-const failure = (code: string, message: string, more: object = {}) => Object.assign(new Error(message), { code, ...more });
+const failure = (code: string | undefined, message: string, more: object = {}) => Object.assign(new Error(message), { ...(code === undefined ? {} : { code }), ...more });
 
 function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimitMs }: PoolOptions) {
   const pending = new Map<number, Pending<R>>();
@@ -119,7 +119,7 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
         lastStaged = msg.id;
         return;
       }
-      settle(msg.id, (p) => (msg.ok ? p.resolve(msg.value) : p.reject(failure(msg.error.code ?? '', msg.error.message))));
+      settle(msg.id, (p) => (msg.ok ? p.resolve(msg.value) : p.reject(failure(msg.error.code, msg.error.message))));
     });
     const fail = (why: unknown) => {
       if (worker === w) worker = null;
