@@ -41,6 +41,8 @@ export interface Config {
    * client address is taken from X-Forwarded-For (login throttling counts by it).
    */
   trustedProxies: string[];
+  /** How long one inbound message may keep its thread busy without a pause (not counting DNS waits). */
+  inboundTimeLimitMs: number;
   /** The default policy for appending inbound replies to conversations (per organization, overridable). */
   inboundAuth: InboundAuthPolicy;
   dns: {
@@ -187,6 +189,7 @@ const fields = {
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
   THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  THREADLINE_INBOUND_TIME_LIMIT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   THREADLINE_INBOUND_AUTH: z.enum(INBOUND_AUTH_POLICIES).default('require'),
   THREADLINE_PUBLIC_HOST: domain.optional(),
   THREADLINE_SPF_MECHANISM: z
@@ -263,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // two threads deliver 642/s and accept 1,167/s, one thread 543/s and 1,241/s.
     deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
     inboundThreads: p.THREADLINE_INBOUND_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
+    inboundTimeLimitMs: p.THREADLINE_INBOUND_TIME_LIMIT_MS,
     inboundAuth: p.THREADLINE_INBOUND_AUTH,
     dns: {
       publicHost,

@@ -71,7 +71,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
 
   const metrics = createMetrics({ outboxDepth: () => outboxRepo.depth(db), defaults: true });
-  const preparer = opts.preparer ?? threadPreparer({ mta: config.inboundDomain, dnsServers: config.dnsServers }, config.inboundThreads);
+  const preparer = opts.preparer ?? threadPreparer({ mta: config.inboundDomain, dnsServers: config.dnsServers }, { threads: config.inboundThreads, timeLimitMs: config.inboundTimeLimitMs });
   const services = createServices({ db, dialect, clock, config, secret, metrics, log, ...(preparer ? { preparer } : {}) });
   // Instances starting together on an empty PostgreSQL database: exactly one initializes it.
   const init = await withLock(db, dialect, LOCKS.firstStart, async () =>

@@ -127,7 +127,7 @@ export const latestMessage = (db: Executor, conversationId: string, direction: '
 export const inboundFacts = async (db: Executor, ids: string[]) =>
   ids.length === 0
     ? []
-    : db.selectFrom('inbound_details').select(['message_id', 'kind', 'kind_reason', 'reply_text', 'auth_results', 'auth_summary']).where('message_id', 'in', ids).execute();
+    : db.selectFrom('inbound_details').select(['message_id', 'kind', 'kind_reason', 'reply_text', 'auth_results', 'auth_summary', 'skipped']).where('message_id', 'in', ids).execute();
 
 /** An organization's conversations, newest first (index conversations_org_created). */
 export const listConversations = (db: Executor, orgId: string, limit: number, offset: number) =>

@@ -34,6 +34,7 @@ export interface InboundFacts {
   reply_text: string | null;
   auth_results?: string | null;
   auth_summary?: string | null;
+  skipped?: string | null;
 }
 
 export function messageView(row: MessageRow, events: MessageEventRow[] | null, inbound?: InboundFacts) {
@@ -64,6 +65,8 @@ export function messageView(row: MessageRow, events: MessageEventRow[] | null, i
             replyText: inbound.reply_text ?? '',
             ...(inbound.auth_results ? { authenticationResults: inbound.auth_results } : {}),
             ...(inbound.auth_summary ? { authentication: JSON.parse(inbound.auth_summary) as unknown } : {}),
+            // Stages not run on this message's body, and why (a hostile or unparseable message).
+            ...(inbound.skipped ? { skipped: JSON.parse(inbound.skipped) as unknown } : {}),
           },
         }
       : {}),

@@ -86,6 +86,8 @@ export interface InboundDetailsTable {
   auth_results?: string | null;
   /** JSON AuthSummary (src/inbound/authenticate.ts). */
   auth_summary?: string | null;
+  /** JSON [{stage, reason}]: the stages not run on this message (src/inbound/limits.ts). */
+  skipped?: string | null;
 }
 
 export interface RawMessagesTable {

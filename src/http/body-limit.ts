@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError, badRequest } from '../errors.js';
+import { byteBudget } from '../threads/byte-budget.js';
 import type { HttpEnv } from './env.js';
 import { jsonNestsDeeperThan } from './json-depth.js';
 
@@ -32,25 +33,41 @@ const tooLarge = (maxBytes: number) => new AppError(413, 'request.entity.too.lar
  * permission check: a caller without the permission never gets its body read.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
+  const budget = byteBudget(BODY_BUDGET_BYTES);
   return async (c, next) => {
     const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
     const length = c.req.header('content-length');
     const chunked = c.req.header('transfer-encoding') !== undefined;
     if (!chunked && length !== undefined && Number(length) > maxBytes) throw tooLarge(maxBytes);
     if (!hasBody(c, incoming, length, chunked)) return next();
-    const body = await (incoming ? readIncoming(incoming, maxBytes) : readStream(c.req.raw.body, maxBytes));
-    const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
-    // Hono's body cache holds promises (typed as the Body methods they replace); `c.req.json()`
-    // parses the cached text, the form validator takes the cached bytes.
-    const cache = c.req.bodyCache as { text?: Promise<string>; arrayBuffer?: Promise<ArrayBuffer> };
-    if (JSON_TYPE.test(mediaType)) {
-      if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) throw badRequest('body', `The JSON body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`);
-      cache.text = Promise.resolve(decoder.decode(body));
-    } else {
-      cache.arrayBuffer = Promise.resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
-    }
-    await next();
+    // A chunked body may grow to the limit: it is budgeted at the limit.
+    const bytes = !chunked && length !== undefined ? Number(length) : maxBytes;
+    const handle = () => readThenNext(c, next, incoming, maxBytes);
+    return bytes <= UNBUDGETED_BYTES ? handle() : budget.run(bytes, handle);
   };
+}
+
+/**
+ * Large request bodies handled at once. Reading, parsing, validating and storing a body holds
+ * several copies of it: fifty large sends at once would hold fifty times that; past the budget
+ * they wait their turn (their bytes still in the socket). Small bodies never wait.
+ */
+const BODY_BUDGET_BYTES = 16 * 1024 * 1024;
+const UNBUDGETED_BYTES = 256 * 1024;
+
+async function readThenNext(c: Context<HttpEnv>, next: () => Promise<void>, incoming: IncomingMessage | undefined, maxBytes: number): Promise<void> {
+  const body = await (incoming ? readIncoming(incoming, maxBytes) : readStream(c.req.raw.body, maxBytes));
+  const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
+  // Hono's body cache holds promises (typed as the Body methods they replace); `c.req.json()`
+  // parses the cached text, the form validator takes the cached bytes.
+  const cache = c.req.bodyCache as { text?: Promise<string>; arrayBuffer?: Promise<ArrayBuffer> };
+  if (JSON_TYPE.test(mediaType)) {
+    if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) throw badRequest('body', `The JSON body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`);
+    cache.text = Promise.resolve(decoder.decode(body));
+  } else {
+    cache.arrayBuffer = Promise.resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+  }
+  await next();
 }
 
 function hasBody(c: Context<HttpEnv>, incoming: IncomingMessage | undefined, length: string | undefined, chunked: boolean): boolean {

@@ -93,6 +93,27 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
   };
 }
 
+/**
+ * The result of a message that was not authenticated (`reason`: why): no method passes, so the
+ * organization's rule treats it as unauthenticated.
+ */
+export function skippedAuth(mta: string, reason: string): AuthResult {
+  return {
+    // RFC 8601: "none" when no method was applied; the comment says why.
+    header: `${mta}; none (authentication skipped: ${reason.replace(/[()\\]/g, ' ')})`,
+    summary: {
+      fromDomain: null,
+      // No DMARC verdict, so no From address it evaluated: the author stays unconfirmed.
+      dmarcFrom: null,
+      spf: { result: 'none', domain: null, aligned: false },
+      dkim: [],
+      dmarc: { result: 'none', policy: null, domain: null, comment: null },
+      arc: { result: 'none' },
+      publishesNothing: false,
+    },
+  };
+}
+
 export interface Authorization {
   policy: InboundAuthPolicy;
   /** True: the reply joins the conversation. False: it goes to quarantine. */

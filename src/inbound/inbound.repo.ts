@@ -16,6 +16,7 @@ const insertDetailsOnce = compiledInsert('inbound_details', {
   size_bytes: true,
   auth_results: true,
   auth_summary: true,
+  skipped: true,
 });
 export const insertDetails = (db: Executor, row: InboundDetailsTable) => insertDetailsOnce(db, row);
 

@@ -117,6 +117,7 @@ export function createInboundService(deps: {
       size_bytes: d.raw.length,
       auth_results: auth.header,
       auth_summary: JSON.stringify(auth.summary),
+      skipped: p.skipped.length ? JSON.stringify(p.skipped) : null,
     });
     await repo.insertRaw(trx, id, d.raw);
     await threading.recordHeaders(trx, {
@@ -170,6 +171,16 @@ export function createInboundService(deps: {
             if (dup) return duplicate(dup);
 
             const decision = await threading.decide(trx, orgId, { recipients, inReplyTo: p.inReplyTo, references: p.references, threadIndex: p.threadIndex }, p.subject);
+            // Mail we cannot parse is kept (a 4xx would have the sender retry it for days, to no
+            // end) and held for an administrator, with the conversation its headers name if any.
+            if (p.unparseable !== null) {
+              const held = await repo.findHeld(trx, orgId, p.messageIdHeader);
+              if (held) return duplicate(held);
+              const policy = (await threading.settingsIn(trx, orgId)).inboundAuth;
+              const authentication = { policy, allowed: false, rule: 'unparseable', reason: `unparseable: ${p.unparseable}` };
+              const id = await quarantine.hold(trx, orgId, p, d, { ...decision, conversationId: decision.conversationId ?? '', authentication }, auth);
+              return { orgId, messageId: id, conversationId: decision.conversationId ?? '', duplicate: false, kind: p.kind.kind, outcome: 'quarantined', workItem: false };
+            }
             if (!decision.conversationId) return store(trx, orgId, p, d, decision, auth);
             const conversation = await conversations.conversationRow(trx, orgId, decision.conversationId);
             const policy = (await threading.settingsIn(trx, orgId)).inboundAuth;

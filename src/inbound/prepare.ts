@@ -4,6 +4,7 @@ import { parseIdList } from '../threading/signals.js';
 import { readAuthor, type Author } from './author.js';
 import { classifyInbound } from './classify.js';
 import { extractReplyText } from './reply-text.js';
+import { headBlock, INBOUND_LIMITS, type Skipped } from './limits.js';
 
 // An inbound message read once: parsed, classified, its reply text extracted and its identity
 // hashed. Both the SMTP path and a release from quarantine start here.
@@ -29,6 +30,10 @@ export interface Prepared {
   references: string[];
   threadIndex: string | null;
   threadTopic: string | null;
+  /** The stages that were not run, or not to the end, on this message's bytes, and why. */
+  skipped: Skipped[];
+  /** Why the message could not be parsed; its fields then come from its header block alone. */
+  unparseable: string | null;
 }
 
 /** A message as the SMTP session delivered it to one organization. */
@@ -59,9 +64,55 @@ export function contentHash(parsed: ParsedMail): string {
   return h.digest('hex');
 }
 
-export async function prepare(raw: Buffer, envelopeFrom: string): Promise<Prepared> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
+/** Stage names as the worker thread reports them (see preparer.ts) and records skip. */
+export type Stage = 'parse' | 'reply-text' | 'authentication';
+
+const PARSE_OPTIONS = { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: INBOUND_LIMITS.htmlToTextChars } as const;
+
+/**
+ * Parses, classifies and extracts the reply text. Never throws for the message's own sake: mail
+ * mailparser refuses (too many parts, a header block too large) comes back `unparseable`, read
+ * from its header block alone, so it can be kept rather than refused over and over.
+ */
+export async function prepare(raw: Buffer, envelopeFrom: string, stage: (s: Stage) => void = () => {}): Promise<Prepared> {
+  stage('parse');
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(raw, PARSE_OPTIONS);
+  } catch (err) {
+    return prepareHeaders(raw, envelopeFrom, [{ stage: 'parse', reason: (err as Error).message }], (err as Error).message);
+  }
+  const skipped: Skipped[] = [];
   const html = typeof parsed.html === 'string' ? parsed.html : null;
+  // mailparser leaves HTML it will not convert (too long, nested too deep) out of `text` and says
+  // why; the same markup would hold up html-to-text here just as long.
+  const unconvertible = parsed.textConversionError?.message ?? null;
+  let replyText: string | null = null;
+  if (unconvertible !== null && !parsed.text?.trim()) {
+    skipped.push({ stage: 'reply-text', reason: `HTML not converted to text: ${unconvertible}` });
+  } else {
+    stage('reply-text');
+    replyText = extractReplyText({ text: parsed.text ?? null, html }).text;
+  }
+  return fromParsed(raw, parsed, envelopeFrom, { text: parsed.text ?? null, html, replyText, skipped, unparseable: null });
+}
+
+/**
+ * What the header block alone says, for a message whose body was not read: it could not be
+ * parsed, or reading it ran out of time. Reads at most INBOUND_LIMITS.headBytes, so it is quick
+ * whatever the message holds.
+ */
+export async function prepareHeaders(raw: Buffer, envelopeFrom: string, skipped: Skipped[], unparseable: string | null): Promise<Prepared> {
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(headBlock(raw), PARSE_OPTIONS);
+  } catch {
+    parsed = await simpleParser(Buffer.from('\r\n'), PARSE_OPTIONS);
+  }
+  return fromParsed(raw, parsed, envelopeFrom, { text: null, html: null, replyText: null, skipped, unparseable });
+}
+
+function fromParsed(raw: Buffer, parsed: ParsedMail, envelopeFrom: string, body: Pick<Prepared, 'text' | 'html' | 'replyText' | 'skipped' | 'unparseable'>): Prepared {
   const hash = contentHash(parsed);
   const replyTo = parsed.replyTo?.value[0];
   return {
@@ -69,9 +120,7 @@ export async function prepare(raw: Buffer, envelopeFrom: string): Promise<Prepar
     inReplyTo: parsed.inReplyTo ?? null,
     replyTo: { email: replyTo?.address ?? null, name: replyTo?.name || null },
     kind: classifyInbound(parsed, envelopeFrom),
-    text: parsed.text ?? null,
-    html,
-    replyText: extractReplyText({ text: parsed.text ?? null, html }).text,
+    ...body,
     hash,
     messageIdHeader: parsed.messageId ? parsed.messageId.replace(/^<|>$/g, '') : `${hash.slice(0, 32)}@missing-message-id.invalid`,
     author: readAuthor(raw, parsed.from?.value),

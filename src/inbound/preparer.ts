@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
+import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
-import { authenticateMessage, type AuthResult } from './authenticate.js';
+import { authenticateMessage, skippedAuth, type AuthResult } from './authenticate.js';
 import { settleAuthor } from './author.js';
-import { prepare, type Prepared } from './prepare.js';
+import { prepare, prepareHeaders, type Prepared, type Stage } from './prepare.js';
 
 // The CPU-heavy half of receiving a message (MIME parse, classification, reply text, SPF, DKIM,
 // DMARC, ARC): about three quarters of the main thread's work per reply when it ran there. In
@@ -24,17 +25,45 @@ export interface Examined {
 
 export interface Preparer {
   examine(a: Arrival): Promise<Examined>;
+  /** Resolves once the preparer can examine at full speed (threads started and warmed up). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Parses and authenticates one message; `mta` is our host name, the authserv-id. */
-export async function examine(a: Arrival, mta: string, lookup: Lookup): Promise<Examined> {
-  const raw = Buffer.isBuffer(a.raw) ? a.raw : Buffer.from(a.raw.buffer, a.raw.byteOffset, a.raw.byteLength);
-  const [p, auth] = await Promise.all([
-    prepare(raw, a.envelopeFrom),
-    authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup),
-  ]);
-  return { p: { ...p, author: settleAuthor(p.author, auth.summary.dmarcFrom) }, auth };
+const asBuffer = (raw: Uint8Array) => (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+
+/**
+ * Parses and authenticates one message; `mta` is our host name, the authserv-id. One stage after
+ * the other, each announced to `stage` first, so a thread stopped for its time limit knows which
+ * stage held it up. A stage that fails is recorded as skipped; the message is still kept.
+ */
+export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s: Stage) => void = () => {}): Promise<Examined> {
+  const raw = asBuffer(a.raw);
+  const p = await prepare(raw, a.envelopeFrom, stage);
+  stage('authentication');
+  let auth: AuthResult;
+  try {
+    auth = await authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup);
+  } catch (err) {
+    const reason = (err as Error).message;
+    p.skipped.push({ stage: 'authentication', reason });
+    auth = skippedAuth(mta, reason);
+  }
+  // The author as DMARC read it too; without a DMARC verdict (authentication skipped) there is
+  // none to vouch for it.
+  return { p: { ...p, author: settleAuthor(p.author, auth.summary.dmarcFrom ?? null) }, auth };
+}
+
+/**
+ * A message whose examination ran past its time limit, kept as it is: its header block read
+ * in-line (bounded), the body unread, the stage that held it up and authentication skipped.
+ */
+export async function examineTimedOut(a: Arrival, mta: string, err: { message: string; stage?: string }): Promise<Examined> {
+  const why = `stopped: ${err.message}`;
+  const skipped = [{ stage: err.stage ?? 'parse', reason: why }];
+  if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} went past the time limit` });
+  const p = await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null);
+  return { p: { ...p, author: settleAuthor(p.author, null) }, auth: skippedAuth(mta, why) };
 }
 
 export function inlinePreparer(mta: string, lookup: Lookup): Preparer {
@@ -48,22 +77,51 @@ export interface PrepareThreadData {
   dnsServers: string[];
 }
 
+export interface ThreadOptions {
+  threads: number;
+  /** How long one message may keep its thread busy without a pause (DNS waits are pauses). */
+  timeLimitMs: number;
+}
+
+/** How often a message is sent again after its thread was stopped for another's time limit. */
+const ABORTED_RETRIES = 2;
 /**
- * `threads` inbound threads. Only the compiled build has the thread's file; from TypeScript
- * sources (tests) this returns null and the caller examines in-line. `file`: another thread
- * module (tests).
+ * Message bytes examined at once. Parsing holds several copies of a message (its bytes in the
+ * thread, the decoded text, the copy posted back), so fifty large messages arriving together
+ * would hold fifty times that; past the budget they wait their turn, holding only their bytes.
  */
-export function threadPreparer(data: PrepareThreadData, threads: number, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
+const EXAMINE_BUDGET_BYTES = 24 * 1024 * 1024;
+const UNBUDGETED_BYTES = 256 * 1024;
+
+/**
+ * `threads` inbound threads, and one more: a message that holds its thread up must not hold up
+ * the ordinary ones (the pool sends new work to the threads that are not stuck). Only the
+ * compiled build has the thread's file; from TypeScript sources (tests) this returns null and
+ * the caller examines in-line. `file`: another thread module (tests).
+ */
+export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, module = fileURLToPath(new URL('./prepare-thread.js', import.meta.url))): Preparer | null {
   const file = builtModule(module);
   if (!file) return null;
-  const pool = threadPool<Arrival, Examined>(file, threads, data);
-  return {
-    examine(a) {
+  const pool = threadPool<Arrival, Examined>(file, opts.threads + 1, data, { warm: true, stuckLimitMs: opts.timeLimitMs });
+  const budget = byteBudget(EXAMINE_BUDGET_BYTES);
+  const examineOnce = async (a: Arrival): Promise<Examined> => {
+    for (let attempt = 0; ; attempt++) {
       // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
       // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
       const raw = new Uint8Array(a.raw);
-      return pool.run({ ...a, raw }, [raw.buffer]);
-    },
+      try {
+        return await pool.run({ ...a, raw }, { transfer: [raw.buffer] });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
+        if (code !== 'EABORTED' || attempt >= ABORTED_RETRIES) throw err;
+      }
+    }
+  };
+  return {
+    // An ordinary reply never waits for the budget: its copies are small.
+    examine: (a) => (a.raw.byteLength <= UNBUDGETED_BYTES ? examineOnce(a) : budget.run(a.raw.byteLength, () => examineOnce(a))),
+    ready: () => pool.ready(),
     close: () => pool.close(),
   };
 }

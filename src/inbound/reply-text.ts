@@ -22,6 +22,9 @@ export interface ReplyText {
 // The parser's quote-header regexes run over the whole body and some backtrack badly on very
 // long input; what the customer typed is at the top, so the tail is never needed.
 const MAX_PARSED_CHARS = 64 * 1024;
+// The same reasoning for the markup: only its head is rendered. htmlparser2 reads the whole
+// input before html-to-text's own limits apply (callers keep too deep nesting away, prepare.ts).
+const MAX_HTML_CHARS = 128 * 1024;
 // mailparser's own limit: html-to-text recurses per element and overflows the stack near 2000.
 const MAX_HTML_DEPTH = 1000;
 
@@ -73,7 +76,7 @@ function visibleText(body: string): string {
 function htmlToText(html: string): string | null {
   if (html.trim() === '') return '';
   try {
-    return convert(html, HTML_OPTIONS);
+    return convert(html.slice(0, MAX_HTML_CHARS), HTML_OPTIONS);
   } catch {
     return null;
   }

@@ -6,15 +6,37 @@ import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
 // goes to the thread with the fewest in flight. A thread that dies fails only its own requests
 // (error code ETHREAD: the caller answers "try again later"), and the next request starts a
 // fresh one. The thread's module calls serveRequests() with its handler.
+//
+// A busy thread beats every HEARTBEAT_MS. One that has missed a few is stuck in synchronous
+// work (waiting for DNS or a socket never stops the beat), and new requests go to the other
+// threads meanwhile. Synchronous work cannot be interrupted inside its thread, so a thread stuck
+// for longer than `stuckLimitMs` is ended: the request it was working on (the last to report a
+// stage) fails with ETIMEDOUT, naming that stage; its other requests fail with EABORTED, for
+// their callers to send again.
 
 const CLOSE_WAIT_MS = 10_000;
 /** How long a thread may take to finish its own closing (QUIT on its SMTP sessions). */
 const EXIT_WAIT_MS = 5_000;
+const HEARTBEAT_MS = 50;
+const STUCK_MS = 4 * HEARTBEAT_MS;
 
-type Reply<R> = { id: number; ok: true; value: R } | { id: number; ok: false; error: { message: string; code?: string } };
+type Reply<R> = { id: number; ok: true; value: R } | { id: number; ok: false; error: { message: string; code?: string } } | { id: number; stage: string } | 'beat' | 'ready';
+
+export interface RunOptions {
+  transfer?: readonly TransferListItem[];
+}
+
+export interface PoolOptions {
+  /** Start every thread now, and again as soon as it is ended: no request waits for one to load. */
+  warm?: boolean;
+  /** How long a thread may stay stuck in synchronous work before it is ended. */
+  stuckLimitMs?: number;
+}
 
 export interface ThreadPool<Q, R> {
-  run(request: Q, transfer?: readonly TransferListItem[]): Promise<R>;
+  run(request: Q, options?: RunOptions): Promise<R>;
+  /** Resolves once every thread has started and warmed up (serveRequests' `warmUp`). */
+  ready(): Promise<void>;
   /** Lets the requests in flight finish, then ends the threads. */
   close(): Promise<void>;
 }
@@ -27,16 +49,19 @@ export function builtModule(file: string): string | null {
   return /\.m?js$/.test(file) && existsSync(file) ? file : null;
 }
 
-export function threadPool<Q, R>(file: string, threads: number, workerData: unknown): ThreadPool<Q, R> {
-  const slots = Array.from({ length: Math.max(1, threads) }, () => slot<Q, R>(file, workerData));
+export function threadPool<Q, R>(file: string, threads: number, workerData: unknown, opts: PoolOptions = {}): ThreadPool<Q, R> {
+  const slots = Array.from({ length: Math.max(1, threads) }, () => slot<Q, R>(file, workerData, opts));
   let closing = false;
   return {
-    run(request, transfer) {
+    run(request, options = {}) {
       if (closing) return Promise.reject(Object.assign(new Error('threads are stopping'), { code: 'ESTOPPING' }));
-      let best = slots[0]!;
-      for (const s of slots) if (s.pending.size < best.pending.size) best = s;
-      return best.run(request, transfer);
+      const now = performance.now();
+      const free = slots.filter((s) => !s.stuck(now));
+      let best = (free.length ? free : slots)[0]!;
+      for (const s of free.length ? free : slots) if (s.pending.size < best.pending.size) best = s;
+      return best.run(request, options);
     },
+    ready: () => Promise.all(slots.map((s) => s.ready())).then(() => {}),
     async close() {
       closing = true;
       await Promise.all(slots.map((s) => s.close()));
@@ -44,19 +69,35 @@ export function threadPool<Q, R>(file: string, threads: number, workerData: unkn
   };
 }
 
-function slot<Q, R>(file: string, workerData: unknown) {
-  const pending = new Map<number, { resolve(v: R): void; reject(e: unknown): void }>();
+type Pending<R> = { worker: Worker; resolve(v: R): void; reject(e: unknown): void; stage?: string };
+
+const failure = (code: string | undefined, message: string, more: object = {}) => Object.assign(new Error(message), { ...(code === undefined ? {} : { code }), ...more });
+
+function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimitMs }: PoolOptions) {
+  const pending = new Map<number, Pending<R>>();
   let worker: Worker | null = null;
   let nextId = 0;
   let drained: (() => void) | null = null;
+  let lastHeard = 0;
+  /** The request that last reported a stage: the one a stuck thread is working on. */
+  let lastStaged = -1;
+  let watchdog: NodeJS.Timeout | null = null;
+  /** Threads that have loaded their module: one still loading (seconds, on a busy machine) is not stuck. */
+  const heard = new WeakSet<Worker>();
+  let closing = false;
+  const readiness = new WeakMap<Worker, { promise: Promise<void>; resolve(): void }>();
+  /** Threads being ended for one request's time limit, and so why their other requests fail. */
+  const aborted = new WeakMap<Worker, string>();
 
-  const settle = (id: number, fn: (p: { resolve(v: R): void; reject(e: unknown): void }) => void) => {
+  const settle = (id: number, fn: (p: Pending<R>) => void) => {
     const p = pending.get(id);
     if (!p) return;
     pending.delete(id);
     fn(p);
+    if (![...pending.values()].some((q) => q.worker === p.worker)) p.worker.unref();
     if (pending.size === 0) {
-      worker?.unref();
+      if (watchdog) clearInterval(watchdog);
+      watchdog = null;
       drained?.();
     }
   };
@@ -65,28 +106,75 @@ function slot<Q, R>(file: string, workerData: unknown) {
     const w = new Worker(file, { workerData });
     // An idle thread never keeps the process alive (run() refs it while requests are in flight).
     w.unref();
-    w.on('message', (msg: Reply<R>) => settle(msg.id, (p) => (msg.ok ? p.resolve(msg.value) : p.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code })))));
+    let resolve!: () => void;
+    readiness.set(w, { promise: new Promise<void>((r) => (resolve = r)), resolve });
+    w.on('message', (msg: Reply<R>) => {
+      lastHeard = performance.now();
+      heard.add(w);
+      if (msg === 'ready') return resolve();
+      if (msg === 'beat') return;
+      if ('stage' in msg) {
+        const p = pending.get(msg.id);
+        if (p) p.stage = msg.stage;
+        lastStaged = msg.id;
+        return;
+      }
+      settle(msg.id, (p) => (msg.ok ? p.resolve(msg.value) : p.reject(failure(msg.error.code, msg.error.message))));
+    });
     const fail = (why: unknown) => {
       if (worker === w) worker = null;
-      for (const id of [...pending.keys()]) settle(id, (p) => p.reject(Object.assign(new Error(`worker thread stopped: ${String(why)}`), { code: 'ETHREAD' })));
+      const cause = aborted.get(w);
+      for (const [id, p] of [...pending]) {
+        // Requests already sent to the thread started in its place are not this one's.
+        if (p.worker === w) settle(id, (q) => q.reject(cause ? failure('EABORTED', `worker thread ended: ${cause}`) : failure('ETHREAD', `worker thread stopped: ${String(why)}`)));
+      }
     };
     w.on('error', fail);
-    w.on('exit', (code) => fail(`exit ${code}`));
+    w.on('exit', (code) => {
+      fail(`exit ${code}`);
+      // Only a thread we ended is replaced at once: one that failed by itself could fail again.
+      if (warm && !closing && worker === null && aborted.has(w)) worker = start();
+    });
     return w;
   };
 
+  /** Ends the current thread, stuck past the limit, and fails the request it was working on. */
+  const stop = (limitMs: number) => {
+    const w = worker;
+    if (!w || !heard.has(w)) return;
+    const mine = [...pending].filter(([, p]) => p.worker === w);
+    const [id, p] = mine.find(([i]) => i === lastStaged) ?? mine[0] ?? [];
+    if (p === undefined || id === undefined) return;
+    const stage = p.stage ?? 'unknown';
+    settle(id, (q) => q.reject(failure('ETIMEDOUT', `${stage} kept its thread busy past the time limit of ${limitMs} ms`, { stage })));
+    aborted.set(w, `another request kept it busy past the time limit in ${stage}`);
+    worker = null;
+    void w.terminate();
+  };
+
+  if (warm) worker = start();
+
   return {
     pending,
-    run(request: Q, transfer?: readonly TransferListItem[]) {
-      worker ??= start();
-      if (pending.size === 0) worker.ref();
+    /** Busy, and silent for longer than a thread that is only waiting ever is. */
+    stuck: (now: number) => pending.size > 0 && worker !== null && heard.has(worker) && now - lastHeard > STUCK_MS,
+    ready: () => readiness.get((worker ??= start()))!.promise,
+    run(request: Q, opts: RunOptions) {
+      const w = (worker ??= start());
+      w.ref();
+      if (pending.size === 0) lastHeard = performance.now();
+      if (stuckLimitMs !== undefined && !watchdog) {
+        watchdog = setInterval(() => performance.now() - lastHeard > stuckLimitMs && stop(stuckLimitMs), HEARTBEAT_MS).unref();
+      }
       const id = nextId++;
       return new Promise<R>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker!.postMessage({ id, request }, transfer);
+        const p: Pending<R> = { worker: w, resolve, reject };
+        pending.set(id, p);
+        w.postMessage({ id, request }, opts.transfer);
       });
     },
     async close() {
+      closing = true;
       // A request stuck for longer (a DNS server that never answers) is failed by the terminate.
       if (pending.size > 0) await new Promise<void>((r) => ((drained = r), setTimeout(r, CLOSE_WAIT_MS).unref()));
       const w = worker;
@@ -107,10 +195,21 @@ function slot<Q, R>(file: string, workerData: unknown) {
 /**
  * The thread's side: answers each request with the handler's result or error. When the pool
  * closes, `onClose` runs and the thread stops listening, so it exits once nothing else holds it.
+ * `warmUp`: work done once before the thread says it is ready (requests may come before).
  */
-export function serveRequests<Q, R>(handler: (request: Q) => Promise<R>, onClose?: () => void): void {
+export function serveRequests<Q, R>(handler: (request: Q, stage: (name: string) => void) => Promise<R>, onClose?: () => void, warmUp?: () => Promise<unknown>): void {
   const port = parentPort;
   if (!port) throw new Error('serveRequests() runs in a worker thread');
+  void Promise.resolve(warmUp?.())
+    .catch(() => {})
+    .then(() => port.postMessage('ready' satisfies Reply<R>));
+  let inFlight = 0;
+  let heartbeat: NodeJS.Timeout | null = null;
+  const done = () => {
+    if (--inFlight > 0 || !heartbeat) return;
+    clearInterval(heartbeat);
+    heartbeat = null;
+  };
   port.on('message', (msg: { id: number; request: Q } | 'close') => {
     if (msg === 'close') {
       onClose?.();
@@ -118,12 +217,18 @@ export function serveRequests<Q, R>(handler: (request: Q) => Promise<R>, onClose
       return;
     }
     const { id, request } = msg;
-    handler(request).then(
-      (value) => port.postMessage({ id, ok: true, value } satisfies Reply<R>),
-      (err: unknown) => {
-        const e = err as { message?: string; code?: unknown };
-        port.postMessage({ id, ok: false, error: { message: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) } } satisfies Reply<R>);
-      },
-    );
+    if (inFlight++ === 0) heartbeat = setInterval(() => port.postMessage('beat' satisfies Reply<R>), HEARTBEAT_MS);
+    // A message posted here reaches the pool even while this thread then blocks.
+    const stage = (name: string) => port.postMessage({ id, stage: name } satisfies Reply<R>);
+    Promise.resolve()
+      .then(() => handler(request, stage))
+      .then(
+        (value) => port.postMessage({ id, ok: true, value } satisfies Reply<R>),
+        (err: unknown) => {
+          const e = err as { message?: string; code?: unknown };
+          port.postMessage({ id, ok: false, error: { message: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) } } satisfies Reply<R>);
+        },
+      )
+      .finally(done);
   });
 }

@@ -1,0 +1,31 @@
+// Bounds on the work one inbound message may cause. Every stage that reads a customer's bytes
+// reads at most this much, so even a hostile message is quick in-line; in inbound threads a
+// time limit (preparer.ts) stops whatever the size bounds did not foresee.
+
+export const INBOUND_LIMITS = {
+  /** HTML longer than this is not converted to text by mailparser (its `textConversionError`). */
+  htmlToTextChars: 256 * 1024,
+  /** The header block read when the body is not: the fields threading and the quarantine show. */
+  headBytes: 64 * 1024,
+} as const;
+
+/** A stage of the inbound path that was not run (or not to its end) on a message, and why. */
+export interface Skipped {
+  stage: string;
+  reason: string;
+}
+
+/**
+ * The message's header block (up to its first empty line), at most INBOUND_LIMITS.headBytes
+ * and cut at a line end, followed by an empty body.
+ */
+export function headBlock(raw: Buffer): Buffer {
+  const window = raw.subarray(0, INBOUND_LIMITS.headBytes);
+  const crlf = window.indexOf('\r\n\r\n');
+  const lf = window.indexOf('\n\n');
+  const ends = [crlf, lf].filter((i) => i >= 0);
+  if (ends.length) return Buffer.concat([window.subarray(0, Math.min(...ends)), Buffer.from('\r\n\r\n')]);
+  // No end in sight: keep the whole lines (a cut header line would be read as a different value).
+  const lastLine = window.lastIndexOf('\n');
+  return Buffer.concat([window.subarray(0, lastLine >= 0 ? lastLine : 0), Buffer.from('\r\n\r\n')]);
+}
