@@ -19,7 +19,7 @@ describe('hostile mail, read in-line', () => {
     const { value: p, ms } = await timed(() => prepare(raw, 'customer@example.com'));
     // Unbounded, html-to-text alone took minutes on this message.
     expect(ms).toBeLessThan(10_000);
-    expect(p).toMatchObject({ subject: 'Re: divs', messageIdHeader: 'divs@example.com', customerEmail: 'customer@example.com', replyText: null, unparseable: null });
+    expect(p).toMatchObject({ subject: 'Re: divs', messageIdHeader: 'divs@example.com', author: { address: 'customer@example.com' }, replyText: null, unparseable: null });
     expect(p.html?.length).toBeGreaterThan(10_000_000);
     expect(p.skipped).toEqual([{ stage: 'reply-text', reason: expect.stringMatching(/^HTML not converted to text: HTML too long/) }]);
   });
@@ -40,7 +40,7 @@ describe('hostile mail, read in-line', () => {
     const { value: p, ms } = await timed(() => prepare(raw, 'customer@example.com'));
     expect(ms).toBeLessThan(5_000);
     expect(p.unparseable).toMatch(reason);
-    expect(p).toMatchObject({ subject: 'Re: bomb', messageIdHeader: 'bomb@example.com', customerEmail: 'customer@example.com', text: null, html: null, replyText: null });
+    expect(p).toMatchObject({ subject: 'Re: bomb', messageIdHeader: 'bomb@example.com', author: { address: 'customer@example.com' }, text: null, html: null, replyText: null });
     expect(p.skipped).toEqual([{ stage: 'parse', reason: p.unparseable }]);
   });
 });
