@@ -10,8 +10,13 @@ import { settleAuthor, type Author } from './author.js';
 // the rule that decides whether a reply may join the conversation it names.
 
 export interface AuthSummary {
-  /** The single From address DMARC evaluated; null when mailauth found none or several. */
-  dmarcFrom: string | null;
+  /**
+   * The single From address DMARC evaluated; null when mailauth found none or several. Absent
+   * when no check ran (authentication skipped, or a record older than this field): the author
+   * is then taken as read, and only the policy decides (nothing but `monitor` lets an
+   * unauthenticated reply in).
+   */
+  dmarcFrom?: string | null;
   fromDomain: string | null;
   spf: { result: string; domain: string | null; aligned: boolean };
   dkim: Array<{ result: string; domain: string; selector: string; aligned: boolean; comment: string | null }>;
@@ -103,8 +108,6 @@ export function skippedAuth(mta: string, reason: string): AuthResult {
     header: `${mta}; none (authentication skipped: ${reason.replace(/[()\\]/g, ' ')})`,
     summary: {
       fromDomain: null,
-      // No DMARC verdict, so no From address it evaluated: the author stays unconfirmed.
-      dmarcFrom: null,
       spf: { result: 'none', domain: null, aligned: false },
       dkim: [],
       dmarc: { result: 'none', policy: null, domain: null, comment: null },

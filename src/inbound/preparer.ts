@@ -49,9 +49,8 @@ export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s
     p.skipped.push({ stage: 'authentication', reason });
     auth = skippedAuth(mta, reason);
   }
-  // The author as DMARC read it too; without a DMARC verdict (authentication skipped) there is
-  // none to vouch for it.
-  return { p: { ...p, author: settleAuthor(p.author, auth.summary.dmarcFrom ?? null) }, auth };
+  // The author as DMARC read it too (as read, when authentication was skipped: see dmarcFrom).
+  return { p: { ...p, author: settleAuthor(p.author, auth.summary.dmarcFrom) }, auth };
 }
 
 /**
@@ -62,8 +61,7 @@ export async function examineTimedOut(a: Arrival, mta: string, err: { message: s
   const why = `stopped: ${err.message}`;
   const skipped = [{ stage: err.stage ?? 'parse', reason: why }];
   if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} went past the time limit` });
-  const p = await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null);
-  return { p: { ...p, author: settleAuthor(p.author, null) }, auth: skippedAuth(mta, why) };
+  return { p: await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null), auth: skippedAuth(mta, why) };
 }
 
 export function inlinePreparer(mta: string, lookup: Lookup): Preparer {
