@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DatabaseHealth } from './db/health.js';
 import { openDatabase } from './db/open.js';
 import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
@@ -63,7 +64,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const clock = opts.clock ?? systemClock;
   const secret = loadSecret(config.secret, config.dataDir);
   const dbLog = log.child({ module: 'db' });
-  const opened = openDatabase(config.databaseUrl, { onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
+  const health = new DatabaseHealth(dbLog);
+  const opened = openDatabase(config.databaseUrl, { health, onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
   const { db, dialect } = opened;
   await waitForDatabase(db, dbLog, config.databaseWaitSeconds);
   const applied = await migrateToLatest(db);
@@ -111,7 +113,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   });
   services.deliveryQueue.onWake(() => worker.wake());
 
-  const ready = async () => ((await migrationsApplied(db)) ? null : 'migrations pending');
+  const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
   const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () => resolve(s));

@@ -68,6 +68,8 @@ export class DeliveryWorker {
   /** Set while outcomes wait to be written again after the database failed. */
   private outcomeRetry: NodeJS.Timeout | null = null;
   private outcomeRetryMs = 0;
+  /** Why the last claim failed, if the database was unavailable: logged once, not per tick. */
+  private claimFailing: string | null = null;
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -127,8 +129,14 @@ export class DeliveryWorker {
             });
         }
       }
+      this.claimFailing = null;
     } catch (err) {
-      this.o.log.error({ err }, 'claiming from the outbox failed; retrying on the next tick');
+      // The database being unavailable is logged once per outage (here, and by DatabaseHealth
+      // where it starts and ends), not on every tick.
+      const cause = databaseUnavailable(err);
+      if (!cause) this.o.log.error({ err }, 'claiming from the outbox failed; retrying on the next tick');
+      else if (this.claimFailing !== cause) this.o.log.warn({ err: { message: (err as Error).message } }, `claiming from the outbox paused: ${cause}`);
+      this.claimFailing = cause;
     } finally {
       this.pumping = false;
     }
