@@ -28,6 +28,7 @@ import * as m180100 from './2026_11_22_180100_add_inbound_authentication.js';
 import * as m180200 from './2026_11_22_180200_create_quarantine.js';
 import * as m203000 from './2026_11_22_203000_add_quarantine_message_id_index.js';
 import * as m220000 from './2026_11_22_220000_widen_lookup_indexes.js';
+import * as m20261201110000 from './2026_12_01_110000_add_outbox_waiting_for.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_180200_create_quarantine': m180200,
   '2026_11_22_203000_add_quarantine_message_id_index': m203000,
   '2026_11_22_220000_widen_lookup_indexes': m220000,
+  '2026_12_01_110000_add_outbox_waiting_for': m20261201110000,
 };

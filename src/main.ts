@@ -11,6 +11,7 @@ import { migrateToLatest, migrationsApplied } from './db/migrate.js';
 import { waitForDatabase } from './db/wait.js';
 import * as outboxRepo from './delivery/outbox.repo.js';
 import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
+import { probeTarget, targetOf } from './delivery/relay-watch.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { LeaseExpiryWorker } from './acd/lease-worker.js';
@@ -110,6 +111,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     concurrency: config.outboundConnections,
     skipLocked: dialect === 'postgres',
     pollMs: opts.pollMs,
+    targetOf: (recipient) => targetOf(transportOptions, recipient),
+    probe: (target) => probeTarget(transportOptions, target),
   });
   services.deliveryQueue.onWake(() => worker.wake());
 

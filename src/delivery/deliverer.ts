@@ -20,7 +20,7 @@ export function inlineDeliverer(transport: Transport): Deliverer {
 
 function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
   if (e.permanent !== undefined) return new DeliveryError(e.permanent, e.response ?? e.message);
-  return Object.assign(new Error(e.message), { responseCode: e.responseCode, response: e.response, code: e.code });
+  return Object.assign(new Error(e.message), { responseCode: e.responseCode, response: e.response, code: e.code, command: e.command });
 }
 
 /**

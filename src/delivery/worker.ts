@@ -12,6 +12,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { classifyError, nextRetryDelay, type Outcome } from './classify.js';
 import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
+import { RelayWatch } from './relay-watch.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -34,6 +35,11 @@ export interface DeliveryWorkerOptions {
   /** How long a claim lasts unless renewed (DEFAULT_LEASE_MS). */
   leaseMs?: number;
   pollMs?: number;
+  /** The relay or MX a recipient's mail goes through (relay-watch.ts); absent: nothing is probed. */
+  targetOf?(recipient: string): string | null;
+  /** One connection to a target that could not be reached: resolves once it answers. */
+  probe?(target: string): Promise<void>;
+  probeIntervalMs?: number;
 }
 
 /**
@@ -71,10 +77,22 @@ export class DeliveryWorker {
   /** Why the last claim failed, if the database was unavailable: logged once, not per tick. */
   private claimFailing: string | null = null;
 
-  constructor(private readonly o: DeliveryWorkerOptions) {}
+  private readonly relays: RelayWatch | null;
+
+  constructor(private readonly o: DeliveryWorkerOptions) {
+    const probe = o.probe;
+    this.relays = probe ? new RelayWatch({ probe, onBack: (t) => this.targetBack(t), log: o.log, intervalMs: o.probeIntervalMs }) : null;
+  }
 
   start(): void {
     this.stopped = false;
+    // Messages left waiting by an earlier run (or another instance) are watched too.
+    if (this.relays) {
+      outbox.waitingTargets(this.o.db).then(
+        (targets) => targets.forEach((t) => this.relays!.watch(t)),
+        (err: unknown) => this.o.log.warn({ err }, 'reading the targets deferred messages wait for failed'),
+      );
+    }
     this.timer = setInterval(() => this.wake(), this.o.pollMs ?? 1_000);
     this.timer.unref();
     this.renewTimer = setInterval(() => this.renew(), this.leaseMs / 3);
@@ -89,6 +107,7 @@ export class DeliveryWorker {
   /** Stops claiming, waits for messages in flight and their outcomes, then closes the deliverer. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.relays?.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.flying.size > 0) await new Promise<void>((r) => this.drained.push(r));
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -117,7 +136,7 @@ export class DeliveryWorker {
               // The connection takes the next message while this outcome waits for its commit.
               this.inFlight--;
               this.wake();
-              return this.record(id, m.attempts + 1, outcome);
+              return this.record(id, m.message.to_email, m.attempts + 1, outcome);
             })
             .catch((err: unknown) => {
               // The lease runs out and the message is tried again: at least once, never lost.
@@ -205,8 +224,8 @@ export class DeliveryWorker {
    * waiting to be written join it: one piece of work, a few statements for all of them, and
    * one fsync (group commit) for them and whatever else shares the transaction.
    */
-  private async record(id: string, attempts: number, outcome: Outcome): Promise<void> {
-    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, attempts, outcome, resolve, reject }));
+  private async record(id: string, to: string, attempts: number, outcome: Outcome): Promise<void> {
+    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, to, attempts, outcome, resolve, reject }));
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     const level = status === 'sent' ? 'debug' : 'warn';
     this.o.log[level]({ messageId: id, status, attempts, response: outcome.response }, `delivery ${status}`);
@@ -234,10 +253,11 @@ export class DeliveryWorker {
         return this.writeOutcomes(trx, taken);
       })
       .then(
-        (statuses) => {
+        ({ statuses, waitingFor }) => {
           if (this.outcomeRetryMs > 0) this.o.log.info({ outcomes: taken!.length }, 'delivery outcomes written after the database came back');
           this.outcomeRetryMs = 0;
           taken!.forEach((t, i) => t.resolve(statuses[i]!));
+          waitingFor.forEach((target) => this.relays?.watch(target));
         },
         (err: unknown) => {
           // The transaction can fail before the work ran (no connection): nothing was taken.
@@ -261,10 +281,14 @@ export class DeliveryWorker {
       );
   }
 
-  /** Writes outcomes; returns the status recorded for each (a deferral past the last retry is `failed`). */
-  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<string[]> {
+  /**
+   * Writes outcomes; returns the status recorded for each (a deferral past the last retry is
+   * `failed`) and the targets that deferred messages now wait for.
+   */
+  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<{ statuses: string[]; waitingFor: Set<string> }> {
     const changes = [];
-    for (const { id, attempts, outcome } of items) {
+    const waitingFor = new Set<string>();
+    for (const { id, to, attempts, outcome } of items) {
       let status: string = outcome.kind;
       let detail: string | null = null;
       if (outcome.kind === 'deferred') {
@@ -273,8 +297,11 @@ export class DeliveryWorker {
           status = 'failed';
           detail = `gave up after ${attempts} attempts`;
         } else {
-          detail = `next attempt in ${delay} s`;
-          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
+          // Unreachable: tried again at the retry delay, or as soon as the target answers a probe.
+          const target = outcome.unreachable ? (this.o.targetOf?.(to) ?? null) : null;
+          if (target) waitingFor.add(target);
+          detail = `next attempt in ${delay} s${target ? ` or once ${target} answers` : ''}`;
+          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts, target);
         }
       }
       changes.push({ id, status, response: outcome.response, detail, attempts });
@@ -284,12 +311,21 @@ export class DeliveryWorker {
       changes.filter((c) => c.status !== 'deferred').map((c) => c.id),
     );
     await this.o.conversations.setDeliveryStatus(trx, changes);
-    return changes.map((c) => c.status);
+    return { statuses: changes.map((c) => c.status), waitingFor };
+  }
+
+  /** A target answers again: what waits for it is due now, across instances (outbox.wakeWaiting). */
+  private async targetBack(target: string): Promise<void> {
+    const messages = await this.o.batcher.run((trx) => outbox.wakeWaiting(trx, target, this.o.clock.now()));
+    this.o.log.info({ target, messages }, 'delivery target answers again; the messages waiting for it are due now');
+    this.wake();
   }
 }
 
 interface PendingOutcome {
   id: string;
+  /** The recipient, whose relay or MX a deferral may wait for. */
+  to: string;
   attempts: number;
   outcome: Outcome;
   resolve(status: string): void;
