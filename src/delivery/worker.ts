@@ -9,7 +9,8 @@ import type { OutgoingMail } from '../mail/compose.js';
 import { domainOf } from '../mail/address.js';
 import type { DkimKey } from '../mail/dkim.js';
 import type { Metrics } from '../ops/metrics.js';
-import { classifyError, nextRetryDelay, type Outcome } from './classify.js';
+import { classifyError, type Outcome } from './classify.js';
+import { writeOutcomes, type PendingOutcome } from './outcomes.js';
 import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
 import { RelayWatch } from './relay-watch.js';
@@ -250,7 +251,7 @@ export class DeliveryWorker {
       .runSoon((trx) => {
         this.writeQueued = false;
         taken = this.unwritten.splice(0);
-        return this.writeOutcomes(trx, taken);
+        return writeOutcomes(trx, taken, this.o);
       })
       .then(
         ({ statuses, waitingFor }) => {
@@ -281,53 +282,10 @@ export class DeliveryWorker {
       );
   }
 
-  /**
-   * Writes outcomes; returns the status recorded for each (a deferral past the last retry is
-   * `failed`) and the targets that deferred messages now wait for.
-   */
-  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<{ statuses: string[]; waitingFor: Set<string> }> {
-    const changes = [];
-    const waitingFor = new Set<string>();
-    for (const { id, to, attempts, outcome } of items) {
-      let status: string = outcome.kind;
-      let detail: string | null = null;
-      if (outcome.kind === 'deferred') {
-        const delay = nextRetryDelay(this.o.retrySchedule, attempts);
-        if (delay === null) {
-          status = 'failed';
-          detail = `gave up after ${attempts} attempts`;
-        } else {
-          // Unreachable: tried again at the retry delay, or as soon as the target answers a probe.
-          const target = outcome.unreachable ? (this.o.targetOf?.(to) ?? null) : null;
-          if (target) waitingFor.add(target);
-          detail = `next attempt in ${delay} s${target ? ` or once ${target} answers` : ''}`;
-          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts, target);
-        }
-      }
-      changes.push({ id, status, response: outcome.response, detail, attempts });
-    }
-    await outbox.remove(
-      trx,
-      changes.filter((c) => c.status !== 'deferred').map((c) => c.id),
-    );
-    await this.o.conversations.setDeliveryStatus(trx, changes);
-    return { statuses: changes.map((c) => c.status), waitingFor };
-  }
-
   /** A target answers again: what waits for it is due now, across instances (outbox.wakeWaiting). */
   private async targetBack(target: string): Promise<void> {
     const messages = await this.o.batcher.run((trx) => outbox.wakeWaiting(trx, target, this.o.clock.now()));
     this.o.log.info({ target, messages }, 'delivery target answers again; the messages waiting for it are due now');
     this.wake();
   }
-}
-
-interface PendingOutcome {
-  id: string;
-  /** The recipient, whose relay or MX a deferral may wait for. */
-  to: string;
-  attempts: number;
-  outcome: Outcome;
-  resolve(status: string): void;
-  reject(err: unknown): void;
 }
