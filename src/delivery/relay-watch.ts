@@ -107,7 +107,7 @@ export class RelayWatch {
         .then(
           async () => {
             this.targets.delete(target);
-            await this.o.onBack(target);
+            if (!this.stopped) await this.o.onBack(target);
           },
           () => {}, // still down: the next tick tries again
         )
