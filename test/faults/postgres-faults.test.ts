@@ -27,7 +27,8 @@ let vars: Record<string, string>;
 
 beforeAll(async () => {
   if (!fs.existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
-  cluster = await startCluster();
+  // With commits acknowledged before their WAL is written, a crash loses acknowledged sends.
+  cluster = await startCluster({ durableCommits: true });
   sink = await startSink();
   dbUrl = await createDatabase(cluster.adminUrl, 'faults');
   const dns = await startCustomerDns();
@@ -92,7 +93,8 @@ describe('PostgreSQL failing under load', { timeout: 300_000 }, () => {
     // Every acknowledged send reaches the sink; count each subject.
     const missing = () => missingSends(load, sink.messages);
     await waitFor(() => (missing().length === 0 ? true : undefined), 120_000, 'every acknowledged send delivered').catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await statusesOf(missing().map((n) => `Order ${n}`)))}\n${svc.output().slice(-4000)}`);
+      const lost = missing();
+      throw new Error(`${err.message}: ${lost.length} of ${load.sends.size} missing, ${JSON.stringify(await statusesOf(lost.map((n) => `Order ${n}`)))}\n${svc.output().slice(-4000)}`);
     });
     const duplicates = duplicateCount(sink.messages);
 
