@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { DatabaseHealth } from './db/health.js';
 import { openDatabase } from './db/open.js';
 import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
 import { waitForDatabase } from './db/wait.js';
 import * as outboxRepo from './delivery/outbox.repo.js';
 import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
+import { probeTarget, targetOf } from './delivery/relay-watch.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { LeaseExpiryWorker } from './acd/lease-worker.js';
@@ -64,7 +66,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const clock = opts.clock ?? systemClock;
   const secret = loadSecret(config.secret, config.dataDir);
   const dbLog = log.child({ module: 'db' });
-  const opened = openDatabase(config.databaseUrl, { onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
+  const health = new DatabaseHealth(dbLog);
+  const opened = openDatabase(config.databaseUrl, { health, onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
   const { db, dialect } = opened;
   await waitForDatabase(db, dbLog, config.databaseWaitSeconds);
   const applied = await migrateToLatest(db);
@@ -109,10 +112,12 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     concurrency: config.outboundConnections,
     skipLocked: dialect === 'postgres',
     pollMs: opts.pollMs,
+    targetOf: (recipient) => targetOf(transportOptions, recipient),
+    probe: (target) => probeTarget(transportOptions, target),
   });
   services.deliveryQueue.onWake(() => worker.wake());
 
-  const ready = async () => ((await migrationsApplied(db)) ? null : 'migrations pending');
+  const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
   const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir, trustedProxies: config.trustedProxies });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () => resolve(s));

@@ -86,8 +86,14 @@ export class TxBatcher {
               outcomes.push({ ok: true, value: await item.work(trx) });
               await trx.executeQuery(RELEASE);
             } catch (error) {
-              await trx.executeQuery(ROLLBACK);
-              await trx.executeQuery(RELEASE);
+              try {
+                await trx.executeQuery(ROLLBACK);
+                await trx.executeQuery(RELEASE);
+              } catch {
+                // The database ended the whole transaction itself (SQLite does on a full disk):
+                // nothing in the batch is written, and `error` says why, not "no such savepoint".
+                throw error;
+              }
               outcomes.push({ ok: false, error });
             }
           }

@@ -116,6 +116,8 @@ export interface OutboxTable {
   attempts: number;
   claimed_by: string | null;
   claimed_until: number | null;
+  /** The relay or MX a deferral could not reach (RelayWatch probes it), else null. */
+  waiting_for: string | null;
 }
 
 export interface IdempotencyKeysTable {

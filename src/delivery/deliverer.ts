@@ -29,7 +29,7 @@ const UNBUDGETED_CHARS = 256 * 1024;
 
 function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
   if (e.permanent !== undefined) return new DeliveryError(e.permanent, e.response ?? e.message);
-  return Object.assign(new Error(e.message), { responseCode: e.responseCode, response: e.response, code: e.code });
+  return Object.assign(new Error(e.message), { responseCode: e.responseCode, response: e.response, code: e.code, command: e.command });
 }
 
 /**

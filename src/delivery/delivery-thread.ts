@@ -18,7 +18,7 @@ export interface DeliverRequest {
 
 export type DeliverResponse =
   | { ok: true; response: string }
-  | { ok: false; error: { permanent?: boolean; responseCode?: number; response?: string; code?: string; message: string } };
+  | { ok: false; error: { permanent?: boolean; responseCode?: number; response?: string; code?: string; command?: string; message: string } };
 
 /**
  * Delivery is background work; accepting sends and mail is what callers wait on. On Linux a
@@ -45,7 +45,7 @@ if (!isMainThread) {
         .then(
           (response): DeliverResponse => ({ ok: true, response }),
           (err: unknown): DeliverResponse => {
-            const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+            const e = err as { responseCode?: number; response?: string; code?: string; command?: string; message?: string };
             return {
               ok: false,
               error: {
@@ -53,6 +53,7 @@ if (!isMainThread) {
                 responseCode: e.responseCode,
                 response: e.response,
                 code: e.code,
+                command: e.command,
                 message: e.message ?? String(err),
               },
             };

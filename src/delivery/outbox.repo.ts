@@ -2,7 +2,7 @@ import { compiled } from '../db/compiled.js';
 import type { Executor } from '../db/schema.js';
 
 const insertOnce = compiled<{ messageId: string; orgId: string; at: number }>((ex, v) =>
-  ex.insertInto('outbox').values({ message_id: v.messageId, org_id: v.orgId, next_attempt_at: v.at, attempts: 0, claimed_by: null, claimed_until: null }),
+  ex.insertInto('outbox').values({ message_id: v.messageId, org_id: v.orgId, next_attempt_at: v.at, attempts: 0, claimed_by: null, claimed_until: null, waiting_for: null }),
 );
 export const insert = (db: Executor, messageId: string, orgId: string, at: number) => insertOnce(db, { messageId, orgId, at });
 
@@ -43,10 +43,29 @@ export const renew = (db: Executor, worker: string, messageIds: string[], until:
 export const remove = (db: Executor, messageIds: string[]) =>
   messageIds.length === 0 ? Promise.resolve() : db.deleteFrom('outbox').where('message_id', 'in', messageIds).execute();
 
-const rescheduleOnce = compiled<{ messageId: string; at: number; attempts: number }>((ex, v) =>
-  ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null, claimed_until: null }).where('message_id', '=', v.messageId),
+const rescheduleOnce = compiled<{ messageId: string; at: number; attempts: number; waitingFor: string | null }>((ex, v) =>
+  ex.updateTable('outbox').set({ next_attempt_at: v.at, attempts: v.attempts, claimed_by: null, claimed_until: null, waiting_for: v.waitingFor }).where('message_id', '=', v.messageId),
 );
-export const reschedule = (db: Executor, messageId: string, at: number, attempts: number) => rescheduleOnce(db, { messageId, at, attempts });
+/** `waitingFor`: the target the attempt could not reach, whose return makes the message due at once. */
+export const reschedule = (db: Executor, messageId: string, at: number, attempts: number, waitingFor: string | null = null) => rescheduleOnce(db, { messageId, at, attempts, waitingFor });
+
+/**
+ * Makes the messages waiting for `target` due now; returns how many. Rows claimed meanwhile
+ * (by any instance) are left to their claim, so a message is not taken twice.
+ */
+export async function wakeWaiting(db: Executor, target: string, now: number): Promise<number> {
+  const r = await db
+    .updateTable('outbox')
+    .set({ next_attempt_at: now, waiting_for: null })
+    .where('waiting_for', '=', target)
+    .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** The targets deferred messages wait for (after a restart, each is watched again). */
+export const waitingTargets = async (db: Executor) =>
+  (await db.selectFrom('outbox').select('waiting_for').distinct().where('waiting_for', 'is not', null).execute()).map((r) => r.waiting_for!);
 
 /** After a restart on SQLite nobody else can hold a claim: give every row back. */
 export const releaseAll = (db: Executor) => db.updateTable('outbox').set({ claimed_by: null, claimed_until: null }).where('claimed_by', 'is not', null).execute();

@@ -90,7 +90,7 @@ export class SmtpPool {
       else if (!s.busy) this.drop(s);
     });
     smtp.once('end', () => {
-      s.connecting?.(Object.assign(new Error('the server closed the connection before the session was ready'), { code: 'ECONNECTION' }));
+      s.connecting?.(Object.assign(new Error('the server closed the connection before the session was ready'), { code: 'ECONNECTION', command: 'CONN' }));
       this.drop(s);
     });
     return s;

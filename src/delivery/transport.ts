@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { OutboundTarget } from '../config.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 import { DeliveryError } from './classify.js';
+import { domainOf } from '../mail/address.js';
 import { resolveMailHosts } from './mx.js';
 import { SmtpPool } from './smtp-pool.js';
 
@@ -72,14 +73,18 @@ export function capturedFile(dataDir: string, messageId: string): string {
   return path.join(dataDir, 'captured', `${messageId}.eml`);
 }
 
+/** Where a relay URL points: host, port and TLS, as SMTPConnection takes them. */
+export function relayEndpoint(url: string) {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)), secure: u.protocol === 'smtps:' };
+}
+
 function relayTransport(url: string, opts: TransportOptions): Transport {
   const u = new URL(url);
   const pool = new SmtpPool({
     maxConnections: opts.connections,
     idleMs: IDLE_MS,
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 587)),
-    secure: u.protocol === 'smtps:',
+    ...relayEndpoint(url),
     name: opts.heloName,
     auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
     ...TIMEOUTS,
@@ -115,7 +120,7 @@ function directTransport(opts: TransportOptions): Transport {
   };
   return {
     async send(envelope, raw) {
-      const domain = envelope.to.slice(envelope.to.lastIndexOf('@') + 1);
+      const domain = domainOf(envelope.to);
       const hosts = await resolveMailHosts(resolver, domain);
       let last: unknown = new DeliveryError(false, `451 4.4.4 no reachable mail host for ${domain}`);
       for (const host of hosts) {

@@ -9,9 +9,11 @@ import type { OutgoingMail } from '../mail/compose.js';
 import { domainOf } from '../mail/address.js';
 import type { DkimKey } from '../mail/dkim.js';
 import type { Metrics } from '../ops/metrics.js';
-import { classifyError, nextRetryDelay, type Outcome } from './classify.js';
+import { classifyError, type Outcome } from './classify.js';
+import { writeOutcomes, type PendingOutcome } from './outcomes.js';
 import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
+import { RelayWatch } from './relay-watch.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -34,6 +36,11 @@ export interface DeliveryWorkerOptions {
   /** How long a claim lasts unless renewed (DEFAULT_LEASE_MS). */
   leaseMs?: number;
   pollMs?: number;
+  /** The relay or MX a recipient's mail goes through (relay-watch.ts); absent: nothing is probed. */
+  targetOf?(recipient: string): string | null;
+  /** One connection to a target that could not be reached: resolves once it answers. */
+  probe?(target: string): Promise<void>;
+  probeIntervalMs?: number;
 }
 
 /**
@@ -68,11 +75,25 @@ export class DeliveryWorker {
   /** Set while outcomes wait to be written again after the database failed. */
   private outcomeRetry: NodeJS.Timeout | null = null;
   private outcomeRetryMs = 0;
+  /** Why the last claim failed, if the database was unavailable: logged once, not per tick. */
+  private claimFailing: string | null = null;
 
-  constructor(private readonly o: DeliveryWorkerOptions) {}
+  private readonly relays: RelayWatch | null;
+
+  constructor(private readonly o: DeliveryWorkerOptions) {
+    const probe = o.probe;
+    this.relays = probe ? new RelayWatch({ probe, onBack: (t) => this.targetBack(t), log: o.log, intervalMs: o.probeIntervalMs }) : null;
+  }
 
   start(): void {
     this.stopped = false;
+    // Messages left waiting by an earlier run (or another instance) are watched too.
+    if (this.relays) {
+      outbox.waitingTargets(this.o.db).then(
+        (targets) => targets.forEach((t) => this.relays!.watch(t)),
+        (err: unknown) => this.o.log.warn({ err }, 'reading the targets deferred messages wait for failed'),
+      );
+    }
     this.timer = setInterval(() => this.wake(), this.o.pollMs ?? 1_000);
     this.timer.unref();
     this.renewTimer = setInterval(() => this.renew(), this.leaseMs / 3);
@@ -87,6 +108,7 @@ export class DeliveryWorker {
   /** Stops claiming, waits for messages in flight and their outcomes, then closes the deliverer. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.relays?.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.flying.size > 0) await new Promise<void>((r) => this.drained.push(r));
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -127,8 +149,14 @@ export class DeliveryWorker {
             });
         }
       }
+      this.claimFailing = null;
     } catch (err) {
-      this.o.log.error({ err }, 'claiming from the outbox failed; retrying on the next tick');
+      // The database being unavailable is logged once per outage (here, and by DatabaseHealth
+      // where it starts and ends), not on every tick.
+      const cause = databaseUnavailable(err);
+      if (!cause) this.o.log.error({ err }, 'claiming from the outbox failed; retrying on the next tick');
+      else if (this.claimFailing !== cause) this.o.log.warn({ err: { message: (err as Error).message } }, `claiming from the outbox paused: ${cause}`);
+      this.claimFailing = cause;
     } finally {
       this.pumping = false;
     }
@@ -199,7 +227,7 @@ export class DeliveryWorker {
    */
   private async record(m: { id: string; conversation_id: string; from_email: string; to_email: string }, attempts: number, outcome: Outcome): Promise<void> {
     const { id } = m;
-    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, attempts, outcome, resolve, reject }));
+    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, to: m.to_email, attempts, outcome, resolve, reject }));
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     // One line per outcome an operator can follow: ids and domains, never addresses or bodies.
     const level = status === 'sent' ? 'info' : 'warn';
@@ -230,13 +258,14 @@ export class DeliveryWorker {
       .runSoon((trx) => {
         this.writeQueued = false;
         taken = this.unwritten.splice(0);
-        return this.writeOutcomes(trx, taken);
+        return writeOutcomes(trx, taken, this.o);
       })
       .then(
-        (statuses) => {
+        ({ statuses, waitingFor }) => {
           if (this.outcomeRetryMs > 0) this.o.log.info({ outcomes: taken!.length }, 'delivery outcomes written after the database came back');
           this.outcomeRetryMs = 0;
           taken!.forEach((t, i) => t.resolve(statuses[i]!));
+          waitingFor.forEach((target) => this.relays?.watch(target));
         },
         (err: unknown) => {
           // The transaction can fail before the work ran (no connection): nothing was taken.
@@ -260,37 +289,10 @@ export class DeliveryWorker {
       );
   }
 
-  /** Writes outcomes; returns the status recorded for each (a deferral past the last retry is `failed`). */
-  private async writeOutcomes(trx: Executor, items: PendingOutcome[]): Promise<string[]> {
-    const changes = [];
-    for (const { id, attempts, outcome } of items) {
-      let status: string = outcome.kind;
-      let detail: string | null = null;
-      if (outcome.kind === 'deferred') {
-        const delay = nextRetryDelay(this.o.retrySchedule, attempts);
-        if (delay === null) {
-          status = 'failed';
-          detail = `gave up after ${attempts} attempts`;
-        } else {
-          detail = `next attempt in ${delay} s`;
-          await outbox.reschedule(trx, id, this.o.clock.now() + delay * 1000, attempts);
-        }
-      }
-      changes.push({ id, status, response: outcome.response, detail, attempts });
-    }
-    await outbox.remove(
-      trx,
-      changes.filter((c) => c.status !== 'deferred').map((c) => c.id),
-    );
-    await this.o.conversations.setDeliveryStatus(trx, changes);
-    return changes.map((c) => c.status);
+  /** A target answers again: what waits for it is due now, across instances (outbox.wakeWaiting). */
+  private async targetBack(target: string): Promise<void> {
+    const messages = await this.o.batcher.run((trx) => outbox.wakeWaiting(trx, target, this.o.clock.now()));
+    this.o.log.info({ target, messages }, 'delivery target answers again; the messages waiting for it are due now');
+    this.wake();
   }
-}
-
-interface PendingOutcome {
-  id: string;
-  attempts: number;
-  outcome: Outcome;
-  resolve(status: string): void;
-  reject(err: unknown): void;
 }

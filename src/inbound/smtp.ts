@@ -1,5 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { databaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { InboundService } from './inbound.service.js';
@@ -138,8 +139,12 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
               cb(null, `2.0.0 Ok: stored ${ids}`);
             },
             (err) => {
-              log.error({ err, session: session.id }, 'storing an inbound message failed');
-              cb(refuse(451, '4.3.0 Temporary failure storing the message, please try again later', session));
+              const cause = databaseUnavailable(err);
+              // A temporary condition of ours (logged where it starts and ends): the sender keeps
+              // the message and tries again. 4.3.1 is RFC 3463's "mail system full".
+              if (cause) log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, session: session.id }, `inbound message refused: ${cause}`);
+              else log.error({ err, session: session.id }, 'storing an inbound message failed');
+              cb(refuse(451, cause === 'disk full' ? '4.3.1 Mail system full, please try again later' : '4.3.0 Temporary failure storing the message, please try again later', session));
             },
           );
       });

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySenderDomain } from '../../bench/verify-domain.js';
 import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
-import { startDnsServer } from '../helpers/dns-server.js';
+import { call, duplicateCount, missingSends, prepareTarget, sendBody, startCustomerDns, startLoad, timeToRecover, type FaultTarget } from '../helpers/fault-load.js';
 import { createDatabase, startCluster, type Cluster } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
@@ -18,51 +17,21 @@ import { startSink } from '../helpers/smtp-sink.js';
 
 const SECRET = 'postgres-faults-secret-'.padEnd(64, '0');
 const CONNECTIONS = 4; // outbound SMTP sessions: at most this many messages on the wire at once
-const SENDERS = 6;
-const REPLIERS = 2;
-/** The customer of the conversation the replies answer (sendBody(-1)). */
-const CUSTOMER = 'customer-1@example.com';
 
 let cluster: Cluster;
 let svc: Served;
 let dbUrl: string;
 let sink: Awaited<ReturnType<typeof startSink>>;
-let token: string;
-let sender: string;
-let replyTo: string;
+let target: FaultTarget;
 let vars: Record<string, string>;
-let agentToken: string;
-let queueId: string;
-
-async function call(method: string, path: string, body?: unknown, as = token) {
-  const res = await fetch(`${svc.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${as}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: text ? JSON.parse(text) : null };
-}
-
-const sendBody = (n: number) => ({
-  senderType: 'Outbound',
-  fromAddress: { email: `orders@${sender}` },
-  toAddresses: [{ email: `customer${n}@example.com` }],
-  subject: `Order ${n}`,
-  textBody: `Order ${n} has shipped.`,
-});
 
 beforeAll(async () => {
   if (!fs.existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
-  // Crash-safe commits: the test crashes the server and counts what was acknowledged.
-  cluster = await startCluster({ crashSafe: true });
+  // With commits acknowledged before their WAL is written, a crash loses acknowledged sends.
+  cluster = await startCluster({ durableCommits: true });
   sink = await startSink();
   dbUrl = await createDatabase(cluster.adminUrl, 'faults');
-  const dns = await startDnsServer({
-    'example.com': [{ type: 'TXT', data: 'v=spf1 ip4:127.0.0.0/8 -all' }],
-    '_dmarc.example.com': [{ type: 'TXT', data: 'v=DMARC1; p=reject' }],
-  });
+  const dns = await startCustomerDns();
   vars = {
     THREADLINE_DATABASE_URL: dbUrl,
     THREADLINE_SECRET: SECRET,
@@ -73,26 +42,7 @@ beforeAll(async () => {
     THREADLINE_SHUTDOWN_SECONDS: '5',
   };
   svc = await serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000);
-  const cred = JSON.parse(svc.output().split('\n').find((l) => l.includes('clientSecretOnce'))!) as { clientId: string; clientSecretOnce: string };
-  const grant = async (form: Record<string, string>) => {
-    const res = await fetch(`${svc.url}/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${cred.clientId}:${cred.clientSecretOnce}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-    return ((await res.json()) as { access_token: string }).access_token;
-  };
-  token = await grant({ grant_type: 'client_credentials' });
-  // An agent who pulls the replies' work items throughout.
-  queueId = (await call('GET', '/api/v2/routing/queues')).body.entities[0].id;
-  const agent = await call('POST', '/api/v2/users', { name: 'Agent', email: 'agent@example.com', password: 'agent-password-long-enough' });
-  expect((await call('POST', `/api/v2/routing/queues/${queueId}/members`, [{ id: agent.body.id }])).status).toBe(204);
-  agentToken = await grant({ grant_type: 'password', username: 'agent@example.com', password: 'agent-password-long-enough' });
-  expect((await call('PATCH', '/api/v2/organizations/me', { agentlessEmailRateLimitPerMinute: 1_000_000 })).status).toBe(200);
-  sender = (await call('GET', '/api/v2/routing/email/outbound/domains')).body.entities[0].id;
-  await verifySenderDomain({ url: svc.url, token, domain: sender, zone: dns.zone });
-  const first = await call('POST', '/api/v2/conversations/emails/agentless', sendBody(-1));
-  replyTo = first.body.replyToAddress.email;
+  target = await prepareTarget(svc, dns);
 }, 180_000);
 
 afterAll(async () => {
@@ -100,80 +50,12 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
-/** What the load saw: acknowledged work by key, refusals by their answer. */
-interface Load {
-  sends: Set<number>;
-  replies: Set<number>;
-  /** Work items pulled and completed by the agent. */
-  completed: Set<string>;
-  refusals: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-function startLoad(): Load {
-  const load: Load = { sends: new Set(), replies: new Set(), completed: new Set(), refusals: new Map(), stop: async () => {} };
-  let running = true;
-  let next = 0;
-  const refuse = (what: string) => load.refusals.set(what, (load.refusals.get(what) ?? 0) + 1);
-  const senders = Array.from({ length: SENDERS }, async () => {
-    while (running) {
-      const n = next++;
-      const res = await call('POST', '/api/v2/conversations/emails/agentless', sendBody(n)).catch((err: Error) => ({ status: 0, retryAfter: null, body: { code: err.message } }));
-      if (res.status === 202) load.sends.add(n);
-      else {
-        refuse(`HTTP ${res.status} ${res.body?.code} retry-after=${res.retryAfter}`);
-        await new Promise((r) => setTimeout(r, 50)); // a client honouring Retry-After, shortened
-      }
-    }
-  });
-  const repliers = Array.from({ length: REPLIERS }, async () => {
-    while (running) {
-      const n = next++;
-      const raw = `From: ${CUSTOMER}\r\nTo: ${replyTo}\r\nSubject: Re: Order\r\nMessage-ID: <fault-reply-${n}@example.com>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nReply ${n}\r\n`;
-      const answer = await deliver(svc.smtpPort, { from: CUSTOMER, to: [replyTo], raw }).catch((err: Error) => `ERR ${err.message}`);
-      if (answer.startsWith('250')) load.replies.add(n);
-      else {
-        refuse(`SMTP ${answer.slice(0, 9)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  });
-  const agent = (async () => {
-    while (running) {
-      const pulled = await call('POST', `/api/v2/acd/queues/${queueId}/pull`, undefined, agentToken).catch((err: Error) => ({ status: 0, retryAfter: null, body: { code: err.message } }));
-      if (pulled.status === 200) {
-        const done = await call('POST', `/api/v2/acd/workitems/${pulled.body.id}/complete`, { wrapupCode: 'answered' }, agentToken).catch((err: Error) => ({ status: 0, retryAfter: null, body: { code: err.message } }));
-        if (done.status === 200) load.completed.add(pulled.body.id);
-        else refuse(`HTTP ${done.status} ${done.body?.code} retry-after=${done.retryAfter}`);
-      } else if (pulled.status !== 204) refuse(`HTTP ${pulled.status} ${pulled.body?.code} retry-after=${pulled.retryAfter}`);
-      // An agent's pace between items, not a wait for anything.
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  load.stop = async () => {
-    running = false;
-    await Promise.all([...senders, ...repliers, agent]);
-  };
-  return load;
-}
-
-/** Milliseconds from now until a send is accepted again. */
-let probes = 1_000_000;
-async function timeToRecover(): Promise<number> {
-  const started = Date.now();
-  // Each probe its own number: one accepted twice would count as a duplicate delivery.
-  await waitFor(async () => ((await call('POST', '/api/v2/conversations/emails/agentless', sendBody(probes++))).status === 202 ? true : undefined), 30_000, 'a send accepted again');
-  return Date.now() - started;
-}
-
-const subjects = () => sink.messages.map((m) => /^Subject: (.*)$/m.exec(m.raw.toString('latin1'))?.[1]?.trim());
-
 describe('PostgreSQL failing under load', { timeout: 300_000 }, () => {
   it('outlives terminated connections, a crash and a stop of its database; loses nothing; duplicates only what was on the wire', async () => {
     const admin = new pg.Client({ connectionString: cluster.adminUrl });
     admin.on('error', () => {}); // ended by the halts below, as threadline's own connections are
     await admin.connect();
-    const load = startLoad();
+    const load = startLoad(target, { senders: 6, repliers: 2 });
     const recoveries: Record<string, number> = {};
     try {
       await waitFor(() => (load.sends.size >= 200 && load.replies.size >= 20 && load.completed.size >= 2 ? true : undefined), 60_000, 'load under way');
@@ -182,13 +64,13 @@ describe('PostgreSQL failing under load', { timeout: 300_000 }, () => {
       const dbName = new URL(dbUrl).pathname.slice(1);
       const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [dbName]);
       expect(killed.rowCount).toBeGreaterThan(0);
-      recoveries.terminate = await timeToRecover();
+      recoveries.terminate = await timeToRecover(target);
 
       // 2. A crash, then 3. a clean stop: while it is down, every answer says "come back".
       for (const mode of ['immediate', 'fast'] as const) {
         const before = load.sends.size;
         cluster.halt(mode);
-        const refused = await call('POST', '/api/v2/conversations/emails/agentless', sendBody(-3));
+        const refused = await call(target, 'POST', '/api/v2/conversations/emails/agentless', sendBody(target.sender, -3));
         expect(refused.status).toBe(503);
         expect(refused.retryAfter).toMatch(/^\d+$/);
         expect(refused.body).toMatchObject({ status: 503, code: 'service.unavailable' });
@@ -196,11 +78,11 @@ describe('PostgreSQL failing under load', { timeout: 300_000 }, () => {
         const ready = await fetch(`${svc.url}/readyz`);
         expect(ready.status).toBe(503);
         expect(await ready.json()).toMatchObject({ reason: 'database unreachable' });
-        const raw = `From: customer@example.com\r\nTo: ${replyTo}\r\nSubject: Re\r\nMessage-ID: <during-${mode}@example.com>\r\n\r\nHello\r\n`;
-        expect(await deliver(svc.smtpPort, { from: 'customer@example.com', to: [replyTo], raw })).toMatch(/^451 4\.3\.0/);
+        const raw = `From: customer@example.com\r\nTo: ${target.replyTo}\r\nSubject: Re\r\nMessage-ID: <during-${mode}@example.com>\r\n\r\nHello\r\n`;
+        expect(await deliver(svc.smtpPort, { from: 'customer@example.com', to: [target.replyTo], raw })).toMatch(/^451 4\.3\.0/);
         expect(svc.child.exitCode, `threadline exited:\n${svc.output().slice(-3000)}`).toBeNull();
         cluster.resume();
-        recoveries[mode] = await timeToRecover();
+        recoveries[mode] = await timeToRecover(target);
         await waitFor(() => (load.sends.size > before + 50 ? true : undefined), 60_000, 'sends flowing again');
       }
     } finally {
@@ -209,16 +91,12 @@ describe('PostgreSQL failing under load', { timeout: 300_000 }, () => {
     }
 
     // Every acknowledged send reaches the sink; count each subject.
-    const missing = () => {
-      const got = new Set(subjects());
-      return [...load.sends].filter((n) => !got.has(`Order ${n}`));
-    };
+    const missing = () => missingSends(load, sink.messages);
     await waitFor(() => (missing().length === 0 ? true : undefined), 120_000, 'every acknowledged send delivered').catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await statusesOf(missing().map((n) => `Order ${n}`)))}\n${svc.output().slice(-4000)}`);
+      const lost = missing();
+      throw new Error(`${err.message}: ${lost.length} of ${load.sends.size} missing, ${JSON.stringify(await statusesOf(lost.map((n) => `Order ${n}`)))}\n${svc.output().slice(-4000)}`);
     });
-    const seen = new Map<string, number>();
-    for (const s of subjects()) seen.set(s!, (seen.get(s!) ?? 0) + 1);
-    const duplicates = [...seen.values()].reduce((sum, c) => sum + c - 1, 0);
+    const duplicates = duplicateCount(sink.messages);
 
     // Every acknowledged reply is stored.
     const stored = await storedReplies();

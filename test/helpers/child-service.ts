@@ -43,13 +43,15 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * `threadline serve` on free ports; resolves once /readyz answers 200. `onSpawn` gets the
- * child's output before then, for tests that watch it start.
+ * child's output before then, for tests that watch it start. `wrapper`: a command that ends by
+ * exec'ing its arguments (node, the CLI, serve), for a child with a mount namespace of its own.
  */
-export async function serve(vars: Record<string, string>, readyMs = 20_000, onSpawn?: (output: () => string) => void): Promise<Served> {
+export async function serve(vars: Record<string, string>, readyMs = 20_000, onSpawn?: (output: () => string) => void, wrapper: string[] = []): Promise<Served> {
   const httpPort = await freePort();
   const smtpPort = await freePort();
   const env = childEnv({ ...vars, THREADLINE_HTTP_PORT: String(httpPort), THREADLINE_SMTP_PORT: String(smtpPort) });
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...wrapper, process.execPath, BIN, 'serve'];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -11,6 +11,8 @@ export interface SunkMessage {
 export interface SinkOptions {
   /** Decide per recipient: return a code and text to refuse it (e.g. [451, '4.3.0 try later']). */
   onRcpt?: (address: string, session: SMTPServerSession) => [number, string] | null;
+  /** Listen on this port (a relay that comes back where it was); default: a free one. */
+  port?: number;
 }
 
 /** A real SMTP server on 127.0.0.1 that keeps what it is sent (the outbound side of tests). */
@@ -42,7 +44,7 @@ export async function startSink(opts: SinkOptions = {}): Promise<{ port: number;
   // smtp-server re-emits every connection's socket error (ECONNRESET from a sender that died
   // mid-session) on the server; unheard, that 'error' event would crash the test worker.
   server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   const close = () => new Promise<void>((r) => server.close(() => r()));
   atEnd(close);
