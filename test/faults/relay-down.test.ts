@@ -64,7 +64,9 @@ describe('the relay failing under load', { timeout: 300_000 }, () => {
       await waitFor(() => (sink.messages.length > atUp ? true : undefined), 30_000, 'a delivery after the relay returned');
       firstMs = Date.now() - upAt;
       await waitFor(() => (missingSends(load, sink.messages).length === 0 ? true : undefined), 60_000, 'every acknowledged send delivered').catch((err: Error) => {
-        throw new Error(`${err.message}: ${missingSends(load, sink.messages).length} missing\n${svc.output().slice(-3000)}`);
+        const missing = missingSends(load, sink.messages).map((n) => load.sendIds.get(n)!);
+        const lines = svc.output().split('\n').filter((l) => missing.some((id) => l.includes(id)));
+        throw new Error(`${err.message}: ${missing.length} missing (${missing.join(', ')}); their log lines:\n${lines.join('\n')}\n${svc.output().slice(-1500)}`);
       });
       recoverMs = Date.now() - upAt;
     } finally {

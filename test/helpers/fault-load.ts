@@ -74,6 +74,8 @@ export async function prepareTarget(svc: Served, dns: Awaited<ReturnType<typeof 
 /** What the load saw: acknowledged work by key, refusals by their answer. */
 export interface Load {
   sends: Set<number>;
+  /** The message id each acknowledged send was given, for naming a lost one in a failure. */
+  sendIds: Map<number, string>;
   replies: Set<number>;
   /** Work items the agent pulled and completed. */
   completed: Set<string>;
@@ -82,7 +84,7 @@ export interface Load {
 }
 
 export function startLoad(t: FaultTarget, o: { senders: number; repliers: number }): Load {
-  const load: Load = { sends: new Set(), replies: new Set(), completed: new Set(), refusals: new Map(), stop: async () => {} };
+  const load: Load = { sends: new Set(), sendIds: new Map(), replies: new Set(), completed: new Set(), refusals: new Map(), stop: async () => {} };
   let running = true;
   let next = 0;
   const refuse = (what: string) => load.refusals.set(what, (load.refusals.get(what) ?? 0) + 1);
@@ -90,8 +92,10 @@ export function startLoad(t: FaultTarget, o: { senders: number; repliers: number
     while (running) {
       const n = next++;
       const res = await call(t, 'POST', '/api/v2/conversations/emails/agentless', sendBody(t.sender, n)).catch((err: Error) => ({ status: 0, retryAfter: null, body: { code: err.message } }));
-      if (res.status === 202) load.sends.add(n);
-      else {
+      if (res.status === 202) {
+        load.sends.add(n);
+        load.sendIds.set(n, String(res.body.id));
+      }      else {
         refuse(`HTTP ${res.status} ${res.body?.code} retry-after=${res.retryAfter}`);
         await new Promise((r) => setTimeout(r, 50)); // a client honouring Retry-After, shortened
       }
