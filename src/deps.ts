@@ -19,6 +19,7 @@ import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
+import { createOutbound } from './send/outbound.js';
 import { createSendService } from './send/send.service.js';
 import { createThreadingService } from './threading/threading.service.js';
 import { createInboundService, type WorkQueue } from './inbound/inbound.service.js';
@@ -84,7 +85,8 @@ export function createServices(deps: {
   const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const sendLimit = createSendLimit({ auth, clock });
-  const send = createSendService({ batcher, clock, keys, sendLimit, conversations, domains, rateLimit, idempotency, delivery: deliveryQueue });
-  const agentReplies = createAgentReplyService({ batcher, clock, keys, conversations, domains, threading, delivery: deliveryQueue, sendLimit, rateLimit });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, send, threading, inbound, agentReplies, agents, acd };
+  const outbound = createOutbound({ batcher, clock, keys, sendLimit, conversations, domains, threading, rateLimit, delivery: deliveryQueue });
+  const send = createSendService({ outbound, idempotency });
+  const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, send, threading, inbound, agentReplies, agents, acd };
 }

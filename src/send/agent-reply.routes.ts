@@ -12,7 +12,7 @@ const route = createRoute({
   path: '/api/v2/conversations/emails/{conversationId}/messages',
   summary: "Send an agent's reply in the conversation, threaded",
   description:
-    "Goes to the customer's latest message (its Reply-To, else its From) with In-Reply-To, References, `Re:` subject, Outlook Thread-Index/Thread-Topic and a Reply-To token. `from` defaults to the conversation's earlier sender address.",
+    "Goes to the conversation's customer (never to a Reply-To a later message names), in reply to their latest message, with In-Reply-To, References, `Re:` subject, Outlook Thread-Index/Thread-Topic and a Reply-To token. `from` defaults to the conversation's earlier sender address.",
   tags: ['Conversations'],
   ...permit([PERMISSIONS.emailReply, PERMISSIONS.emailCreate], BODY_LIMITS.message),
   request: {
@@ -32,7 +32,7 @@ export function agentReplyRoutes(replies: AgentReplyService, log: Logger) {
     const p = c.get('principal');
     const body = c.req.valid('json');
     const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
-    const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from }, { userId: p.userId ?? null, name: null });
+    const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from });
     log.info({ contextId: c.get('contextId'), orgId: p.orgId, messageId: msg.id, conversationId: c.req.valid('param').conversationId, userId: p.userId ?? null, toDomain: domainOf(msg.to[0]!.email) }, 'agent reply accepted');
     return c.json(msg, 202);
   });
