@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
-import type { HeaderField } from './compose.js';
 import { TtlCache } from '../cache.js';
+import type { Rendered } from './rendered.js';
 
 // DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of the messages threadline composes.
 // mailauth's and nodemailer's signers parse the PEM and re-read the message through streams for
@@ -73,7 +73,7 @@ const relaxedField = (line: string) =>
  * written in mailauth's order and folded as it folds them; test/unit/compose.test.ts has
  * mailauth's verifier check the result.
  */
-export function dkimSign(message: { headers: HeaderField[]; body: string }, key: DkimKey, now = new Date()): string {
+export function dkimSign(message: Rendered, key: DkimKey, now = new Date()): string {
   const signed = message.headers.filter((h) => SIGNED.has(h.name));
   const bodyHash = createHash('sha256').update(relaxedBody(message.body)).digest('base64');
   const names = signed.map((h) => h.line.slice(0, h.line.indexOf(':'))).join(': ');
