@@ -2,7 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, sinkMessageCount } from './lib.js';
+import { freePort } from '../support/ports.js';
+import { sinkMessageCount } from './lib.js';
 
 // Every process and folder a benchmark makes is registered here, so that one cleanup() ends
 // them all: on success, on error, and on Ctrl-C.

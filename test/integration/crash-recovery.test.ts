@@ -10,7 +10,7 @@ import { pool, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { verifySenderDomain } from '../../bench/verify-domain.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // No threadline left running, even when an assertion failed half-way.
 afterAll(killChildren);
