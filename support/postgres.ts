@@ -84,7 +84,8 @@ function runnableBin(bin: string): string {
   fs.cpSync(path.dirname(bin), dir, { recursive: true, verbatimSymlinks: true });
   fs.chmodSync(dir, 0o755);
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return (copiedBin = path.join(dir, 'bin'));
+  copiedBin = path.join(dir, 'bin');
+  return copiedBin;
 }
 
 /** Starts a cluster and waits until it accepts connections. */

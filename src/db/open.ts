@@ -69,7 +69,10 @@ function withStatementCache(sqlite: SQLite.Database, health?: DatabaseHealth, ma
   return {
     prepare(sql: string) {
       let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, (stmt = watch(sqlite.prepare(sql))));
+      if (!stmt) {
+        stmt = watch(sqlite.prepare(sql));
+        cache.set(sql, stmt);
+      }
       return stmt;
     },
     close: () => sqlite.close(),

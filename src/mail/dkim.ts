@@ -44,7 +44,10 @@ const keys = new TtlCache<string, KeyObject>({ max: 1_000, ttlMs: 0 });
 
 function keyObject(k: DkimKey): KeyObject {
   let key = keys.get(k.privateKey);
-  if (!key) keys.set(k.privateKey, (key = createPrivateKey(k.privateKey)));
+  if (!key) {
+    key = createPrivateKey(k.privateKey);
+    keys.set(k.privateKey, key);
+  }
   return key;
 }
 

@@ -20,7 +20,7 @@ afterAll(killChildren);
 // restart on the same data folder, every send that was answered 2xx must reach the sink at
 // least once and read as `sent`. Duplicates are allowed (at-least-once) and reported.
 
-const SECRET = 'c0ffee'.repeat(10) + 'beef'; // 64 characters, fixed so tokens survive the restart
+const SECRET = `${'c0ffee'.repeat(10)}beef`; // 64 characters, fixed so tokens survive the restart
 
 const IN_FLIGHT = 20;
 const LOAD_MS = 1_500;
