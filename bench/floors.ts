@@ -52,7 +52,7 @@ const procCpuUs = (pid: number) => {
 };
 
 async function timeEach(count: number, fn: () => unknown): Promise<number> {
-  // Warmed up well past the JIT's tiers: the first few hundred runs cost twice as much.
+  // Warmed up well past the JIT's tiers: the first few hundred runs are slower than the rest.
   for (let i = 0; i < Math.min(1000, count); i++) await fn();
   const t = process.cpuUsage();
   for (let i = 0; i < count; i++) await fn();

@@ -6,8 +6,8 @@ import type { Rendered } from './rendered.js';
 
 // DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of the messages threadline composes.
 // mailauth's and nodemailer's signers parse the PEM and re-read the message through streams for
-// every message (FIELD-NOTES: ~300 signatures/s, against ~1,000/s per core for the RSA
-// operation alone). Here each private key is parsed once and kept; the header fields come from
+// every message, which costs several times the RSA operation itself (README, "Benchmarks").
+// Here each private key is parsed once and kept; the header fields come from
 // compose.ts as a list instead of being parsed back out of the message; and canonicalization
 // is a few regular-expression passes over strings. mailauth's verifier and its streaming
 // canonicalizer are the tests' yardstick (test/unit/compose.test.ts).
@@ -26,7 +26,7 @@ const SIGNED = new Set([
   'mime-version', 'content-type', 'content-transfer-encoding', 'auto-submitted', 'thread-index', 'thread-topic',
 ]);
 
-/** A new RSA key pair (off the event loop: a 2048-bit key takes tens of milliseconds). */
+/** A new RSA key pair, made off the event loop: finding 2048-bit primes would stall every request. */
 export async function generateDkimKeyPair(bits = 2048): Promise<{ publicKey: string; privateKey: string }> {
   const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', {
     modulusLength: bits,
