@@ -9,6 +9,7 @@ COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
+COPY support ./support
 RUN npm ci && npm run build && npm prune --omit=dev
 
 # Runtime stage: only what `threadline serve` needs.

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, sinkMessageCount } from './lib.js';
+import { freePort } from '../support/ports.js';
+import { sinkMessageCount } from './lib.js';
 
 // Every process and folder a benchmark makes is registered here, so that one cleanup() ends
 // them all: on success, on error, and on Ctrl-C.
@@ -83,7 +84,7 @@ export const cleaningUp = () => cleaning !== null;
 
 /** Ends every child still running and removes every temp folder. Safe to call twice. */
 export function cleanup(): Promise<void> {
-  return (cleaning ??= (async () => {
+  cleaning ??= (async () => {
     await Promise.all(
       [...children].map(
         (proc) =>
@@ -99,7 +100,8 @@ export function cleanup(): Promise<void> {
       ),
     );
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  })());
+  })();
+  return cleaning;
 }
 
 /** On Ctrl-C or SIGTERM the benchmark is abandoned, but its children and folders still go. */
@@ -122,7 +124,10 @@ export async function startSink(): Promise<{ child: Child; port: number; count()
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (up) break;

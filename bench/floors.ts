@@ -52,28 +52,33 @@ const procCpuUs = (pid: number) => {
 };
 
 async function timeEach(count: number, fn: () => unknown): Promise<number> {
-  // Warmed up well past the JIT's tiers: the first few hundred runs cost twice as much.
+  // Warmed up well past the JIT's tiers: the first few hundred runs are slower than the rest.
   for (let i = 0; i < Math.min(1000, count); i++) await fn();
   const t = process.cpuUsage();
   for (let i = 0; i < count; i++) await fn();
   return cpuUs(t) / count;
 }
 
+/** What a floors-server child sends: its port once listening, its CPU use when asked. */
+type PartMessage = { port?: number; cpu?: NodeJS.CpuUsage };
+
 /** A floors-server child in `mode`; cpu() is its process CPU in µs. */
 async function startPart(mode: 'http' | 'hono' | 'smtp') {
   const child = fork(path.join(HERE, 'floors-server.js'), [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = <T>(pred: (m: any) => T | undefined) =>
+  const ask = <T>(pred: (m: PartMessage | undefined) => T | undefined) =>
     new Promise<T>((resolve, reject) => {
       const on = (m: unknown) => {
-        const v = pred(m);
-        if (v !== undefined) (child.off('message', on), resolve(v));
+        const v = pred(m as PartMessage | undefined);
+        if (v === undefined) return;
+        child.off('message', on);
+        resolve(v);
       };
       child.on('message', on);
       child.once('exit', (code) => reject(new Error(`floors-server ${mode} exited with ${code}`)));
     });
-  const port = await ask((m) => m?.port as number | undefined);
+  const port = await ask((m) => m?.port);
   const cpu = () => {
-    const answer = ask((m) => (m?.cpu ? (m.cpu.user + m.cpu.system) as number : undefined));
+    const answer = ask((m) => (m?.cpu ? m.cpu.user + m.cpu.system : undefined));
     child.send('cpu');
     return answer;
   };

@@ -1,6 +1,4 @@
-import net from 'node:net';
-
-// Small pure helpers shared by the benchmarks (freePort aside, which asks the kernel).
+// Small pure helpers shared by the benchmarks.
 
 /** The q-th percentile (0..100) of already sorted values, nearest-rank; NaN when empty. */
 export function percentile(sorted: readonly number[], q: number): number {
@@ -14,19 +12,6 @@ export const round = (n: number, digits = 0) => {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 };
-
-/** A port the kernel just gave out on 127.0.0.1; racy in theory, fine for one run on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Reads `--name value` options; unknown flags are an error so typos do not pass silently. */
 export function parseOptions<K extends string>(argv: readonly string[], names: readonly K[]): Partial<Record<K, string>> {

@@ -48,7 +48,8 @@ class Connection {
   send(): Promise<Answer> {
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
-      const s = (this.socket ??= this.connect());
+      this.socket ??= this.connect();
+      const s = this.socket;
       s.setTimeout(this.timeoutMs);
       s.write(this.request);
     });

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { spawnChild, trackDir, type Child } from './children.js';
-import { startDnsServer, type DnsServer, type Zone } from './dns-server.js';
-import { freePort } from './lib.js';
-import { verifySenderDomain } from './verify-domain.js';
+import { startDnsServer, type DnsServer, type Zone } from '../support/dns-server.js';
+import { freePort } from '../support/ports.js';
+import { verifySenderDomain } from '../support/verify-domain.js';
 
 // threadline under test runs as its own process, started the way an operator starts it
 // (`bin/threadline.js`), so the load generator never shares its event loop.

@@ -187,8 +187,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     directPort: p.THREADLINE_DIRECT_PORT,
     lastAgentSeconds: p.THREADLINE_LAST_AGENT_SECONDS,
     // One per core: delivery threads run at a lower priority (delivery-thread.ts), so they take
-    // what the main thread (HTTP, inbound SMTP, the database) leaves. bench:send on two cores:
-    // two threads deliver 642/s and accept 1,167/s, one thread 543/s and 1,241/s.
+    // what the main thread (HTTP, inbound SMTP, the database) leaves; on bench:send a thread per
+    // core delivers more and accepts a little less than one thread (README, "Benchmarks").
     deliveryThreads: p.THREADLINE_DELIVERY_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism())),
     inboundThreads: p.THREADLINE_INBOUND_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
     inboundTimeLimitMs: p.THREADLINE_INBOUND_TIME_LIMIT_MS,

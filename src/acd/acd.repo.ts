@@ -21,7 +21,7 @@ export const findItem = (db: Executor, orgId: string, id: string) =>
 
 // A reply to a conversation with an open item (most replies) runs these: compiled once
 // (db/compiled.ts). 'completed' is a literal so that SQLite uses the partial index
-// work_items_open_conversation; bound, it re-plans the statement on every run (55 µs against 8).
+// work_items_open_conversation; bound, it re-plans the statement on every run, several times the cost.
 const findOpenOnce = compiled((ex: Executor, v: { conversationId: string }) =>
   ex
     .selectFrom('work_items')

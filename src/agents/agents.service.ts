@@ -35,7 +35,8 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
     async verifyPassword(orgId, username, password) {
       const row = await repo.findActiveByEmail(db, orgId, normalizeEmail(username));
       if (!row) {
-        await verifySecret(password, await (decoy ??= hashSecret('threadline decoy password')));
+        decoy ??= hashSecret('threadline decoy password');
+        await verifySecret(password, await decoy);
         return null;
       }
       if (!(await verifySecret(password, row.password_hash))) return null;

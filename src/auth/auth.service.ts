@@ -54,7 +54,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     if (!claims) {
       const fresh = verifyAccessToken(tokenKey, token, now);
       if (!fresh) return null;
-      verified.set(token, (claims = fresh));
+      verified.set(token, fresh);
+      claims = fresh;
     }
     return claims.expiresAt > now ? claims : null;
   }

@@ -1,14 +1,34 @@
 import { sql, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
+import type { Dialect } from './open.js';
 import type { Database, Executor } from './schema.js';
 
 const MARK = '\u0000tl-value:';
 
 type Slot = { name: string } | { value: unknown };
 
+/** The dialect of each database and transaction seen, found once per object. */
+const dialects = new WeakMap<Executor, Dialect>();
+const PROBE = sql<number>`${0}`.as('probe');
+
 /**
- * A statement built by Kysely once per database and then run with new values. Building costs
- * about twice the execution of a small statement on SQLite (27 µs against 9 µs for one insert
- * here), and the hot paths run the same few statements thousands of times a second.
+ * The dialect whose compiler writes `ex`'s SQL. Kysely's public API does not lead from a
+ * transaction back to its database (where open.ts could have noted the dialect), so ask the
+ * compiler itself: PostgreSQL numbers its parameters ($1), SQLite writes `?`. Once for each
+ * database or transaction object, which then serves every statement run on it.
+ */
+function dialectOf(ex: Executor): Dialect {
+  let dialect = dialects.get(ex);
+  if (!dialect) {
+    dialect = ex.selectNoFrom(PROBE).compile().sql.includes('$1') ? 'postgres' : 'sqlite';
+    dialects.set(ex, dialect);
+  }
+  return dialect;
+}
+
+/**
+ * A statement built by Kysely once per dialect and then run with new values. Building a query
+ * costs more than running a small one on SQLite, and the hot paths run the same few statements
+ * for every message.
  *
  * `build` receives stand-ins for the values and must use them only where Kysely makes a
  * parameter (inserted or updated values, right-hand sides of comparisons, limits), never as
@@ -16,8 +36,8 @@ type Slot = { name: string } | { value: unknown };
  * Read fields of `v`; do not spread it.
  */
 export function compiled<V extends object, R = unknown>(build: (ex: Executor, v: V) => Compilable<R>) {
-  // Kysely's adapter is one object per database, shared by its transactions: the dialect's key.
-  const byAdapter = new WeakMap<object, { query: CompiledQuery<R>; slots: Slot[] }>();
+  // The SQL depends only on the dialect's compiler (threadline's databases use no plugins).
+  const byDialect: Partial<Record<Dialect, { query: CompiledQuery<R>; slots: Slot[] }>> = {};
 
   function compile(ex: Executor) {
     const used = new Set<string>();
@@ -38,14 +58,15 @@ export function compiled<V extends object, R = unknown>(build: (ex: Executor, v:
   }
 
   return (ex: Executor, values: V): Promise<QueryResult<R>> => {
-    const adapter = ex.getExecutor().adapter;
-    let c = byAdapter.get(adapter);
+    const dialect = dialectOf(ex);
+    let c = byDialect[dialect];
     if (!c) {
       try {
-        byAdapter.set(adapter, (c = compile(ex)));
+        c = compile(ex);
       } catch (err) {
         return Promise.reject(err);
       }
+      byDialect[dialect] = c;
     }
     return ex.executeQuery<R>({ ...c.query, parameters: c.slots.map((s) => ('name' in s ? values[s.name as keyof V] : s.value)) });
   };
@@ -78,8 +99,8 @@ export function compiledInsertRows<T extends keyof Database & string>(table: T, 
 
 /**
  * `limit 1` written into the SQL text. Kysely's `.limit(1)` binds the 1 as a parameter, and
- * SQLite then spends about 20 µs more on every run of the statement (a lookup by an index:
- * 34 µs with `limit ?`, 11 µs with `limit 1`). The same holds for a bound value compared with
+ * SQLite, which plans a statement without knowing its parameters, then runs an index lookup
+ * several times slower than with the literal. The same holds for a bound value compared with
  * the column of a partial index's WHERE (see acd.repo.ts): write such constants as literals.
  */
 export const LIMIT_ONE = sql.lit(1);

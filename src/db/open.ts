@@ -49,9 +49,9 @@ function openSqlite(file: string, health?: DatabaseHealth): OpenedDb {
   sqlite.pragma('busy_timeout = 5000');
   // Group commit runs each piece of work in a savepoint, and SQLite keeps the pages a savepoint
   // changes in a statement journal that spills to a temporary file past 64 KB: a write() for
-  // every page of every piece, 110 KB and 52 system calls per inbound reply in batches of 20.
-  // In memory, the journal costs neither (it only ever serves a rollback inside a transaction;
-  // durability is the WAL's). Sorts and temporary tables stay in memory too: ours are small.
+  // every page of every piece (README, "Benchmarks", has the count). In memory, the journal
+  // costs neither (it only ever serves a rollback inside a transaction; durability is the
+  // WAL's). Sorts and temporary tables stay in memory too: ours are small.
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, health) }) });
@@ -59,7 +59,7 @@ function openSqlite(file: string, health?: DatabaseHealth): OpenedDb {
 }
 
 /**
- * Kysely prepares every query anew; preparing costs 20–50 µs, a good part of a send. The same
+ * Kysely prepares every query anew, and preparing costs more than running most of ours. The same
  * few dozen SQL texts recur, so keep their statements (SQLite re-prepares one by itself if the
  * schema changes). Kysely runs each statement to completion, so reuse is safe.
  */
@@ -69,7 +69,10 @@ function withStatementCache(sqlite: SQLite.Database, health?: DatabaseHealth, ma
   return {
     prepare(sql: string) {
       let stmt = cache.get(sql);
-      if (!stmt) cache.set(sql, (stmt = watch(sqlite.prepare(sql))));
+      if (!stmt) {
+        stmt = watch(sqlite.prepare(sql));
+        cache.set(sql, stmt);
+      }
       return stmt;
     },
     close: () => sqlite.close(),

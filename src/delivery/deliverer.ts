@@ -33,7 +33,7 @@ function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
 }
 
 /**
- * DKIM signing (an RSA-2048 signature is about 1 ms of CPU), composing the message and the SMTP
+ * DKIM signing (an RSA-2048 signature), composing the message and the SMTP
  * exchange cost more CPU than accepting the send; in threads of their own (at a lower priority,
  * delivery-thread.ts) they use whatever the main thread leaves of every core. Each thread has its
  * own SMTP pool, a share of `connections`. Only the compiled build has the thread's file; from

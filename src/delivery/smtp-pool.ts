@@ -3,7 +3,7 @@ import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-
 
 // A pool of SMTP sessions that sends rendered messages as they are. nodemailer's SMTP pool
 // takes a mail object even for a raw message: every send goes through its Mailer, a MIME node
-// for the raw bytes, a stream pipeline and an AbortController, about half a millisecond of CPU.
+// for the raw bytes, a stream pipeline and an AbortController, CPU that one Buffer does not need.
 // Here the message is handed to nodemailer's SMTPConnection as one Buffer; SMTPConnection still
 // speaks the protocol (EHLO, STARTTLS, AUTH, dot-stuffing, reply parsing). The session
 // handling follows nodemailer's pool resource: a refused message leaves the session usable
@@ -170,8 +170,14 @@ export class SmtpPool {
   }
 
   private release(s: Session): void {
-    if (!this.sessions.has(s)) return this.pump();
-    if (this.closed) return this.drop(s, true);
+    if (!this.sessions.has(s)) {
+      this.pump();
+      return;
+    }
+    if (this.closed) {
+      this.drop(s, true);
+      return;
+    }
     this.free.push(s);
     if (this.o.idleMs) {
       s.idle = setTimeout(() => {

@@ -90,7 +90,9 @@ export class DeliveryWorker {
     // Messages left waiting by an earlier run (or another instance) are watched too.
     if (this.relays) {
       outbox.waitingTargets(this.o.db).then(
-        (targets) => targets.forEach((t) => this.relays!.watch(t)),
+        (targets) => {
+          for (const t of targets) this.relays!.watch(t);
+        },
         (err: unknown) => this.o.log.warn({ err }, 'reading the targets deferred messages wait for failed'),
       );
     }
@@ -145,7 +147,7 @@ export class DeliveryWorker {
             })
             .finally(() => {
               this.flying.delete(id);
-              if (this.flying.size === 0) this.drained.splice(0).forEach((r) => r());
+              if (this.flying.size === 0) for (const r of this.drained.splice(0)) r();
             });
         }
       }
@@ -264,8 +266,8 @@ export class DeliveryWorker {
         ({ statuses, waitingFor }) => {
           if (this.outcomeRetryMs > 0) this.o.log.info({ outcomes: taken!.length }, 'delivery outcomes written after the database came back');
           this.outcomeRetryMs = 0;
-          taken!.forEach((t, i) => t.resolve(statuses[i]!));
-          waitingFor.forEach((target) => this.relays?.watch(target));
+          for (const [i, t] of taken!.entries()) t.resolve(statuses[i]!);
+          for (const target of waitingFor) this.relays?.watch(target);
         },
         (err: unknown) => {
           // The transaction can fail before the work ran (no connection): nothing was taken.
@@ -283,7 +285,7 @@ export class DeliveryWorker {
             return;
           }
           // Anything else is about these outcomes: their leases run out and they are tried again.
-          (taken ?? []).forEach((t) => t.reject(err));
+          for (const t of taken ?? []) t.reject(err);
           this.writeOutcomesSoon();
         },
       );

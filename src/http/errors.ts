@@ -63,21 +63,24 @@ function fromHttpException(status: number): AppError {
 // RFC 6749 §5.2 error names, passed through as they are.
 const OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_request']);
 
+/** The AppError a thrown value is shown as; what is not an AppError is logged here. */
+function appErrorOf(c: Context<HttpEnv>, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException && err.status < 500) return fromHttpException(err.status);
+  const cause = databaseUnavailable(err);
+  if (cause) {
+    // A temporary condition, not a fault of this request: the client should come back.
+    c.get('log')?.().warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `request refused: ${cause}`);
+    return new AppError(503, 'service.unavailable', `The service is temporarily unavailable (${cause}); try again shortly.`, [], { retryAfterSeconds: cause === 'disk full' ? 30 : 5 });
+  }
+  c.get('log')?.().error({ err }, 'request failed');
+  return new AppError(500, 'internal.server.error', 'The server could not complete the request; quote the contextId when reporting it.');
+}
+
 /** Renders any thrown value. Internal errors are logged with their cause and shown only as a code. */
 export function renderError(c: Context<HttpEnv>, err: unknown): Response {
   const contextId = c.get('contextId') ?? 'unknown';
-  let app: AppError;
-  let cause: ReturnType<typeof databaseUnavailable>;
-  if (err instanceof AppError) app = err;
-  else if (err instanceof HTTPException && err.status < 500) app = fromHttpException(err.status);
-  else if ((cause = databaseUnavailable(err))) {
-    // A temporary condition, not a fault of this request: the client should come back.
-    c.get('log')?.().warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code } }, `request refused: ${cause}`);
-    app = new AppError(503, 'service.unavailable', `The service is temporarily unavailable (${cause}); try again shortly.`, [], { retryAfterSeconds: cause === 'disk full' ? 30 : 5 });
-  } else {
-    c.get('log')?.().error({ err }, 'request failed');
-    app = new AppError(500, 'internal.server.error', 'The server could not complete the request; quote the contextId when reporting it.');
-  }
+  const app = appErrorOf(c, err);
   if (app.status >= 500 && err instanceof AppError) c.get('log')?.().error({ err }, 'request failed');
   if (app.retryAfterSeconds !== undefined) c.header('Retry-After', String(app.retryAfterSeconds));
   if (app.status === 401) c.header('WWW-Authenticate', 'Bearer');

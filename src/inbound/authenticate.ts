@@ -66,8 +66,11 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
   const headerFrom = r.dkim?.headerFrom ?? [];
   const dmarcFrom = headerFrom.length === 1 ? headerFrom[0]!.toLowerCase() : null;
   const fromDomain = dmarcFrom ? domainOf(dmarcFrom) || null : null;
-  const spfDomain = (r.spf && r.spf.domain) || null;
-  const spfResult = (r.spf && r.spf.status?.result) || 'none';
+  // mailauth gives `false` for a check it did not run.
+  const spf = r.spf || undefined;
+  const dmarcResult = r.dmarc || undefined;
+  const spfDomain = spf?.domain || null;
+  const spfResult = spf?.status?.result || 'none';
   const dkim = (r.dkim?.results ?? [])
     .filter((d) => d.signingDomain)
     .map((d) => ({
@@ -78,10 +81,10 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
       comment: d.status?.comment ?? null,
     }));
   const dmarc = {
-    result: (r.dmarc && r.dmarc.status?.result) || 'none',
-    policy: (r.dmarc && (r.dmarc.policy ?? r.dmarc.p)) || null,
-    domain: (r.dmarc && r.dmarc.domain) || fromDomain,
-    comment: (r.dmarc && r.dmarc.status?.comment) || null,
+    result: dmarcResult?.status?.result || 'none',
+    policy: (dmarcResult?.policy ?? dmarcResult?.p) || null,
+    domain: dmarcResult?.domain || fromDomain,
+    comment: dmarcResult?.status?.comment || null,
   };
   const header = /Authentication-Results:\s*([\s\S]*)$/i.exec(r.headers.trim())?.[1]?.trim() ?? '';
   return {
@@ -92,7 +95,7 @@ export async function authenticateMessage(raw: Buffer, facts: SessionFacts, reso
       spf: { result: spfResult, domain: spfDomain, aligned: aligned(spfDomain, fromDomain) },
       dkim,
       dmarc,
-      arc: { result: (r.arc && r.arc.status?.result) || 'none' },
+      arc: { result: (r.arc || undefined)?.status?.result || 'none' },
       publishesNothing: spfResult === 'none' && dmarc.result === 'none' && !dkim.some((d) => d.aligned),
     },
   };

@@ -27,5 +27,5 @@ export function headBlock(raw: Buffer): Buffer {
   if (ends.length) return Buffer.concat([window.subarray(0, Math.min(...ends)), Buffer.from('\r\n\r\n')]);
   // No end in sight: keep the whole lines (a cut header line would be read as a different value).
   const lastLine = window.lastIndexOf('\n');
-  return Buffer.concat([window.subarray(0, lastLine >= 0 ? lastLine : 0), Buffer.from('\r\n\r\n')]);
+  return Buffer.concat([window.subarray(0, Math.max(lastLine, 0)), Buffer.from('\r\n\r\n')]);
 }

@@ -1,13 +1,13 @@
 import { createHash, createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
-import type { HeaderField } from './compose.js';
 import { TtlCache } from '../cache.js';
+import type { Rendered } from './rendered.js';
 
 // DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of the messages threadline composes.
 // mailauth's and nodemailer's signers parse the PEM and re-read the message through streams for
-// every message (FIELD-NOTES: ~300 signatures/s, against ~1,000/s per core for the RSA
-// operation alone). Here each private key is parsed once and kept; the header fields come from
+// every message, which costs several times the RSA operation itself (README, "Benchmarks").
+// Here each private key is parsed once and kept; the header fields come from
 // compose.ts as a list instead of being parsed back out of the message; and canonicalization
 // is a few regular-expression passes over strings. mailauth's verifier and its streaming
 // canonicalizer are the tests' yardstick (test/unit/compose.test.ts).
@@ -26,7 +26,7 @@ const SIGNED = new Set([
   'mime-version', 'content-type', 'content-transfer-encoding', 'auto-submitted', 'thread-index', 'thread-topic',
 ]);
 
-/** A new RSA key pair (off the event loop: a 2048-bit key takes tens of milliseconds). */
+/** A new RSA key pair, made off the event loop: finding 2048-bit primes would stall every request. */
 export async function generateDkimKeyPair(bits = 2048): Promise<{ publicKey: string; privateKey: string }> {
   const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', {
     modulusLength: bits,
@@ -44,7 +44,10 @@ const keys = new TtlCache<string, KeyObject>({ max: 1_000, ttlMs: 0 });
 
 function keyObject(k: DkimKey): KeyObject {
   let key = keys.get(k.privateKey);
-  if (!key) keys.set(k.privateKey, (key = createPrivateKey(k.privateKey)));
+  if (!key) {
+    key = createPrivateKey(k.privateKey);
+    keys.set(k.privateKey, key);
+  }
   return key;
 }
 
@@ -73,7 +76,7 @@ const relaxedField = (line: string) =>
  * written in mailauth's order and folded as it folds them; test/unit/compose.test.ts has
  * mailauth's verifier check the result.
  */
-export function dkimSign(message: { headers: HeaderField[]; body: string }, key: DkimKey, now = new Date()): string {
+export function dkimSign(message: Rendered, key: DkimKey, now = new Date()): string {
   const signed = message.headers.filter((h) => SIGNED.has(h.name));
   const bodyHash = createHash('sha256').update(relaxedBody(message.body)).digest('base64');
   const names = signed.map((h) => h.line.slice(0, h.line.indexOf(':'))).join(': ');

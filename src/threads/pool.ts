@@ -158,9 +158,13 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
     pending,
     /** Busy, and silent for longer than a thread that is only waiting ever is. */
     stuck: (now: number) => pending.size > 0 && worker !== null && heard.has(worker) && now - lastHeard > STUCK_MS,
-    ready: () => readiness.get((worker ??= start()))!.promise,
+    ready: () => {
+      worker ??= start();
+      return readiness.get(worker)!.promise;
+    },
     run(request: Q, opts: RunOptions) {
-      const w = (worker ??= start());
+      worker ??= start();
+      const w = worker;
       w.ref();
       if (pending.size === 0) lastHeard = performance.now();
       if (stuckLimitMs !== undefined && !watchdog) {
@@ -176,7 +180,12 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
     async close() {
       closing = true;
       // A request stuck for longer (a DNS server that never answers) is failed by the terminate.
-      if (pending.size > 0) await new Promise<void>((r) => ((drained = r), setTimeout(r, CLOSE_WAIT_MS).unref()));
+      if (pending.size > 0) {
+        await new Promise<void>((r) => {
+          drained = r;
+          setTimeout(r, CLOSE_WAIT_MS).unref();
+        });
+      }
       const w = worker;
       if (!w) return;
       // The thread closes what it holds (serveRequests' onClose) and exits by itself; one that

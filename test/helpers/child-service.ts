@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../bench/lib.js';
+import { freePort } from '../../support/ports.js';
 import { waitFor } from './service.js';
 
 export { freePort };

@@ -26,7 +26,7 @@ function validate(doc: unknown): ErrorObject[] {
  * `${VAR?message}` stop with the message.
  */
 export function interpolate(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, dollar, name, colon, op, arg, bare) => {
+  return text.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_whole, dollar, name, colon, op, arg, bare) => {
     if (dollar === '$') return '$';
     if (bare) return env[bare] ?? '';
     const value = env[name];

@@ -1,9 +1,9 @@
-import { startDnsServer as start, type DnsServer, type Zone } from '../../bench/dns-server.js';
+import { startDnsServer as start, type DnsServer, type Zone } from '../../support/dns-server.js';
 import { atEnd } from './cleanup.js';
 
-export { publish, publishListed, type Zone, type ZoneRecord } from '../../bench/dns-server.js';
+export { publish, publishListed, type Zone, type ZoneRecord } from '../../support/dns-server.js';
 
-/** bench/dns-server.ts's server, closed when the test file ends. */
+/** support/dns-server.ts's server, closed when the test file ends. */
 export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
   const server = await start(zone);
   atEnd(() => server.close());

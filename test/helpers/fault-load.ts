@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { verifySenderDomain } from '../../bench/verify-domain.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
 import type { Served } from './child-service.js';
 import { startDnsServer } from './dns-server.js';
 import { waitFor } from './service.js';

@@ -1,8 +1,8 @@
-import { createDatabase as createDatabaseOn } from '../../bench/postgres.js';
+import { createDatabase as createDatabaseOn } from '../../support/postgres.js';
 
-// The cluster code lives in bench/postgres.ts (the benchmarks use it too, without vitest); this
+// The cluster code lives in support/postgres.ts (the benchmarks use it too, without vitest); this
 // module adds what only the tests need: the cluster that globalSetup provides to test files.
-export { findPostgresBin, startCluster, type Cluster } from '../../bench/postgres.js';
+export { findPostgresBin, startCluster, type Cluster } from '../../support/postgres.js';
 
 /**
  * Creates an empty database on the cluster and returns its URL. Without `adminUrl`, uses the

@@ -40,7 +40,11 @@ async function probe(from: number, count: number): Promise<number> {
       w.resolve(lines.splice(0, w.need));
     }
   });
-  const replies = (need: number) => new Promise<string[]>((resolve) => (lines.length >= need ? resolve(lines.splice(0, need)) : (waiting = { need, resolve })));
+  const replies = (need: number) =>
+    new Promise<string[]>((resolve) => {
+      if (lines.length >= need) resolve(lines.splice(0, need));
+      else waiting = { need, resolve };
+    });
   await replies(1); // greeting
   socket.write('EHLO prober.example.com\r\nMAIL FROM:<prober@example.com>\r\n');
   await replies(2);

@@ -10,7 +10,7 @@ import { pool, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { verifySenderDomain } from '../../bench/verify-domain.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // No threadline left running, even when an assertion failed half-way.
 afterAll(killChildren);
@@ -20,7 +20,7 @@ afterAll(killChildren);
 // restart on the same data folder, every send that was answered 2xx must reach the sink at
 // least once and read as `sent`. Duplicates are allowed (at-least-once) and reported.
 
-const SECRET = 'c0ffee'.repeat(10) + 'beef'; // 64 characters, fixed so tokens survive the restart
+const SECRET = `${'c0ffee'.repeat(10)}beef`; // 64 characters, fixed so tokens survive the restart
 
 const IN_FLIGHT = 20;
 const LOAD_MS = 1_500;

@@ -20,7 +20,7 @@ afterAll(killChildren);
 // its work item (one transaction). A reply stored whose 250 never reached the sender is allowed
 // (the sender retries; the duplicate check catches it) and is reported.
 
-const SECRET = 'decaf'.repeat(12) + 'beef'; // fixed, so reply tokens survive the restart
+const SECRET = `${'decaf'.repeat(12)}beef`; // fixed, so reply tokens survive the restart
 
 const CONVERSATIONS = 10;
 const SENDERS = 20;

@@ -66,7 +66,7 @@ describe('slow clients', () => {
       expect(await deliver(port, { from: 'sender@example.com', to: ['support@replies.localhost'], raw, localAddress: '127.0.0.29' })).toMatch(/^250 /);
       await waitFor(() => (slow.every((c) => c.closedAt() !== null) ? true : undefined), 15_000, 'every slow client to be closed');
     } finally {
-      slow.forEach((c) => c.stop());
+      for (const c of slow) c.stop();
     }
     for (const c of slow) {
       expect(c.said()).toMatch(/^421 4\.4\.2 Timeout: no complete command in 1 s/m);
@@ -133,7 +133,7 @@ describe('connections per client address', () => {
       }, 5000, 'a freed slot');
       held.push(again);
     } finally {
-      held.forEach((s) => s.close());
+      for (const s of held) s.close();
     }
   });
 });

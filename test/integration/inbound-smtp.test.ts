@@ -99,7 +99,7 @@ describe('inbound SMTP policy', () => {
   });
 
   it('answers 552 past the size limit, and stores nothing', async () => {
-    const big = withHeaders(gmail(), { 'Message-Id': '<too-big@example.com>' }) + 'x'.repeat(250_000) + '\n';
+    const big = `${withHeaders(gmail(), { 'Message-Id': '<too-big@example.com>' })}${'x'.repeat(250_000)}\n`;
     const r = await deliver(port, { from: 'sender@example.com', to: ['support@replies.localhost'], raw: big });
     expect(r).toMatch(/^552 5\.3\.4/);
     const m = await svc.running.services.batcher.run((trx) => trx.selectFrom('messages').select('id').where('message_id_header', '=', 'too-big@example.com').execute());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../bench/lib.js';
+import { freePort } from '../../support/ports.js';
 import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 

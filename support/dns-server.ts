@@ -65,7 +65,9 @@ export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
 
 /** Adds a record to a zone (lower-casing the name). */
 export function publish(zone: Zone, host: string, record: ZoneRecord): void {
-  (zone[host.toLowerCase()] ??= []).push(record);
+  const name = host.toLowerCase();
+  zone[name] ??= [];
+  zone[name].push(record);
 }
 
 /** A record as threadline's domain API lists it (`{host, type, value}`), added to a zone. */
