@@ -23,11 +23,28 @@ export interface Scraped {
 
 // Lines that start the copy of the returned message.
 const SEPARATOR =
-  /^[ \t]*[-=_*]*[ \t]*(?:below this line is a copy|this is a copy of the message|(?:the )?header of the original message|original message[ \t-]*$|original message (?:follows|headers)|undelivered message headers|message header follows|returned message|mensaje original|below is a copy of the original message|unsent message below)/im;
+  /^[ \t=_*-]*(?:below this line is a copy|this is a copy of the message|(?:the )?header of the original message|original message[ \t-]*$|original message (?:follows|headers)|undelivered message headers|message header follows|returned message|mensaje original|below is a copy of the original message|unsent message below)/im;
 // A header block at a line start (a copy pasted without a separator line).
 const QUOTED_HEADER = /^(?:return-path|received|message-id|dkim-signature|domainkey-signature)[ \t]*:/im;
 
-const ADDRESS = /[A-Za-z0-9._%+=!#$&'*/?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]+/g;
+// Addresses are found from each @ outwards, within the lengths RFC 5321 allows: a pattern run
+// over the whole text would backtrack over every long run of address characters.
+const LOCAL_PART = /[A-Za-z0-9._%+=!#$&'*/?^`{|}~-]{1,64}$/;
+const DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/;
+const MAX_ADDRESSES = 1000;
+
+function* addresses(text: string): Generator<{ address: string; index: number }> {
+  let n = 0;
+  for (let at = text.indexOf('@'); at >= 0 && n < MAX_ADDRESSES; at = text.indexOf('@', at + 1)) {
+    const local = LOCAL_PART.exec(text.slice(Math.max(0, at - 64), at))?.[0].replace(/^[._-]+/, '');
+    const labels = (DOMAIN.exec(text.slice(at + 1, at + 256))?.[0] ?? '').split('.');
+    // The top-level label is letters: "a@b.com.123" is a@b.com.
+    while (labels.length > 1 && !/^[A-Za-z]+$/.test(labels.at(-1)!)) labels.pop();
+    if (!local || labels.length < 2) continue;
+    n++;
+    yield { address: `${local}@${labels.join('.')}`, index: at - local.length };
+  }
+}
 // Addresses that are not the failed recipient: the sender, the daemon, an alias it came from.
 const NOT_RECIPIENT_BEFORE = /(?:sent by|generated from|expanded from|envelope-from|from:?|contact|please send mail to)\s*[<"(]*$/i;
 const QUOTED_LINE = /^\s*(?:to|cc|from|sent|subject|date)\s*:/i;
@@ -49,8 +66,8 @@ export function scrapeBounce(text: string, subject: string, exclude: string[], n
   const quoted = cut === null ? '' : text.slice(cut);
   const excluded = new Set(exclude.map((a) => a.toLowerCase()));
   const found: Array<{ address: string; at: number }> = [];
-  for (const m of notice.matchAll(ADDRESS)) {
-    const address = m[0].replace(/^[._-]+|[._-]+$/g, '');
+  for (const m of addresses(notice)) {
+    const { address } = m;
     const key = address.toLowerCase();
     if (excluded.has(key) || DAEMON.test(address) || found.some((f) => f.address.toLowerCase() === key)) continue;
     if (NOT_RECIPIENT_BEFORE.test(notice.slice(Math.max(m.index - 40, 0), m.index))) continue;

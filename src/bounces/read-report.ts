@@ -61,6 +61,8 @@ export const REPORT_LIMITS = {
   maxBytes: 512 * 1024,
   /** Characters of decoded text searched in prose bounces. */
   textChars: 64 * 1024,
+  /** Recipients reported at most: one message's, at one receiving system. */
+  recipients: 1000,
   nestingDepth: 32,
   headersBytes: 256 * 1024,
 } as const;
@@ -84,9 +86,10 @@ export async function readReport(raw: Buffer, options: ReadOptions = {}): Promis
 
   const maxBytes = options.maxBytes ?? REPORT_LIMITS.maxBytes;
   report.truncated = raw.length > maxBytes;
+  const start = bounded(raw, maxBytes);
   let mail: Email;
   try {
-    mail = await PostalMime.parse(bounded(raw, maxBytes), {
+    mail = await PostalMime.parse(start, {
       forceRfc822Attachments: true,
       maxNestingDepth: REPORT_LIMITS.nestingDepth,
       maxHeadersSize: REPORT_LIMITS.headersBytes,
@@ -95,7 +98,7 @@ export async function readReport(raw: Buffer, options: ReadOptions = {}): Promis
     return link(report, head, null, options);
   }
   // A multipart whose boundary never comes has no parts: its body is then read as text.
-  const text = (mail.text || bodyOf(bounded(raw, maxBytes))).slice(0, REPORT_LIMITS.textChars);
+  const text = (mail.text || bodyOf(start)).slice(0, REPORT_LIMITS.textChars);
   if (maybe) {
     if (!BOUNCE_TEXT.test(text.slice(0, 4096))) return link(report, head, mail, options);
     verdict = { kind: 'nonstandard-bounce', reason: `bounce text from ${head.fromAddress || 'the null sender'}` };
@@ -119,6 +122,7 @@ export async function readReport(raw: Buffer, options: ReadOptions = {}): Promis
   const rows = fromFields ? entries.map((e) => ({ ...e, action: e.action ?? 'failed' })) : scraped.recipients.map((r) => ({ ...r, remoteMta: null }));
   report.recipients = rows
     .filter((r) => !['delivered', 'relayed', 'expanded'].includes(r.action))
+    .slice(0, REPORT_LIMITS.recipients)
     .map((r) => {
       const temporary = r.action === 'delayed' || (r.status?.startsWith('4') ?? false);
       let verdict = classify(r.status, r.diagnostic, temporary);

@@ -142,6 +142,23 @@ describe('readReport bounds its work', () => {
   });
 });
 
+describe('readReport on hostile text', () => {
+  it.each([
+    ['a long run of address characters', 'a'.repeat(60_000)],
+    ['a long line of blanks', ' '.repeat(60_000)],
+    ['a long line of at signs', '@'.repeat(60_000)],
+    ['many dotted labels', `a@${'b.'.repeat(30_000)}`],
+  ])('reads a prose bounce holding %s in well under a second', async (_name, line) => {
+    const raw = crlf(`From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\nThe following address failed:\n${line}\nann@example.net: 550 5.1.1 User unknown`);
+    const started = performance.now();
+    const report = await readReport(raw);
+    // A pattern that backtracks over such a line took seconds on it.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(report.kind).toBe('nonstandard-bounce');
+    expect(report.recipients).toContainEqual(expect.objectContaining({ recipient: 'ann@example.net', status: '5.1.1', class: 'hard' }));
+  });
+});
+
 describe('hard or soft', () => {
   it.each([
     ['5.1.1', 'smtp; 550 5.1.1 User unknown', false, 'userunknown', 'hard'],
