@@ -16,7 +16,8 @@ export interface Feedback {
   arrivalDate: string | null;
 }
 
-const bare = (v: string | null) => v?.replace(/^.*;\s*/, '').replace(/^<|>$/g, '').trim() || null;
+// `rfc822; a@b`, `<a@b>`, `Name <a@b` (Comcast leaves the bracket open) → `a@b`.
+const bare = (v: string | null) => (v?.includes('<') ? /<([^<>]*)/.exec(v)?.[1] : v?.replace(/^.*;\s*/, ''))?.trim() || null;
 
 export function readFeedback(text: string): Feedback {
   const f = readFields(text);

@@ -210,8 +210,9 @@ async function outcome(path: string): Promise<Outcome> {
   const original = returnedMessageId(path, raw.toString('latin1'));
   const o: Outcome = {
     format,
-    recognised: report.kind === kind,
-    classified: report.kind === kind && fileClass(report) === cls,
+    // A complaint counts as recognised only with its feedback read (type and source at least).
+    recognised: report.kind === kind && (kind !== 'arf' || Boolean(report.feedback?.feedbackType && report.feedback.source)),
+    classified: report.kind === kind && fileClass(report) === cls && (kind !== 'arf' || report.feedback !== null),
     linkable: original !== null,
     linked: original !== null && report.originalMessageId === original,
     got: `${report.kind} ${fileClass(report) ?? '-'} (${report.recipients.map((r) => r.reason).join(', ')}) ${report.originalMessageId ?? 'no Message-ID'}`,
