@@ -9,12 +9,14 @@ const SIG_HEX = 16; // 64 bits: a forger must guess per message, online, through
 export interface TokenKeys {
   replyKey: Buffer;
   messageIdKey: Buffer;
+  bounceKey: Buffer;
 }
 
 export function deriveTokenKeys(secret: Buffer): TokenKeys {
   return {
     replyKey: createHmac('sha256', secret).update('threadline reply-token v1').digest(),
     messageIdKey: createHmac('sha256', secret).update('threadline message-id v1').digest(),
+    bounceKey: createHmac('sha256', secret).update('threadline bounce-token v1').digest(),
   };
 }
 
@@ -58,4 +60,23 @@ export function parseMessageIdHeader(keys: TokenKeys, header: string): string | 
   if (!m) return null;
   const id = m[1]!.toLowerCase();
   return verify(keys.messageIdKey, `${id}@${m[3]!.toLowerCase()}`, m[2]!) ? expand(id) : null;
+}
+
+/**
+ * The envelope sender (VERP) of one message: `bounces+<message id>-<sig>@<sender domain>`, 8 +
+ * 32 + 1 + 16 = 57 characters before the `@`. The signature covers the domain, so a bounce
+ * address copied to another of our domains does not verify.
+ */
+export function bounceAddress(keys: TokenKeys, messageId: string, senderDomain: string): string {
+  const id = compact(messageId);
+  const domain = senderDomain.toLowerCase();
+  return `bounces+${id}-${sign(keys.bounceKey, `${id}@${domain}`)}@${domain}`;
+}
+
+/** The message id a bounce address names, or null if it is not ours, altered or moved. */
+export function verifyBounceAddress(keys: TokenKeys, address: string): string | null {
+  const m = /^bounces\+([0-9a-f]{32})-([0-9a-f]{16})@([^@\s]+)$/i.exec(address.trim());
+  if (!m) return null;
+  const id = m[1]!.toLowerCase();
+  return verify(keys.bounceKey, `${id}@${m[3]!.toLowerCase()}`, m[2]!) ? expand(id) : null;
 }
