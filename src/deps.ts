@@ -27,6 +27,7 @@ import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createSendLimit } from './send/send-limit.js';
+import { createSuppressionService } from './suppression/suppression.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -84,9 +85,9 @@ export function createServices(deps: {
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
   const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
   const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
-  const sendLimit = createSendLimit({ auth, clock });
-  const outbound = createOutbound({ batcher, clock, keys, sendLimit, conversations, domains, threading, rateLimit, delivery: deliveryQueue });
+  const suppressions = createSuppressionService({ db, clock });
+  const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, send, threading, inbound, agentReplies, agents, acd };
 }

@@ -25,6 +25,10 @@ export const PERMISSIONS = {
   /** Read any work item of the organization (supervisors). */
   workItemView: 'acd:workitem:view',
   queueStatsView: 'analytics:queueObservation:view',
+  /** Read the organization's suppression list. */
+  suppressionView: 'email:suppression:view',
+  /** Add and remove suppression list entries (mailing an address again is a decision). */
+  suppressionEdit: 'email:suppression:edit',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);

@@ -34,11 +34,15 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       return { id, stitched: false };
     },
 
-    /** Stores an outbound message as `queued`, with the first entry of its status history. */
-    async recordOutbound(ex: Executor, message: NewMessage) {
+    /**
+     * Stores an outbound message as `queued` (or, for one that will never be sent, as `as.status`
+     * with its reason), with the first entry of its status history.
+     */
+    async recordOutbound(ex: Executor, message: NewMessage, as: { status: 'suppressed'; detail: string } | undefined = undefined) {
       const now = clock.now();
-      await repo.insertMessage(ex, { ...message, status: 'queued', status_at: now, last_response: null, attempts: 0, created_at: now });
-      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'queued', at: now, smtp_response: null, detail: null }]);
+      const status = as?.status ?? 'queued';
+      await repo.insertMessage(ex, { ...message, status, status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status, at: now, smtp_response: null, detail: as?.detail ?? null }]);
       return now;
     },
 

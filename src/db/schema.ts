@@ -11,6 +11,25 @@ export interface OrganizationsTable {
   name: string;
   rate_limit_per_minute: number;
   created_at: number;
+  /** What a send to a suppressed address does: `refuse` (400) or `record` (kept as suppressed, never sent). */
+  suppressed_sends: string;
+}
+
+export interface SuppressionsTable {
+  org_id: string;
+  email: string;
+  reason: string;
+  detail: string | null;
+  message_id: string | null;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface SoftBouncesTable {
+  org_id: string;
+  email: string;
+  first_at: number;
+  count: number;
 }
 
 export interface OauthClientsTable {
@@ -219,6 +238,8 @@ export interface Database {
   threading_settings: ThreadingSettingsTable;
   dkim_keys: DkimKeysTable;
   quarantine: QuarantineTable;
+  suppressions: SuppressionsTable;
+  soft_bounces: SoftBouncesTable;
 }
 
 export type Db = Kysely<Database>;

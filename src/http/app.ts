@@ -17,6 +17,7 @@ import { opsRoutes } from '../ops/ops.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
+import { suppressionRoutes } from '../suppression/suppression.routes.js';
 import { threadingRoutes } from '../threading/threading.routes.js';
 import { requireBearer } from './auth.js';
 import { clientAddressResolver } from './client-address.js';
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', agentsRoutes(deps.services.agents));
   app.route('/', membersRoutes(deps.services.agents));
   app.route('/', acdRoutes(deps.services.acd));
+  app.route('/', suppressionRoutes(deps.services.suppressions));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {
