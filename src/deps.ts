@@ -28,6 +28,7 @@ import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createSendLimit } from './send/send-limit.js';
 import { createSuppressionService } from './suppression/suppression.service.js';
+import { createBouncesService } from './bounces/bounces.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -82,12 +83,13 @@ export function createServices(deps: {
     conversationSubject: async (ex, orgId, id) => (await conversations.conversationRow(ex, orgId, id))?.subject ?? null,
     defaultInboundAuth: config.inboundAuth,
   });
-  const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
-  const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const suppressions = createSuppressionService({ db, clock });
+  const bounces = createBouncesService({ clock, keys, conversations, suppressions });
+  const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
+  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, keys, bounces, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
+  const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
 }

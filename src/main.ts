@@ -22,6 +22,8 @@ import { startSmtp } from './inbound/smtp.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
+import { domainOf } from './mail/address.js';
+import { bounceAddress } from './mail/tokens.js';
 import { initOrganization, type InitResult } from './setup/init.js';
 import { runCli } from './cli/run.js';
 
@@ -114,6 +116,9 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     pollMs: opts.pollMs,
     targetOf: (recipient) => targetOf(transportOptions, recipient),
     probe: (target) => probeTarget(transportOptions, target),
+    // Each message's own signed return path: a bounce names the message it is about.
+    envelopeFrom: (messageId, from) => bounceAddress(services.keys, messageId, domainOf(from)),
+    bounces: services.bounces,
   });
   services.deliveryQueue.onWake(() => worker.wake());
 

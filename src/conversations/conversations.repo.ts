@@ -1,5 +1,5 @@
 import { compiled, compiledInsert, compiledInsertRows } from '../db/compiled.js';
-import type { ConversationsTable, Executor, MessageEventsTable, MessagesTable } from '../db/schema.js';
+import type { ConversationsTable, Executor, MessageBouncesTable, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
 export type ConversationRow = ConversationsTable;
 export type MessageRow = MessagesTable;
@@ -178,3 +178,12 @@ export const searchMessages = (db: Executor, orgId: string, f: MessageFilter, li
 
 export const countSearch = async (db: Executor, orgId: string, f: MessageFilter) =>
   Number((await filtered(db, orgId, f).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+/** What a bounce or complaint said about a message: the latest word replaces an earlier one. */
+export const saveBounce = (db: Executor, row: MessageBouncesTable) =>
+  db
+    .insertInto('message_bounces')
+    .values(row)
+    .onConflict((oc) => oc.column('message_id').doUpdateSet({ type: row.type, status: row.status, action: row.action, diagnostic: row.diagnostic, remote_mta: row.remote_mta, source: row.source, reason: row.reason, at: row.at }))
+    .execute();
+export const findBounce = (db: Executor, messageId: string) => db.selectFrom('message_bounces').selectAll().where('message_id', '=', messageId).executeTakeFirst();

@@ -98,6 +98,12 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
     setQueue: (ex: Executor, id: string, queueId: string) => repo.setConversationQueue(ex, id, queueId),
 
     findMessageById: (id: string) => repo.findMessageById(db, id),
+    /** An outbound message of this organization, for a bounce or complaint that names it. */
+    findMessageIn: async (ex: Executor, orgId: string, id: string) => {
+      const m = await repo.findMessageById(ex, id);
+      return m && m.org_id === orgId && m.direction === 'outbound' ? m : undefined;
+    },
+    recordBounce: repo.saveBounce,
     findMessagesByIds: (ex: Executor, ids: string[]) => repo.findMessagesByIds(ex, ids),
 
     async getConversation(orgId: string, id: string) {
@@ -135,7 +141,8 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       const row = await repo.findMessage(ex, orgId, conversationId, id);
       if (!row) throw notFound(`Message ${id} in conversation ${conversationId}`);
       const facts = row.direction === 'inbound' ? (await repo.inboundFacts(ex, [id]))[0] : undefined;
-      return messageView(row, await repo.listEvents(ex, id), facts);
+      const bounce = row.direction === 'outbound' ? await repo.findBounce(ex, id) : undefined;
+      return messageView(row, await repo.listEvents(ex, id), facts, bounce);
     },
   };
 }

@@ -25,6 +25,19 @@ export interface SuppressionsTable {
   expires_at: number | null;
 }
 
+export interface MessageBouncesTable {
+  message_id: string;
+  org_id: string;
+  type: string | null;
+  status: string | null;
+  action: string;
+  diagnostic: string | null;
+  remote_mta: string | null;
+  source: string;
+  reason: string | null;
+  at: number;
+}
+
 export interface SoftBouncesTable {
   org_id: string;
   email: string;
@@ -240,6 +253,7 @@ export interface Database {
   quarantine: QuarantineTable;
   suppressions: SuppressionsTable;
   soft_bounces: SoftBouncesTable;
+  message_bounces: MessageBouncesTable;
 }
 
 export type Db = Kysely<Database>;

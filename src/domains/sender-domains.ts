@@ -56,6 +56,11 @@ export function createSenderDomainsService(deps: {
   // the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
   const sendCache = new TtlCache<string, { orgId: string | null; status: string }>({ max: 10_000, ttlMs: CACHE_MS, clock });
+  const sendState = (ex: Executor, domain: string) =>
+    sendCache.getOrLoad(domain, async () => {
+      const row = await repo.findSenderDomain(ex, domain);
+      return { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING' };
+    });
   const keyCache = new TtlCache<string, DkimKey | null>({ max: 10_000, ttlMs: CACHE_MS, clock });
   // One warning per domain every 10 minutes: an entry present means "warned lately".
   const warned = new TtlCache<string, true>({ max: 10_000, ttlMs: 10 * 60_000, clock });
@@ -237,16 +242,16 @@ export function createSenderDomainsService(deps: {
       });
     },
 
+    /** The organization a sender domain belongs to, or null: the SMTP server's check of bounce addresses. */
+    senderDomainOrg: async (ex: Executor, domain: string) => (await sendState(ex, domain)).orgId,
+
     /**
      * The sending rule: the From domain must be one of the organization's sender domains, and
      * verified when mail leaves the machine (relay, direct); capture mode sends from a domain
      * that is not verified, with a warning in the log.
      */
     async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
-      const hit = await sendCache.getOrLoad(domain, async () => {
-        const row = await repo.findSenderDomain(ex, domain);
-        return { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING' };
-      });
+      const hit = await sendState(ex, domain);
       if (hit.orgId !== orgId) {
         throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }

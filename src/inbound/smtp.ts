@@ -88,8 +88,15 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         guard.release(session);
         cb(err);
       };
-      inbound.recipientOrg(rcpt).then(
-        (org) => answer(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain', session, rcpt)),
+      inbound.recipient(rcpt).then(
+        (verdict) =>
+          answer(
+            verdict === 'accept'
+              ? null
+              : verdict === 'unknown-user'
+                ? refuse(550, '5.1.1 No such user here', session, rcpt)
+                : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain', session, rcpt),
+          ),
         (err) => {
           log.error({ err }, 'recipient lookup failed');
           // Our fault, so a temporary code: the sender retries rather than bouncing the reply.
