@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   /** Read any work item of the organization (supervisors). */
   workItemView: 'acd:workitem:view',
   queueStatsView: 'analytics:queueObservation:view',
+  /** Read the organization's event log (GET /api/v2/events). */
+  eventsView: 'events:event:view',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);

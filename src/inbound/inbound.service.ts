@@ -3,6 +3,7 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { ConversationsTable, Db, Executor } from '../db/schema.js';
 import type { DomainsService } from '../domains/domains.service.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseIdList } from '../threading/signals.js';
@@ -51,6 +52,7 @@ export function createInboundService(deps: {
   db: Db;
   batcher: TxBatcher;
   clock: Clock;
+  events: EventsService;
   conversations: ConversationsService;
   domains: DomainsService;
   threading: ThreadingService;
@@ -139,7 +141,7 @@ export function createInboundService(deps: {
     return { orgId, messageId: id, conversationId, duplicate: false, kind: p.kind.kind, outcome: decision.outcome, workItem };
   }
 
-  const quarantine = createQuarantine({ db, batcher, clock, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
+  const quarantine = createQuarantine({ db, batcher, clock, events: deps.events, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
 
   return {
     /** The organization a recipient belongs to, or null when we do not receive mail for it. */
