@@ -39,7 +39,7 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       return { id, stitched: false };
     },
 
-    /** Stores an outbound message as `queued`, with the first entry of its status history. */
+    /** Stores an outbound message as `queued`, with the first entry of its status history and its event. */
     async recordOutbound(ex: Executor, message: NewMessage) {
       const now = clock.now();
       await repo.insertMessage(ex, { ...message, status: 'queued', status_at: now, last_response: null, attempts: 0, created_at: now });
@@ -48,7 +48,7 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       return now;
     },
 
-    /** Delivery outcomes, each on its message row and as an entry of its status history. */
+    /** Delivery outcomes, each on its message row, as an entry of its status history and as an event (one insert for all). */
     async setDeliveryStatus(ex: Executor, changes: Array<{ id: string; status: string; response: string; detail: string | null; attempts: number }>) {
       const now = clock.now();
       const announced = [];
@@ -90,7 +90,7 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       return id;
     },
 
-    /** Stores a received message as `received`, with its first history entry. */
+    /** Stores a received message as `received`, with its first history entry and its event. */
     async recordInbound(ex: Executor, message: NewMessage) {
       const now = clock.now();
       await repo.insertMessage(ex, { ...message, status: 'received', status_at: now, last_response: null, attempts: 0, created_at: now });
