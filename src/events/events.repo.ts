@@ -18,21 +18,29 @@ export async function insertEvents(ex: Executor, rows: NewEventRow[]): Promise<v
 }
 
 /**
- * An organization's events after `after`, in (tx, seq) order. PostgreSQL (`settledOnly`): only
- * rows of transactions below the reader's snapshot xmin. Every transaction below it has ended,
- * so no row can still commit there; a row of a transaction still running (or of one that began
- * after the reader's snapshot) would otherwise let a later commit land behind a cursor a reader
- * has already passed. A long transaction anywhere in the cluster holds the horizon back: events
- * then arrive late, never out of order and never lost.
+ * An organization's events after `after`, in (tx, seq) order.
+ *
+ * PostgreSQL: only rows of transactions below the reader's snapshot xmin. Every transaction
+ * below it has ended, so no row can still commit there; a row of a transaction still running
+ * (or of one that began after the reader's snapshot) would otherwise let a later commit land
+ * behind a cursor a reader has already passed. A long transaction anywhere in the cluster
+ * holds the horizon back: events then arrive late, never out of order and never lost.
+ *
+ * SQLite: every row has tx 0, and SQLite seeks an index by the first column of a row-value
+ * comparison only (it would read the organization's whole log from its start): seq alone.
  */
-export const listEvents = (ex: Executor, o: { orgId: string; after: Cursor; types: string[] | null; limit: number; settledOnly: boolean }) =>
+export const listEvents = (ex: Executor, o: { orgId: string; after: Cursor; types: string[] | null; limit: number; postgres: boolean }) =>
   ex
     .selectFrom('event_log')
     .select(['tx', 'seq', 'id', 'type', 'at', 'data'])
     .where('org_id', '=', o.orgId)
-    .where((eb) => eb(eb.refTuple('tx', 'seq'), '>', eb.tuple(o.after.tx, o.after.seq)))
+    .$if(o.postgres, (q) =>
+      q
+        .where((eb) => eb(eb.refTuple('tx', 'seq'), '>', eb.tuple(o.after.tx, o.after.seq)))
+        .where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`),
+    )
+    .$if(!o.postgres, (q) => q.where('tx', '=', 0).where('seq', '>', o.after.seq))
     .$if(o.types !== null, (q) => q.where('type', 'in', o.types!))
-    .$if(o.settledOnly, (q) => q.where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`))
     .orderBy('tx')
     .orderBy('seq')
     .limit(o.limit)

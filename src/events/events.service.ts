@@ -41,7 +41,7 @@ export function createEventsService({ db, clock, dialect }: { db: Db; clock: Clo
     /** A page of the organization's events after `after`; `nextCursor` continues from its end (or stays at `after`). */
     async list(orgId: string, o: { after: Cursor | null; types: EventType[] | null; limit: number }) {
       const after = o.after ?? START;
-      const rows = await repo.listEvents(db, { orgId, after, types: o.types, limit: o.limit, settledOnly: dialect === 'postgres' });
+      const rows = await repo.listEvents(db, { orgId, after, types: o.types, limit: o.limit, postgres: dialect === 'postgres' });
       const last = rows.at(-1);
       return { entities: rows.map(eventView), nextCursor: encodeCursor(last ? { tx: Number(last.tx), seq: Number(last.seq) } : after) };
     },

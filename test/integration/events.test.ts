@@ -48,7 +48,10 @@ async function allEvents(token?: string, limit = 1000): Promise<Event[]> {
 
 const about = (events: Event[], key: string, id: string) => events.filter((e) => e.data[key] === id);
 
-/** Waits until the events about `id` are exactly `types`, in that order (and stay so: checked again after). */
+/**
+ * Waits until the events about `id` are exactly `types`, in that order. Waits on PostgreSQL too:
+ * an event shows once every older transaction of the cluster has ended (events.repo.ts).
+ */
 async function eventsAbout(key: string, id: string, types: string[]) {
   return waitFor(async () => {
     const mine = about(await allEvents(), key, id);
@@ -125,8 +128,8 @@ describe('each change is one event', () => {
   });
 
   it('domain verification: the sender domain verified at start, an inbound domain once it proves control', async () => {
-    const sender = about(await allEvents(), 'domain', svc.init.senderDomain);
-    expect(sender).toMatchObject([{ type: 'domain.verification.changed', data: { kind: 'sender', from: 'PENDING', to: 'VERIFIED' } }]);
+    const [sender] = await eventsAbout('domain', svc.init.senderDomain, ['domain.verification.changed']);
+    expect(sender!.data).toMatchObject({ kind: 'sender', from: 'PENDING', to: 'VERIFIED' });
 
     const claimed = await svc.api('POST', '/api/v2/routing/email/domains', { body: { id: 'help.example.com' } });
     expect(claimed.status).toBe(200);
@@ -134,12 +137,14 @@ describe('each change is one event', () => {
     expect((await svc.api('PUT', '/api/v2/routing/email/domains/help.example.com/verification')).body.verificationStatus).toBe('PENDING');
     publishListed(svc.dns.zone, claimed.body.verificationRecord);
     expect((await svc.api('PUT', '/api/v2/routing/email/domains/help.example.com/verification')).body.verificationStatus).toBe('VERIFIED');
-    expect(about(await allEvents(), 'domain', 'help.example.com')).toMatchObject([{ type: 'domain.verification.changed', data: { kind: 'inbound', from: 'PENDING', to: 'VERIFIED' } }]);
+    const [inbound] = await eventsAbout('domain', 'help.example.com', ['domain.verification.changed']);
+    expect(inbound!.data).toMatchObject({ kind: 'inbound', from: 'PENDING', to: 'VERIFIED' });
   });
 
   it('every event has its own id, and the log reads the same one page at a time as all at once', async () => {
     const whole = await allEvents();
     expect(new Set(whole.map((e) => e.id)).size).toBe(whole.length);
-    expect(await allEvents(undefined, 1)).toEqual(whole);
+    // Read later, the log may have grown (on PostgreSQL an event shows once no older transaction is open).
+    expect((await allEvents(undefined, 1)).slice(0, whole.length)).toEqual(whole);
   });
 });
