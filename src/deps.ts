@@ -13,6 +13,7 @@ import { createDeliveryQueue } from './delivery/outbox.js';
 import { createSealer } from './crypto/sealed.js';
 import { createDnsResolver } from './dns/resolver.js';
 import { createDomainsService } from './domains/domains.service.js';
+import { createEventsService } from './events/events.service.js';
 import { createSenderDomainsService } from './domains/sender-domains.js';
 import type { Logger } from './log.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
@@ -46,6 +47,7 @@ export function createServices(deps: {
 }) {
   const { db, clock, config, secret } = deps;
   const batcher = new TxBatcher(db);
+  const events = createEventsService({ db, clock, dialect: deps.dialect });
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
   const agents = createAgentsService({ db, clock, queues });
@@ -53,10 +55,11 @@ export function createServices(deps: {
   const loginThrottle = createLoginThrottle({ db, rateLimit });
   const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory, loginThrottle });
   const resolver = createDnsResolver({ servers: config.dnsServers });
-  const inboundDomains = createDomainsService({ db, clock, resolver, queues });
+  const inboundDomains = createDomainsService({ db, clock, resolver, queues, events });
   const senderDomains = createSenderDomainsService({
     db,
     clock,
+    events,
     sealer: createSealer(secret, 'dkim keys'),
     resolver,
     settings: {
@@ -73,7 +76,7 @@ export function createServices(deps: {
   });
   // One face for both kinds of domain: sends check sender domains and make reply addresses on inbound ones.
   const domains = { ...inboundDomains, ...senderDomains };
-  const conversations = createConversationsService({ db, clock });
+  const conversations = createConversationsService({ db, clock, events });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
   const threading = createThreadingService({
@@ -86,10 +89,10 @@ export function createServices(deps: {
   const suppressions = createSuppressionService({ db, clock });
   const bounces = createBouncesService({ clock, keys, conversations, suppressions });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, keys, bounces, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
-  const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
+  const inbound = createInboundService({ db, batcher, clock, events, conversations, domains, threading, work, keys, bounces, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
+  const acd = createAcdService({ db, batcher, clock, events, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
 }

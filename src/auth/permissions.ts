@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   suppressionView: 'email:suppression:view',
   /** Add and remove suppression list entries (mailing an address again is a decision). */
   suppressionEdit: 'email:suppression:edit',
+  /** Read the organization's event log (GET /api/v2/events). */
+  eventsView: 'events:event:view',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);

@@ -102,11 +102,15 @@ export const setStatus = (
   patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>,
 ) => db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
 
-/** A delivery attempt's outcome on the message row (the worker records one per message). */
-const setOutcomeOnce = compiled<Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>>((ex, v) =>
-  ex.updateTable('messages').set({ status: v.status, status_at: v.status_at, last_response: v.last_response, attempts: v.attempts }).where('id', '=', v.id),
+/** A delivery attempt's outcome on the message row (the worker records one per message); returns whose message it is. */
+const setOutcomeOnce = compiled((ex: Executor, v: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) =>
+  ex
+    .updateTable('messages')
+    .set({ status: v.status, status_at: v.status_at, last_response: v.last_response, attempts: v.attempts })
+    .where('id', '=', v.id)
+    .returning(['org_id', 'conversation_id']),
 );
-export const setOutcome = (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => setOutcomeOnce(db, row);
+export const setOutcome = async (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => (await setOutcomeOnce(db, row)).rows[0];
 
 export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
   db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
 
 export type * from './schema.inbound.js';
@@ -226,6 +226,21 @@ export interface WorkItemEventsTable {
   at: number;
 }
 
+/** One state change (src/events/): its order is (tx, seq). */
+export interface EventLogTable {
+  /** Assigned by the database: commit order on SQLite, order within a transaction on PostgreSQL. */
+  seq: Generated<number>;
+  /** PostgreSQL: the writing transaction's id (a column default); SQLite: 0. */
+  tx: Generated<number>;
+  id: string;
+  org_id: string;
+  type: string;
+  at: number;
+  conversation_id: string | null;
+  /** JSON object. */
+  data: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   oauth_clients: OauthClientsTable;
@@ -254,6 +269,7 @@ export interface Database {
   suppressions: SuppressionsTable;
   soft_bounces: SoftBouncesTable;
   message_bounces: MessageBouncesTable;
+  event_log: EventLogTable;
 }
 
 export type Db = Kysely<Database>;

@@ -3,6 +3,7 @@ import type { Sealer } from '../crypto/sealed.js';
 import type { Db, DkimKeysTable, Executor, SenderDomainsTable } from '../db/schema.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { dkimRecordValue, generateDkimKeyPair, type DkimKey } from '../mail/dkim.js';
@@ -43,6 +44,7 @@ export type SenderDomainsService = ReturnType<typeof createSenderDomainsService>
 export function createSenderDomainsService(deps: {
   db: Db;
   clock: Clock;
+  events: EventsService;
   sealer: Sealer;
   resolver: DnsResolver;
   settings: SenderDomainSettings;
@@ -146,13 +148,14 @@ export function createSenderDomainsService(deps: {
       if (pending) result.status = domainStatus(result.records, pending.selector);
       // DNS that did not answer says nothing about the records: the domain keeps its status.
       const status = result.status === 'UNKNOWN' ? row.status : result.status;
-      await repo.saveCheck(trx, id, {
+      const saved = await repo.saveCheck(trx, id, row.status, {
         status,
         check_results: JSON.stringify(result),
         checked_at: now,
         verified_at: status === 'VERIFIED' ? (row.status === 'VERIFIED' ? (row.verified_at ?? now) : now) : null,
       });
-      if (status !== row.status) {
+      if (saved && status !== row.status) {
+        await deps.events.record(trx, row.org_id, 'domain.verification.changed', { domain: id, kind: 'sender', from: row.status, to: status });
         deps.metrics?.domainStatusChangesTotal.inc({ from: row.status, to: status });
         const failing = result.records.filter((r) => r.status !== 'VERIFIED' && (r.purpose === 'spf' || r.purpose === 'dkim')).map((r) => `${r.purpose} ${r.host}: ${r.detail}`);
         const level = row.status === 'VERIFIED' ? 'warn' : 'info';

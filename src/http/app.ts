@@ -10,6 +10,7 @@ import type { Services } from '../deps.js';
 import { deliveryRoutes } from '../delivery/delivery.routes.js';
 import { quarantineRoutes } from '../inbound/quarantine.routes.js';
 import { domainsRoutes } from '../domains/domains.routes.js';
+import { eventsRoutes } from '../events/events.routes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', membersRoutes(deps.services.agents));
   app.route('/', acdRoutes(deps.services.acd));
   app.route('/', suppressionRoutes(deps.services.suppressions));
+  app.route('/', eventsRoutes(deps.services.events));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {

@@ -4,6 +4,7 @@ import type { TxBatcher } from '../db/batcher.js';
 import type { ConversationsTable, Db, Executor } from '../db/schema.js';
 import type { DomainsService } from '../domains/domains.service.js';
 import type { SenderDomainsService } from '../domains/sender-domains.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseIdList } from '../threading/signals.js';
@@ -55,6 +56,7 @@ export function createInboundService(deps: {
   db: Db;
   batcher: TxBatcher;
   clock: Clock;
+  events: EventsService;
   conversations: ConversationsService;
   domains: DomainsService & Pick<SenderDomainsService, 'senderDomainOrg'>;
   threading: ThreadingService;
@@ -146,7 +148,7 @@ export function createInboundService(deps: {
   }
 
   const reports = createReportDispatch({ db, batcher, keys: deps.keys, bounces: deps.bounces, conversations, domains, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
-  const quarantine = createQuarantine({ db, batcher, clock, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
+  const quarantine = createQuarantine({ db, batcher, clock, events: deps.events, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
 
   return {
     /**

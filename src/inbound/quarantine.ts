@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, QuarantineTable } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Decision } from '../threading/threading.service.js';
 import type { AuthResult, AuthSummary, Authorization } from './authenticate.js';
@@ -64,7 +65,7 @@ const view = (q: Omit<QuarantineTable, 'raw'>): QuarantineView => ({
 /** What storing a released message needs from the inbound path. */
 type Store = (trx: Executor, orgId: string, p: Prepared, d: Delivery, decision: Decision, auth: AuthResult) => Promise<{ messageId: string; conversationId: string; kind: string; outcome: string; workItem: boolean }>;
 
-export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Clock; store: Store; onStored?(s: { kind: string; outcome: string }): void }) {
+export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Clock; events: EventsService; store: Store; onStored?(s: { kind: string; outcome: string }): void }) {
   const { db, batcher, clock } = deps;
 
   async function get(orgId: string, id: string) {
@@ -101,6 +102,12 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
         resolved_by: null,
         resolution: null,
         result_message_id: null,
+      });
+      // A reply that named no conversation it may see has none to tell.
+      await deps.events.record(trx, orgId, 'inbound.quarantined', {
+        quarantineId: id,
+        ...(decision.conversationId ? { conversationId: decision.conversationId } : {}),
+        reason: decision.authentication.reason,
       });
       return id;
     },
