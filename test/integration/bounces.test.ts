@@ -118,6 +118,8 @@ describe('bounces and complaints', () => {
     expect(m.bounce).toMatchObject({ type: 'hard', status: '5.1.1', action: 'failed', remoteMta: 'mail.example.com', source: 'dsn' });
     expect(m.bounce.diagnostic).toContain('does not exist');
     expect((await svc.api('GET', '/api/v2/suppressions/gone@example.com')).body.reason).toBe('hard-bounce');
+    const bouncedEvents = (await svc.api('GET', '/api/v2/events?types=message.bounced&limit=1000')).body.entities;
+    expect(bouncedEvents.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
     // Never threaded: no new conversation, nothing new on this one.
     expect((await svc.api('GET', '/api/v2/conversations/emails?pageSize=100')).body.total).toBe(conversations);
     expect((await svc.api('GET', `/api/v2/conversations/emails/${sent.conversationId}/messages`)).body.entities).toHaveLength(1);
@@ -157,6 +159,8 @@ describe('bounces and complaints', () => {
     const m = await statusIs(sent, 'complained');
     expect(m.bounce).toMatchObject({ action: 'complained', source: 'arf', reason: 'abuse' });
     expect((await svc.api('GET', '/api/v2/suppressions/angry@example.com')).body.reason).toBe('complaint');
+    const complaints = (await svc.api('GET', '/api/v2/events?types=message.complained&limit=1000')).body.entities;
+    expect(complaints.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
   });
 
   it('drops a report at an inbound address that names a Message-ID never ours: 250, counted, not threaded', async () => {

@@ -72,6 +72,8 @@ describe('the suppression list', () => {
       expect(kept.status).toBe(202);
       const msg = (await svc.api('GET', `/api/v2/conversations/emails/${kept.body.conversationId}/messages/${kept.body.id}`)).body;
       expect(msg.deliveryStatus.status).toBe('suppressed');
+      const events = (await svc.api('GET', '/api/v2/events?types=message.suppressed,message.queued&limit=1000')).body.entities;
+      expect(events.filter((e: { data: { messageId: string } }) => e.data.messageId === kept.body.id).map((e: { type: string }) => e.type)).toEqual(['message.suppressed']);
       // A send made after it is delivered: the worker has looked at the outbox, and the kept one was not in it.
       const later = await send('someone@example.com');
       await waitFor(async () => ((await svc.api('GET', `/api/v2/conversations/emails/${later.body.conversationId}/messages/${later.body.id}`)).body.deliveryStatus.status === 'sent' ? true : undefined));
