@@ -31,6 +31,7 @@ import * as m220000 from './2026_11_22_220000_widen_lookup_indexes.js';
 import * as m20261201110000 from './2026_12_01_110000_create_inbound_domain_claims.js';
 import * as m20261201110100 from './2026_12_01_110100_add_inbound_skipped_stages.js';
 import * as m20261201110200 from './2026_12_01_110200_add_outbox_waiting_for.js';
+import * as m20261201130000 from './2026_12_01_130000_create_raw_message_chunks.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -65,4 +66,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_110000_create_inbound_domain_claims': m20261201110000,
   '2026_12_01_110100_add_inbound_skipped_stages': m20261201110100,
   '2026_12_01_110200_add_outbox_waiting_for': m20261201110200,
+  '2026_12_01_130000_create_raw_message_chunks': m20261201130000,
 };

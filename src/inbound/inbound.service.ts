@@ -12,8 +12,9 @@ import { authorizeReply, type AuthResult } from './authenticate.js';
 import { filedAddress } from './author.js';
 import * as repo from './inbound.repo.js';
 import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
-import type { Preparer } from './preparer.js';
+import { type Preparer, sourceOf } from './preparer.js';
 import { createQuarantine } from './quarantine.js';
+import type { Spooled } from './spool.js';
 
 /** What the inbound path needs from the agent queue. */
 export interface WorkQueue {
@@ -21,7 +22,9 @@ export interface WorkQueue {
 }
 
 export interface ReceivedMail {
-  raw: Buffer;
+  /** The message's bytes: in its spool file (SMTP), or in memory. */
+  spool?: Spooled;
+  raw?: Buffer;
   envelopeFrom: string;
   recipients: string[];
   remoteAddress: string;
@@ -114,7 +117,7 @@ export function createInboundService(deps: {
       kind_reason: p.kind.reason,
       reply_text: p.replyText,
       content_hash: p.hash,
-      size_bytes: d.raw.length,
+      size_bytes: d.raw.size,
       auth_results: auth.header,
       auth_summary: JSON.stringify(auth.summary),
       skipped: p.skipped.length ? JSON.stringify(p.skipped) : null,
@@ -163,7 +166,7 @@ export function createInboundService(deps: {
       const results: Stored[] = [];
       for (const [orgId, recipients] of byOrg) {
         const to = mainRecipient(recipients);
-        const d: Delivery = { raw: mail.raw, envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
+        const d: Delivery = { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
         const duplicate = (m: { id: string; conversation_id: string }): Stored => ({ orgId, messageId: m.id, conversationId: m.conversation_id, duplicate: true, kind: p.kind.kind, outcome: 'duplicate', workItem: false });
         results.push(
           await batcher.run(async (trx): Promise<Stored> => {
@@ -207,9 +210,7 @@ export function createInboundService(deps: {
     release: quarantine.release,
     drop: quarantine.drop,
 
-    async raw(messageId: string) {
-      return (await repo.findRaw(db, messageId))?.raw ?? null;
-    },
+    raw: (messageId: string) => repo.findRaw(db, messageId),
     details: (messageId: string) => repo.findDetails(db, messageId),
   };
 }
