@@ -19,6 +19,7 @@ import { createServices, type Services } from './deps.js';
 import { createApp } from './http/app.js';
 import { threadPreparer, type Preparer } from './inbound/preparer.js';
 import { startSmtp } from './inbound/smtp.js';
+import { resetSpool, spoolDir } from './inbound/spool.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
@@ -136,6 +137,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
       host: config.smtpHost,
       port: config.smtpPort,
       maxBytes: config.smtp.maxBytes,
+      spoolDir: resetSpool(spoolDir(config.dataDir)),
       maxRecipients: config.smtp.maxRecipients,
       maxClients: config.smtp.maxConnections,
       guard: { maxPerClient: config.smtp.maxPerClient, commandTimeoutMs: config.smtp.commandTimeoutSeconds * 1000, minDataRate: config.smtp.minDataRate },

@@ -1,5 +1,5 @@
 import type { Generated, Kysely, Transaction } from 'kysely';
-import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
+import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessageChunksTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
 
 export type * from './schema.inbound.js';
 
@@ -262,6 +262,7 @@ export interface Database {
   message_threading: MessageThreadingTable;
   inbound_details: InboundDetailsTable;
   raw_messages: RawMessagesTable;
+  raw_message_chunks: RawMessageChunksTable;
   threading_decisions: ThreadingDecisionsTable;
   threading_settings: ThreadingSettingsTable;
   dkim_keys: DkimKeysTable;

@@ -14,11 +14,12 @@ import { authorizeReply, type AuthResult } from './authenticate.js';
 import { filedAddress } from './author.js';
 import * as repo from './inbound.repo.js';
 import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
-import type { Preparer } from './preparer.js';
+import { type Preparer, sourceOf } from './preparer.js';
 import { createQuarantine } from './quarantine.js';
 import { createReportDispatch, type ReportResult } from './reports.js';
 import type { BouncesService } from '../bounces/bounces.service.js';
 import { verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
+import type { Spooled } from './spool.js';
 
 /** What the inbound path needs from the agent queue. */
 export interface WorkQueue {
@@ -26,7 +27,9 @@ export interface WorkQueue {
 }
 
 export interface ReceivedMail {
-  raw: Buffer;
+  /** The message's bytes: in its spool file (SMTP), or in memory. */
+  spool?: Spooled;
+  raw?: Buffer;
   envelopeFrom: string;
   recipients: string[];
   remoteAddress: string;
@@ -122,7 +125,7 @@ export function createInboundService(deps: {
       kind_reason: p.kind.reason,
       reply_text: p.replyText,
       content_hash: p.hash,
-      size_bytes: d.raw.length,
+      size_bytes: d.raw.size,
       auth_results: auth.header,
       auth_summary: JSON.stringify(auth.summary),
       skipped: p.skipped.length ? JSON.stringify(p.skipped) : null,
@@ -177,7 +180,7 @@ export function createInboundService(deps: {
      */
     async receive(received: ReceivedMail): Promise<Array<Stored | ReportResult>> {
       // Reports to our return paths are dispatched first and never reach threading.
-      const dispatched = await reports.returnPaths(received);
+      const dispatched = await reports.returnPaths({ raw: sourceOf(received), envelopeFrom: received.envelopeFrom, recipients: received.recipients });
       if (dispatched.recipients.length === 0) return dispatched.results;
       const mail = { ...received, recipients: dispatched.recipients };
       const { p, auth } = await deps.preparer.examine(mail);
@@ -191,13 +194,13 @@ export function createInboundService(deps: {
       const results: Array<Stored | ReportResult> = [...dispatched.results];
       for (const [orgId, recipients] of byOrg) {
         // A report that came to an inbound address: applied to the message it names, never threaded.
-        const report = p.kind.kind === 'bounce' || p.kind.kind === 'complaint' ? await reports.atInbound(orgId, mail) : null;
+        const report = p.kind.kind === 'bounce' || p.kind.kind === 'complaint' ? await reports.atInbound(orgId, { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom }) : null;
         if (report) {
           results.push(report);
           continue;
         }
         const to = mainRecipient(recipients);
-        const d: Delivery = { raw: mail.raw, envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
+        const d: Delivery = { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
         const duplicate = (m: { id: string; conversation_id: string }): Stored => ({ orgId, messageId: m.id, conversationId: m.conversation_id, duplicate: true, kind: p.kind.kind, outcome: 'duplicate', workItem: false });
         results.push(
           await batcher.run(async (trx): Promise<Stored> => {
@@ -242,9 +245,7 @@ export function createInboundService(deps: {
     release: quarantine.release,
     drop: quarantine.drop,
 
-    async raw(messageId: string) {
-      return (await repo.findRaw(db, messageId))?.raw ?? null;
-    },
+    raw: (messageId: string) => repo.findRaw(db, messageId),
     details: (messageId: string) => repo.findDetails(db, messageId),
   };
 }

@@ -1,5 +1,5 @@
 import type { BouncesService, ReportOutcome } from '../bounces/bounces.service.js';
-import type { Report } from '../bounces/read-report.js';
+import { REPORT_LIMITS, type Report } from '../bounces/read-report.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db } from '../db/schema.js';
@@ -7,6 +7,7 @@ import type { DomainsService } from '../domains/domains.service.js';
 import type { Logger } from '../log.js';
 import { verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RawSource } from './spool.js';
 
 // Reports come back before threading, and never reach it: a bounce or complaint is applied to
 // the message it names (or dropped when it names nothing we sent, so no backscatter and no
@@ -32,6 +33,9 @@ export interface Dispatched {
   /** Recipients left for threading: inbound addresses, and the reply address an auto-reply to a return path stands for. */
   recipients: string[];
 }
+
+// A report is read from its start only: one byte past the limit tells the reader it was cut.
+const head = (raw: RawSource) => raw.head(REPORT_LIMITS.maxBytes + 1);
 
 const kindOf = (r: Report): ReportResult['kind'] => (r.kind === 'arf' ? 'complaint' : 'bounce');
 
@@ -60,7 +64,7 @@ export function createReportDispatch(deps: {
 
   return {
     /** Mail to our return paths (`bounces+TOKEN@`): applied, dropped, or handed on as an auto-reply. */
-    async returnPaths(mail: { raw: Buffer; envelopeFrom: string; recipients: string[] }): Promise<Dispatched> {
+    async returnPaths(mail: { raw: RawSource; envelopeFrom: string; recipients: string[] }): Promise<Dispatched> {
       const out: Dispatched = { results: [], recipients: [] };
       for (const rcpt of mail.recipients) {
         const messageId = verifyBounceAddress(deps.keys, rcpt);
@@ -70,7 +74,7 @@ export function createReportDispatch(deps: {
         }
         const m = await deps.conversations.findMessageById(messageId);
         if (!m) continue; // accepted at RCPT, deleted since: nothing to tell
-        const report = await deps.bounces.read(mail.raw, { from: mail.envelopeFrom, to: rcpt });
+        const report = await deps.bounces.read(await head(mail.raw), { from: mail.envelopeFrom, to: rcpt });
         if (report.kind === 'dsn' || report.kind === 'arf' || report.kind === 'nonstandard-bounce') {
           out.results.push(await apply(m.org_id, report));
         } else if (report.kind === 'autoreply' && m.reply_to_email && (await deps.domains.inboundDomainOrg(deps.db, m.reply_to_email.slice(m.reply_to_email.lastIndexOf('@') + 1))) === m.org_id) {
@@ -87,8 +91,8 @@ export function createReportDispatch(deps: {
      * applied to the organization's message it names, else dropped. Null when a closer reading
      * finds it is not a report after all: it is then threaded like any other mail.
      */
-    async atInbound(orgId: string, mail: { raw: Buffer; envelopeFrom: string }): Promise<ReportResult | null> {
-      const report = await deps.bounces.read(mail.raw, { from: mail.envelopeFrom });
+    async atInbound(orgId: string, mail: { raw: RawSource; envelopeFrom: string }): Promise<ReportResult | null> {
+      const report = await deps.bounces.read(await head(mail.raw), { from: mail.envelopeFrom });
       if (report.kind !== 'dsn' && report.kind !== 'arf' && report.kind !== 'nonstandard-bounce') return null;
       return apply(orgId, report);
     },
