@@ -32,6 +32,7 @@ import * as m20261201110000 from './2026_12_01_110000_create_inbound_domain_clai
 import * as m20261201110100 from './2026_12_01_110100_add_inbound_skipped_stages.js';
 import * as m20261201110200 from './2026_12_01_110200_add_outbox_waiting_for.js';
 import * as m20261201140000 from './2026_12_01_140000_create_suppressions.js';
+import * as m20261201150000 from './2026_12_01_150000_create_jobs.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -67,4 +68,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_110100_add_inbound_skipped_stages': m20261201110100,
   '2026_12_01_110200_add_outbox_waiting_for': m20261201110200,
   '2026_12_01_140000_create_suppressions': m20261201140000,
+  '2026_12_01_150000_create_jobs': m20261201150000,
 };

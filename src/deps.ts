@@ -15,6 +15,7 @@ import { createDnsResolver } from './dns/resolver.js';
 import { createDomainsService } from './domains/domains.service.js';
 import { createSenderDomainsService } from './domains/sender-domains.js';
 import type { Logger } from './log.js';
+import { createJobQueue } from './jobs/queue.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
@@ -75,6 +76,7 @@ export function createServices(deps: {
   const conversations = createConversationsService({ db, clock });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
+  const jobs = createJobQueue(clock);
   const threading = createThreadingService({
     db,
     clock,
@@ -89,5 +91,5 @@ export function createServices(deps: {
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, send, threading, inbound, agentReplies, agents, acd };
 }
