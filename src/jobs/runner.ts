@@ -71,7 +71,8 @@ export class JobRunner implements Worker {
   /** Ends of jobs that could not be written (database unavailable): written before any new claim. */
   private owed: Write[] = [];
   private ensured = false;
-  private stopped = true;
+  /** Until stop(); pass() works before start(), which only adds the timer. */
+  private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private passing: Promise<void> | null = null;
   private readonly outage: ReturnType<typeof outageLog>;
