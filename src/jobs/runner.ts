@@ -40,7 +40,7 @@ export interface JobKind {
 }
 
 export interface JobRunnerOptions {
-  batcher: TxBatcher;
+  batcher: Pick<TxBatcher, 'run' | 'runSoon'>;
   clock: Clock;
   log: Logger;
   metrics: Metrics;

@@ -32,11 +32,17 @@ async function database() {
 
 type Base = Awaited<ReturnType<typeof database>>;
 
-function runnerOn(base: Base, db: Db, clock: Clock, kinds: JobKind[], o: { pollMs?: number; lines?: string[] } = {}) {
+function runnerOn(base: Base, db: Db, clock: Clock, kinds: JobKind[], o: { pollMs?: number; lines?: string[]; reach?: () => boolean } = {}) {
   const log = createLogger('info', { write: (line: string) => void o.lines?.push(line) });
   const metrics = createMetrics({ outboxDepth: async () => 0 });
   const batcher = new TxBatcher(db);
-  const runner = new JobRunner({ batcher, clock, log, metrics, skipLocked: base.skipLocked, pollMs: o.pollMs ?? 60_000 });
+  // `reach`: false while the database is to look unreachable, as a refused connection does.
+  const refused = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+  const seen: Pick<TxBatcher, 'run' | 'runSoon'> = {
+    run: (work) => (o.reach?.() === false ? refused() : batcher.run(work)),
+    runSoon: (work) => (o.reach?.() === false ? refused() : batcher.runSoon(work)),
+  };
+  const runner = new JobRunner({ batcher: seen, clock, log, metrics, skipLocked: base.skipLocked, pollMs: o.pollMs ?? 60_000 });
   for (const k of kinds) runner.register(k);
   atEnd(() => runner.stop());
   return { runner, metrics, batcher };
@@ -245,5 +251,47 @@ describe('the job runner', () => {
     expect(overlaps).toBe(0);
     expect(oneOffRuns.size).toBe(60);
     expect([...oneOffRuns.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('keeps going through a database outage: logs it once, and writes the end of a job that finished meanwhile once the database answers', async () => {
+    const base = await database();
+    const clock = manualClock();
+    const held = gate();
+    const lines: string[] = [];
+    let reachable = true;
+    let runs = 0;
+    const { runner, batcher, metrics } = runnerOn(
+      base,
+      base.db,
+      clock,
+      [
+        {
+          kind: 'test.outage',
+          run: async () => {
+            runs++;
+            await held.opened;
+          },
+        },
+      ],
+      { lines, reach: () => reachable },
+    );
+    await batcher.run((trx) => createJobQueue(clock).enqueue(trx, { kind: 'test.outage' }));
+    await runner.pass();
+    expect(runs).toBe(1);
+
+    reachable = false;
+    for (let i = 0; i < 3; i++) await runner.pass();
+    held.open(); // the job ends while its end cannot be written
+    const ended = async () => /outcome="done"} 1/.test(await metrics.registry.getSingleMetricAsString('threadline_jobs_total'));
+    await waitFor(async () => ((await ended()) ? true : undefined), 5_000, 'the job ended');
+    for (let i = 0; i < 3; i++) await runner.pass();
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(logged).toEqual([expect.objectContaining({ level: 40, msg: 'running jobs paused: database unreachable' })]);
+
+    reachable = true;
+    clock.advance(60_000); // past the job's claim: only the end written first keeps it from running again
+    await runner.pass();
+    expect(await rows(base.db, 'test.outage')).toEqual([]);
+    expect(runs).toBe(1);
   });
 });
