@@ -14,6 +14,7 @@ import { writeOutcomes, type PendingOutcome } from './outcomes.js';
 import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
 import { RelayWatch } from './relay-watch.js';
+import type { Worker } from '../jobs/workers.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -57,7 +58,7 @@ export const DEFAULT_LEASE_MS = 30_000;
  * what the receiving server said. Claims are leases: a message whose worker died is claimed
  * again when its lease runs out.
  */
-export class DeliveryWorker {
+export class DeliveryWorker implements Worker {
   private readonly owner = randomUUID();
   private claims = 0;
   /** Messages handed to the deliverer and not yet answered: what the SMTP connections hold. */

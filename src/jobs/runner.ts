@@ -66,8 +66,8 @@ export class JobRunner implements Worker {
   private readonly owner = randomUUID();
   private claims = 0;
   private readonly kinds = new Map<string, JobKind>();
-  /** Jobs running here, by id: their claim token and the promise that ends with their write. */
-  private readonly running = new Map<string, { kind: string; token: string; done: Promise<void> }>();
+  /** Jobs running here, by id: their kind and the promise that ends with their write. */
+  private readonly running = new Map<string, { kind: string; done: Promise<void> }>();
   /** Ends of jobs that could not be written (database unavailable): written before any new claim. */
   private owed: Write[] = [];
   private ensured = false;
@@ -123,7 +123,7 @@ export class JobRunner implements Worker {
   private async claimAndStart(): Promise<void> {
     const owed = this.owed.splice(0);
     try {
-      // Rides with the next transaction something else starts (batcher.ts): a look costs no commit of its own.
+      // Shares a commit with whatever else is being written (batcher.ts), as the delivery worker's claims do.
       const claimed = await this.o.batcher.runSoon(async (trx) => {
         const now = this.o.clock.now();
         if (!this.ensured) for (const k of this.kinds.values()) if (k.everyMs !== undefined) await repo.ensureRecurring(trx, k.kind, k.everyMs, now);
@@ -153,15 +153,17 @@ export class JobRunner implements Worker {
   }
 
   private startJob(k: JobKind, row: repo.ClaimedJob, token: string, claimedAt: number): void {
-    const job: Job = { id: row.id, kind: row.kind, key: row.key, orgId: row.org_id, attempts: row.attempts, payload: row.payload === null ? null : JSON.parse(row.payload) };
-    const done = this.runJob(k, job, token, claimedAt).finally(() => this.running.delete(job.id));
-    this.running.set(job.id, { kind: k.kind, token, done });
+    const job: Job = { id: row.id, kind: row.kind, key: row.key, orgId: row.org_id, attempts: row.attempts, payload: null };
+    const done = this.runJob(k, job, row.payload, token, claimedAt).finally(() => this.running.delete(job.id));
+    this.running.set(job.id, { kind: k.kind, done });
   }
 
-  private async runJob(k: JobKind, job: Job, token: string, claimedAt: number): Promise<void> {
+  private async runJob(k: JobKind, job: Job, payload: string | null, token: string, claimedAt: number): Promise<void> {
     let outcome: 'done' | 'failed' | 'gave_up' = 'done';
     let write: Write;
     try {
+      // A payload that does not parse is this job's failure, not the runner's.
+      if (payload !== null) job.payload = JSON.parse(payload);
       await k.run(job);
       // From the start, as a timer would: a clock moved while the job ran (a test's) makes it due.
       write = (trx) => (k.everyMs !== undefined ? repo.jobs.reschedule(trx, job.id, claimedAt + k.everyMs, 0, { last_error: null }, token) : repo.remove(trx, job.id, token));
