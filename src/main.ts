@@ -130,7 +130,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     .register(domainChecksJob({ domains: services.domains, checkIntervalMs: config.dns.checkIntervalSeconds * 1000 }))
     .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit] }));
   services.jobs.onWake(() => jobs.wake());
-  // Every background worker, started after the listeners and stopped between them and the database.
+  // Every background worker: started once HTTP listens, stopped after the listeners closed and before the database.
   const workers = new Workers(log).add('delivery', worker).add('jobs', jobs);
 
   const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');

@@ -12,6 +12,8 @@ export function leaseExpiryJob(o: { acd: AcdService; log: Logger; metrics: Metri
   return {
     kind: 'acd.lease-expiry',
     everyMs: 0,
+    // What an instance killed during a pass holds up: items stay leased this much longer.
+    leaseMs: 10_000,
     async run() {
       const n = await o.acd.expireLeases();
       if (n === 0) return;
