@@ -53,9 +53,14 @@ export async function insert(ex: Executor, job: NewJob, now: number): Promise<bo
  */
 export async function ensureRecurring(ex: Executor, kind: string, everyMs: number, now: number): Promise<void> {
   await insert(ex, { kind, key: kind, runAt: now + everyMs }, now);
-  await ex.updateTable('jobs').set({ run_at: now + everyMs }).where('kind', '=', kind).where('key', '=', kind).where('run_at', '>', now + everyMs).execute();
+  await ex
+    .updateTable('jobs')
+    .set({ run_at: now + everyMs })
+    .where('kind', '=', kind)
+    .where('key', '=', kind)
+    .where('run_at', '>', now + everyMs)
+    .execute();
 }
 
 /** Removes a finished one-off job, unless its claim was lost meanwhile. */
 export const remove = (ex: Executor, id: string, heldBy: string) => ex.deleteFrom('jobs').where('id', '=', id).where('claimed_by', '=', heldBy).execute();
-

@@ -37,7 +37,8 @@ export interface ClaimOptions {
 
 // Kysely's types cannot follow a table chosen at run time: the statements are built on an
 // untyped view of the executor, their column names taken from the shape.
-const loose = (ex: Executor) => ex as unknown as Kysely<any>;
+type AnyTables = Record<string, Record<string, unknown>>;
+const loose = (ex: Executor) => ex as unknown as Kysely<AnyTables>;
 
 /** The claim, renew, reschedule and release statements of one leased table. */
 export function leasedTable<Row extends { attempts: number }>(s: LeasedShape) {

@@ -5,7 +5,7 @@ import type { Executor } from '../db/schema.js';
 import { databaseUnavailable, outageLog } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
-import { exponentialBackoff, type Backoff } from './backoff.js';
+import { type Backoff, exponentialBackoff } from './backoff.js';
 import * as repo from './jobs.repo.js';
 import type { Worker } from './workers.js';
 
@@ -111,7 +111,9 @@ export class JobRunner implements Worker {
     if (this.owed.length === 0) return;
     // Once: if the database is still away, those jobs' claims run out and they run again.
     const owed = this.owed.splice(0);
-    await this.o.batcher.run((trx) => writeAll(trx, owed)).catch((err: unknown) => this.o.log.warn({ err: { message: (err as Error).message }, jobs: owed.length }, 'ends of jobs not written; they run again when their claims run out'));
+    await this.o.batcher
+      .run((trx) => writeAll(trx, owed))
+      .catch((err: unknown) => this.o.log.warn({ err: { message: (err as Error).message }, jobs: owed.length }, 'ends of jobs not written; they run again when their claims run out'));
   }
 
   /** One look: write what is owed, renew the claims of running jobs, claim due ones and start them. */
@@ -193,7 +195,10 @@ export class JobRunner implements Worker {
   }
 
   private reportFailure(job: Job, attempts: number, delay: number | null, err: unknown): void {
-    if (databaseUnavailable(err)) return this.outage.failed(err);
+    if (databaseUnavailable(err)) {
+      this.outage.failed(err);
+      return;
+    }
     const at = { err, jobId: job.id, kind: job.kind, attempts };
     if (delay === null) this.o.log.error(at, 'job failed; given up');
     else this.o.log.warn({ ...at, retryInMs: delay }, 'job failed; tried again later');

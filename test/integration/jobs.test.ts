@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { manualClock, systemClock, type Clock } from '../../src/clock.js';
+import { type Clock, manualClock, systemClock } from '../../src/clock.js';
 import { TxBatcher } from '../../src/db/batcher.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { openDatabase } from '../../src/db/open.js';
 import type { Db } from '../../src/db/schema.js';
 import { exponentialBackoff } from '../../src/jobs/backoff.js';
 import { createJobQueue } from '../../src/jobs/queue.js';
-import { JobRunner, type JobKind } from '../../src/jobs/runner.js';
+import { type JobKind, JobRunner } from '../../src/jobs/runner.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { atEnd } from '../helpers/cleanup.js';
@@ -103,17 +103,18 @@ describe('the job runner', () => {
       },
     ]);
     await batcher.run((trx) => createJobQueue(clock).enqueue(trx, { kind: 'test.failing' }));
-    const after = async (attempts: number) => waitFor(async () => ((await rows(base.db, 'test.failing'))[0]?.attempts === attempts ? (await rows(base.db, 'test.failing'))[0] : undefined), 5_000, `${attempts} attempts`);
+    const afterAttempts = async (attempts: number) =>
+      waitFor(async () => ((await rows(base.db, 'test.failing'))[0]?.attempts === attempts ? (await rows(base.db, 'test.failing'))[0] : undefined), 5_000, `${attempts} attempts`);
 
     await runner.pass();
-    const first = await after(1);
+    const first = await afterAttempts(1);
     expect(first).toMatchObject({ run_at: clock.now() + 1_000, last_error: 'receiver said no (1)', claimed_by: null });
     clock.advance(999);
     await runner.pass();
     expect(runs).toBe(1);
     clock.advance(1);
     await runner.pass();
-    expect(await after(2)).toMatchObject({ run_at: clock.now() + 2_000, last_error: 'receiver said no (2)' });
+    expect(await afterAttempts(2)).toMatchObject({ run_at: clock.now() + 2_000, last_error: 'receiver said no (2)' });
     clock.advance(2_000);
     await runner.pass();
     await waitFor(async () => ((await rows(base.db, 'test.failing')).length === 0 ? true : undefined), 5_000, 'the job given up');

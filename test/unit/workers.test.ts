@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Workers, type Worker } from '../../src/jobs/workers.js';
+import { type Worker, Workers } from '../../src/jobs/workers.js';
 import { createLogger } from '../../src/log.js';
 
 describe('Workers', () => {
