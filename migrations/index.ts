@@ -34,7 +34,8 @@ import * as m20261201110200 from './2026_12_01_110200_add_outbox_waiting_for.js'
 import * as m20261201120000 from './2026_12_01_120000_create_event_log.js';
 import * as m20261201130000 from './2026_12_01_130000_create_raw_message_chunks.js';
 import * as m20261201140000 from './2026_12_01_140000_create_suppressions.js';
-import * as m20261201150000 from './2026_12_01_150000_create_message_bounces.js';
+import * as m20261201150000 from './2026_12_01_150000_create_jobs.js';
+import * as m20261201150100 from './2026_12_01_150100_create_message_bounces.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -72,5 +73,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_120000_create_event_log': m20261201120000,
   '2026_12_01_130000_create_raw_message_chunks': m20261201130000,
   '2026_12_01_140000_create_suppressions': m20261201140000,
-  '2026_12_01_150000_create_message_bounces': m20261201150000,
+  '2026_12_01_150000_create_jobs': m20261201150000,
+  '2026_12_01_150100_create_message_bounces': m20261201150100,
 };

@@ -16,6 +16,7 @@ import { createDomainsService } from './domains/domains.service.js';
 import { createEventsService } from './events/events.service.js';
 import { createSenderDomainsService } from './domains/sender-domains.js';
 import type { Logger } from './log.js';
+import { createJobQueue } from './jobs/queue.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
@@ -79,6 +80,7 @@ export function createServices(deps: {
   const conversations = createConversationsService({ db, clock, events });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
+  const jobs = createJobQueue(clock);
   const threading = createThreadingService({
     db,
     clock,
@@ -94,5 +96,5 @@ export function createServices(deps: {
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
+  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
 }

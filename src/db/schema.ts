@@ -152,6 +152,23 @@ export interface OutboxTable {
   waiting_for: string | null;
 }
 
+/** Leased background work (src/jobs/): one-off jobs, and one row per recurring job. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  /** Unique per kind: the one row of a recurring job or singleton. */
+  key: string | null;
+  org_id: string | null;
+  run_at: number;
+  attempts: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  /** JSON, the kind's own. */
+  payload: string | null;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface IdempotencyKeysTable {
   org_id: string;
   key: string;
@@ -253,6 +270,7 @@ export interface Database {
   messages: MessagesTable;
   message_events: MessageEventsTable;
   outbox: OutboxTable;
+  jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_counters: RateCountersTable;
   users: UsersTable;

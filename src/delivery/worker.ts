@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { databaseUnavailable } from '../db/unavailable.js';
+import { databaseUnavailable, outageLog } from '../db/unavailable.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
@@ -15,6 +15,7 @@ import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
 import { RelayWatch } from './relay-watch.js';
 import type { BouncesService } from '../bounces/bounces.service.js';
+import type { Worker } from '../jobs/workers.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -62,7 +63,7 @@ export const DEFAULT_LEASE_MS = 30_000;
  * what the receiving server said. Claims are leases: a message whose worker died is claimed
  * again when its lease runs out.
  */
-export class DeliveryWorker {
+export class DeliveryWorker implements Worker {
   private readonly owner = randomUUID();
   private claims = 0;
   /** Messages handed to the deliverer and not yet answered: what the SMTP connections hold. */
@@ -80,12 +81,13 @@ export class DeliveryWorker {
   /** Set while outcomes wait to be written again after the database failed. */
   private outcomeRetry: NodeJS.Timeout | null = null;
   private outcomeRetryMs = 0;
-  /** Why the last claim failed, if the database was unavailable: logged once, not per tick. */
-  private claimFailing: string | null = null;
+  /** A database outage is logged once, not per tick. */
+  private readonly claimLog: ReturnType<typeof outageLog>;
 
   private readonly relays: RelayWatch | null;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
+    this.claimLog = outageLog(o.log, 'claiming from the outbox');
     const probe = o.probe;
     this.relays = probe ? new RelayWatch({ probe, onBack: (t) => this.targetBack(t), log: o.log, intervalMs: o.probeIntervalMs }) : null;
   }
@@ -156,14 +158,9 @@ export class DeliveryWorker {
             });
         }
       }
-      this.claimFailing = null;
+      this.claimLog.succeeded();
     } catch (err) {
-      // The database being unavailable is logged once per outage (here, and by DatabaseHealth
-      // where it starts and ends), not on every tick.
-      const cause = databaseUnavailable(err);
-      if (!cause) this.o.log.error({ err }, 'claiming from the outbox failed; retrying on the next tick');
-      else if (this.claimFailing !== cause) this.o.log.warn({ err: { message: (err as Error).message } }, `claiming from the outbox paused: ${cause}`);
-      this.claimFailing = cause;
+      this.claimLog.failed(err);
     } finally {
       this.pumping = false;
     }

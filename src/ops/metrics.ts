@@ -92,5 +92,16 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     labelNames: ['result'],
     registers: [registry],
   });
-  return { registry, reportsAppliedTotal, reportsDroppedTotal, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  const jobsTotal = new Counter({
+    name: 'threadline_jobs_total',
+    help: 'Background jobs run (src/jobs/), by kind and outcome: done, failed (tried again later), gave_up.',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const leaseExpiriesTotal = new Counter({
+    name: 'threadline_acd_lease_expiries_total',
+    help: 'Work-item leases that ran out, putting the item back in its queue.',
+    registers: [registry],
+  });
+  return { registry, reportsAppliedTotal, reportsDroppedTotal, jobsTotal, leaseExpiriesTotal, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }
