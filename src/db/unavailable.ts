@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 
 // Which failures mean "the database cannot be used right now" rather than "this request is
 // wrong": a dropped or refused PostgreSQL connection, a server shutting down or starting up, a
-// full disk under SQLite. Those are temporary conditions: HTTP answers 503 with Retry-After,
+// full disk (under SQLite, PostgreSQL, or the inbound spool file). Those are temporary conditions: HTTP answers 503 with Retry-After,
 // SMTP 451, /readyz names them, and background work keeps what it could not write.
 
 export type Unavailable = 'database unreachable' | 'disk full' | 'database busy';
@@ -20,7 +20,8 @@ export function databaseUnavailable(err: unknown): Unavailable | null {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string') {
-      if (code === 'SQLITE_FULL') return 'disk full';
+      // SQLite's own, PostgreSQL's (53100) and the file system's (the inbound spool, beside the database).
+      if (code === 'SQLITE_FULL' || code === '53100' || code === 'ENOSPC' || code === 'EDQUOT') return 'disk full';
       if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return 'database busy';
       if (NETWORK.has(code) || PG_STATES.test(code)) return 'database unreachable';
     }
