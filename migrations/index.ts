@@ -31,6 +31,10 @@ import * as m220000 from './2026_11_22_220000_widen_lookup_indexes.js';
 import * as m20261201110000 from './2026_12_01_110000_create_inbound_domain_claims.js';
 import * as m20261201110100 from './2026_12_01_110100_add_inbound_skipped_stages.js';
 import * as m20261201110200 from './2026_12_01_110200_add_outbox_waiting_for.js';
+import * as m20261201143000 from './2026_12_01_143000_create_outbound_templates.js';
+import * as m20261201143100 from './2026_12_01_143100_create_outbound_configurations.js';
+import * as m20261201143200 from './2026_12_01_143200_create_outbound_messages.js';
+import * as m20261201143300 from './2026_12_01_143300_add_conversations_awaiting_reply.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -65,4 +69,8 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_110000_create_inbound_domain_claims': m20261201110000,
   '2026_12_01_110100_add_inbound_skipped_stages': m20261201110100,
   '2026_12_01_110200_add_outbox_waiting_for': m20261201110200,
+  '2026_12_01_143000_create_outbound_templates': m20261201143000,
+  '2026_12_01_143100_create_outbound_configurations': m20261201143100,
+  '2026_12_01_143200_create_outbound_messages': m20261201143200,
+  '2026_12_01_143300_add_conversations_awaiting_reply': m20261201143300,
 };

@@ -27,6 +27,9 @@ import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createSendLimit } from './send/send-limit.js';
+import { createConfigurationsService } from './outbound-config/configurations.service.js';
+import { createInvokeService } from './outbound-config/invoke.service.js';
+import { createTemplatesService } from './templates/templates.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -88,5 +91,9 @@ export function createServices(deps: {
   const outbound = createOutbound({ batcher, clock, keys, sendLimit, conversations, domains, threading, rateLimit, delivery: deliveryQueue });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, send, threading, inbound, agentReplies, agents, acd };
+  // Each needs the other: a template in use by a configuration is not deleted.
+  const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
+  const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
+  const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
+  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, send, threading, inbound, agentReplies, agents, acd, templates, configurations, invoke };
 }

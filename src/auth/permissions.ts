@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   /** Read any work item of the organization (supervisors). */
   workItemView: 'acd:workitem:view',
   queueStatsView: 'analytics:queueObservation:view',
+  outboundTemplateView: 'outbound:template:view',
+  outboundTemplateEdit: 'outbound:template:edit',
+  outboundConfigurationView: 'outbound:configuration:view',
+  outboundConfigurationEdit: 'outbound:configuration:edit',
+  /** Send a configuration's template to a contact list (a back-end event, a person by hand, a schedule). */
+  outboundConfigurationInvoke: 'outbound:configuration:invoke',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);
