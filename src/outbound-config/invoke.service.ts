@@ -79,12 +79,15 @@ export function createInvokeService(deps: {
     // conversation's queue (inbound.service.ts), so the queue is set now, at send time.
     if (cfg.queue_id) await deps.conversations.setQueue(trx, q.conversationId, cfg.queue_id);
     if (cfg.conversation_record === 'onResponse') await deps.conversations.hideUntilReply(trx, q.conversationId);
+    // With the timeline off nothing is kept for it (Dynamics advises that for mass sends);
+    // which configuration sent the message is kept either way.
+    const timeline = cfg.show_in_timeline === 1;
     sent.push({
       message_id: q.id,
       org_id: cfg.org_id,
       configuration_id: cfg.id,
-      regarding_object_id: p.regardingObjectId,
-      entity_relationship_name: c.entityrelationshipname ?? null,
+      regarding_object_id: timeline ? p.regardingObjectId : null,
+      entity_relationship_name: timeline ? (c.entityrelationshipname ?? null) : null,
       locale: p.rendered.locale,
       show_in_timeline: cfg.show_in_timeline,
       created_at: q.createdAt,

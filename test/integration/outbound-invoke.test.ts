@@ -27,6 +27,7 @@ async function setUp(s: TestService, overrides: Record<string, unknown> = {}) {
 const invoke = (s: TestService, id: string, contactList: unknown[], headers?: Record<string, string>) =>
   s.api('POST', `/api/v2/outbound/configurations/${id}/invoke`, { body: { contactList }, headers });
 const sunkTo = (address: string) => waitFor(() => sink.messages.find((m) => m.to.includes(address)), 10_000, `delivery to ${address}`).then((m) => simpleParser(m.raw));
+const sentRecord = (messageId: string) => svc.running.services.batcher.run((trx) => trx.selectFrom('outbound_messages').selectAll().where('message_id', '=', messageId).executeTakeFirst());
 const messagesTo = async (s: TestService, address: string) => (await s.api('GET', `/api/v2/conversations/emails/messages/search?address=${address}`)).body.total as number;
 
 describe('invoking a configuration', () => {
@@ -41,6 +42,17 @@ describe('invoking a configuration', () => {
     expect(over.status).toBe(400);
     expect(over.body.details[0].fieldName).toBe('contactList');
     expect(await messagesTo(svc, 'one-more@example.com')).toBe(0);
+  });
+
+  it('refuses a contact naming another configuration, or an opt-in that is neither true nor false', async () => {
+    const id = await setUp(svc);
+    const other = await invoke(svc, id, [contact('a@example.com'), contact('b@example.com', { msdyn_ocoutboundconfigurationid: '01a20000-0000-7000-8000-000000000000' })]);
+    expect([other.status, other.body.details[0].fieldName]).toEqual([400, 'contactList[1].msdyn_ocoutboundconfigurationid']);
+    const same = await invoke(svc, id, [contact('same@example.com', { msdyn_ocoutboundconfigurationid: id.toUpperCase() })]);
+    expect(same.body.results[0].status).toBe('queued');
+    const yes = await invoke(svc, id, [contact('c@example.com', { optin: undefined, option: 'yes' })]);
+    expect([yes.status, yes.body.details[0].fieldName]).toEqual([400, 'contactList[0].option']);
+    expect(await messagesTo(svc, 'a@example.com')).toBe(0);
   });
 
   it('answers each contact in order, skipping with the reason, and sends each its language', async () => {
@@ -58,6 +70,11 @@ describe('invoking a configuration', () => {
     expect(res.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['queued', 'no opt-in', 'queued', 'no opt-in', 'invalid address', 'missing values', 'queued']);
     expect(res.body.results[5].missing).toEqual(['{CaseName}', '{FullName{Customer}}']);
     expect(await messagesTo(svc, 'no@example.com')).toBe(0);
+    // What schedules and the timeline will read: the configuration and the record regarded.
+    expect(await sentRecord(res.body.results[2].messageId)).toMatchObject({ configuration_id: id, regarding_object_id: 'case-7', locale: 'fi-FI', show_in_timeline: 1 });
+    const quiet = await setUp(svc, { showInTimeline: false });
+    const off = await invoke(svc, quiet, [contact('quiet@example.com', { regardingobjectid: 'case-8', entityrelationshipname: 'incident_msdyn_ocoutboundmessages' })]);
+    expect(await sentRecord(off.body.results[0].messageId)).toMatchObject({ configuration_id: quiet, regarding_object_id: null, entity_relationship_name: null });
 
     const fr = await sunkTo('fr@example.com');
     expect([fr.subject, (fr.text ?? '').trim()]).toEqual(['Dossier CAS-01001 reçu', 'Bonjour Zoé <b>']);
