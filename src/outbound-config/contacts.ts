@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { AppError, badRequest } from '../errors.js';
 import { addressProblem, displayNameProblem } from '../mail/address.js';
 import { checkContent } from '../send/draft.js';
+import type { Segment } from '../templates/placeholders.js';
 import { MissingValues, renderTemplate, valueMap, type Rendered, type TemplateInput } from '../templates/template.model.js';
 
 // A Dynamics 365 contact list entry (msdyn_InvokeOutboundAPI's ContactList), and what one
@@ -60,8 +61,8 @@ export function checkContactList(list: Contact[], configurationId: string): void
   });
 }
 
-/** What contact `i` receives from `template`, or why it is skipped. */
-export function prepareContact(c: Contact, i: number, template: TemplateInput): Prepared {
+/** What contact `i` receives from `template`, or why it is skipped. `parsed`: see renderTemplate. */
+export function prepareContact(c: Contact, i: number, template: TemplateInput, parsed?: Map<string, Segment[]>): Prepared {
   if (!optedIn(c, `contactList[${i}]`)) return { skip: { reason: 'no opt-in' } };
   const email = c.tocontactid.trim();
   if (addressProblem(email)) return { skip: { reason: 'invalid address' } };
@@ -69,7 +70,7 @@ export function prepareContact(c: Contact, i: number, template: TemplateInput): 
   const values = valueMap({ ...c.contextitems, tocontactid: email, CustomerName: c.CustomerName, CaseName: c.CaseName });
   let rendered: Rendered;
   try {
-    rendered = renderTemplate(template, c.locale, values);
+    rendered = renderTemplate(template, c.locale, values, parsed);
     checkContent(rendered.subject, rendered.textBody, rendered.htmlBody);
   } catch (err) {
     if (err instanceof MissingValues) return { skip: { reason: 'missing values', missing: err.keys } };

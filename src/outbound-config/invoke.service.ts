@@ -5,6 +5,7 @@ import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
 import type { Draft, OutboundService, Submit } from '../send/outbound.js';
 import type { TemplatesService } from '../templates/templates.service.js';
+import type { Segment } from '../templates/placeholders.js';
 import type { TemplateInput } from '../templates/template.model.js';
 import { checkContactList, prepareContact, type Contact } from './contacts.js';
 import type { ConfigurationsService } from './configurations.service.js';
@@ -27,6 +28,12 @@ export interface InvokeResult {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** A template as an invocation uses it: read once, each field parsed once for all contacts. */
+export interface Loaded {
+  input: TemplateInput;
+  parsed: Map<string, Segment[]>;
+}
 
 export type InvokeService = ReturnType<typeof createInvokeService>;
 
@@ -51,8 +58,8 @@ export function createInvokeService(deps: {
    * Renders and submits one contact: queued, or skipped with the reason. The one step a
    * schedule or a batch repeats; `sent` collects the invocation's record of each message.
    */
-  async function sendOne(trx: Executor, submit: Submit, cfg: OutboundConfigurationsTable, template: TemplateInput, c: Contact, i: number, sent: OutboundMessagesTable[], at?: number): Promise<ContactResult> {
-    const p = prepareContact(c, i, template);
+  async function sendOne(trx: Executor, submit: Submit, cfg: OutboundConfigurationsTable, template: Loaded, c: Contact, i: number, sent: OutboundMessagesTable[], at?: number): Promise<ContactResult> {
+    const p = prepareContact(c, i, template.input, template.parsed);
     if ('skip' in p) return { tocontactid: c.tocontactid, status: 'skipped', ...p.skip };
     const draft: Draft = {
       senderType: 'Outbound',
@@ -95,8 +102,25 @@ export function createInvokeService(deps: {
     return { tocontactid: c.tocontactid, status: 'queued', messageId: q.id, conversationId: q.conversationId };
   }
 
+  /**
+   * An invocation inside the caller's transaction of `outbound.send`: counted against the
+   * hourly limit, then every contact rendered and submitted, and each message's record written.
+   * What the route runs, and what a schedule runs at its due time (`at`: when delivery may begin).
+   */
+  async function invokeIn(trx: Executor, submit: Submit, orgId: string, configurationId: string, contacts: Contact[], at?: number): Promise<ContactResult[]> {
+    const cfg = await deps.configurations.row(trx, orgId, configurationId);
+    await takeInvocation(trx, orgId);
+    const template: Loaded = { input: await deps.templates.load(trx, orgId, cfg.template_id), parsed: new Map() };
+    const sent: OutboundMessagesTable[] = [];
+    const results: ContactResult[] = [];
+    for (const [i, c] of contacts.entries()) results.push(await sendOne(trx, submit, cfg, template, c, i, sent, at));
+    await repo.insertSent(trx, sent);
+    return results;
+  }
+
   return {
     sendOne,
+    invokeIn,
 
     /**
      * Sends a configuration's template to up to 100 contacts in ONE transaction: every queued
@@ -110,14 +134,7 @@ export function createInvokeService(deps: {
           const replay = await deps.idempotency.begin(trx, orgId, idem.key, idem.hash);
           if (replay) return { status: replay.status, body: replay.body as InvokeResult['body'], replayed: true };
         }
-        const cfg = await deps.configurations.row(trx, orgId, configurationId);
-        await takeInvocation(trx, orgId);
-        const template = await deps.templates.load(trx, orgId, cfg.template_id);
-        const sent: OutboundMessagesTable[] = [];
-        const results: ContactResult[] = [];
-        for (const [i, c] of contacts.entries()) results.push(await sendOne(trx, submit, cfg, template, c, i, sent));
-        await repo.insertSent(trx, sent);
-        const body = { results };
+        const body = { results: await invokeIn(trx, submit, orgId, configurationId, contacts) };
         if (idem) await deps.idempotency.finish(trx, orgId, idem.key, 202, body);
         return { status: 202, body, replayed: false };
       });

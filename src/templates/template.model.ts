@@ -84,14 +84,22 @@ export class MissingValues extends Error {
   }
 }
 
-/** Renders the localization chosen for `locale`; throws MissingValues listing every missing key, or AppError 400 past the size limit. */
-export function renderTemplate(t: TemplateInput, locale: string | null | undefined, values: ReadonlyMap<string, string>): Rendered {
+/**
+ * Renders the localization chosen for `locale`; throws MissingValues listing every missing key,
+ * or AppError 400 past the size limit. `parsed`: fields already parsed, by their text (an
+ * invocation parses its template once for all its contacts).
+ */
+export function renderTemplate(t: TemplateInput, locale: string | null | undefined, values: ReadonlyMap<string, string>, parsed = new Map<string, Segment[]>()): Rendered {
   const chosen = chooseLocale(locale, t.localizations.map((l) => l.locale), t.defaultLocale);
   const l = t.localizations.find((x) => x.locale === chosen)!;
   const missing = new Set<string>();
   const one = (v: string | undefined, mode: Mode): string | null => {
     if (v === undefined) return null;
-    const segments: Segment[] = parse(v);
+    let segments = parsed.get(v);
+    if (!segments) {
+      segments = parse(v);
+      parsed.set(v, segments);
+    }
     try {
       return render(segments, values, mode, RENDER_MAX_CHARS, missing);
     } catch (err) {

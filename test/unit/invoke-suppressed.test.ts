@@ -13,7 +13,8 @@ const cfg: OutboundConfigurationsTable = {
   id: 'cfg', org_id: 'org', name: 'n', channel_type: 'email', from_email: 'support@example.com', from_name: null, template_id: 't',
   show_in_timeline: 1, conversation_record: 'onSend', queue_id: null, created_at: 0, updated_at: 0,
 };
-const template: TemplateInput = { name: 't', channel: 'email', defaultLocale: 'en', localizations: [{ locale: 'en', subject: 'Hi {CustomerName}', textBody: 'x' }] };
+const input: TemplateInput = { name: 't', channel: 'email', defaultLocale: 'en', localizations: [{ locale: 'en', subject: 'Hi {CustomerName}', textBody: 'x' }] };
+const template = { input, parsed: new Map() };
 const invoke = createInvokeService({
   outbound: {} as never,
   configurations: {} as never,
