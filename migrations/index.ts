@@ -31,10 +31,15 @@ import * as m220000 from './2026_11_22_220000_widen_lookup_indexes.js';
 import * as m20261201110000 from './2026_12_01_110000_create_inbound_domain_claims.js';
 import * as m20261201110100 from './2026_12_01_110100_add_inbound_skipped_stages.js';
 import * as m20261201110200 from './2026_12_01_110200_add_outbox_waiting_for.js';
-import * as m20261201143000 from './2026_12_01_143000_create_outbound_templates.js';
-import * as m20261201143100 from './2026_12_01_143100_create_outbound_configurations.js';
-import * as m20261201143200 from './2026_12_01_143200_create_outbound_messages.js';
-import * as m20261201143300 from './2026_12_01_143300_add_conversations_awaiting_reply.js';
+import * as m20261201120000 from './2026_12_01_120000_create_event_log.js';
+import * as m20261201130000 from './2026_12_01_130000_create_raw_message_chunks.js';
+import * as m20261201140000 from './2026_12_01_140000_create_suppressions.js';
+import * as m20261201150000 from './2026_12_01_150000_create_jobs.js';
+import * as m20261201150100 from './2026_12_01_150100_create_message_bounces.js';
+import * as m20261201160000 from './2026_12_01_160000_create_outbound_templates.js';
+import * as m20261201160100 from './2026_12_01_160100_create_outbound_configurations.js';
+import * as m20261201160200 from './2026_12_01_160200_create_outbound_messages.js';
+import * as m20261201160300 from './2026_12_01_160300_add_conversations_awaiting_reply.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -69,8 +74,13 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_110000_create_inbound_domain_claims': m20261201110000,
   '2026_12_01_110100_add_inbound_skipped_stages': m20261201110100,
   '2026_12_01_110200_add_outbox_waiting_for': m20261201110200,
-  '2026_12_01_143000_create_outbound_templates': m20261201143000,
-  '2026_12_01_143100_create_outbound_configurations': m20261201143100,
-  '2026_12_01_143200_create_outbound_messages': m20261201143200,
-  '2026_12_01_143300_add_conversations_awaiting_reply': m20261201143300,
+  '2026_12_01_120000_create_event_log': m20261201120000,
+  '2026_12_01_130000_create_raw_message_chunks': m20261201130000,
+  '2026_12_01_140000_create_suppressions': m20261201140000,
+  '2026_12_01_150000_create_jobs': m20261201150000,
+  '2026_12_01_150100_create_message_bounces': m20261201150100,
+  '2026_12_01_160000_create_outbound_templates': m20261201160000,
+  '2026_12_01_160100_create_outbound_configurations': m20261201160100,
+  '2026_12_01_160200_create_outbound_messages': m20261201160200,
+  '2026_12_01_160300_add_conversations_awaiting_reply': m20261201160300,
 };

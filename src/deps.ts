@@ -13,8 +13,10 @@ import { createDeliveryQueue } from './delivery/outbox.js';
 import { createSealer } from './crypto/sealed.js';
 import { createDnsResolver } from './dns/resolver.js';
 import { createDomainsService } from './domains/domains.service.js';
+import { createEventsService } from './events/events.service.js';
 import { createSenderDomainsService } from './domains/sender-domains.js';
 import type { Logger } from './log.js';
+import { createJobQueue } from './jobs/queue.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { deriveTokenKeys } from './mail/tokens.js';
 import { createQueuesService } from './queues/queues.service.js';
@@ -27,6 +29,8 @@ import { inlinePreparer, type Preparer } from './inbound/preparer.js';
 import type { Metrics } from './ops/metrics.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createSendLimit } from './send/send-limit.js';
+import { createSuppressionService } from './suppression/suppression.service.js';
+import { createBouncesService } from './bounces/bounces.service.js';
 import { createConfigurationsService } from './outbound-config/configurations.service.js';
 import { createInvokeService } from './outbound-config/invoke.service.js';
 import { createTemplatesService } from './templates/templates.service.js';
@@ -47,6 +51,7 @@ export function createServices(deps: {
 }) {
   const { db, clock, config, secret } = deps;
   const batcher = new TxBatcher(db);
+  const events = createEventsService({ db, clock, dialect: deps.dialect });
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
   const agents = createAgentsService({ db, clock, queues });
@@ -54,10 +59,11 @@ export function createServices(deps: {
   const loginThrottle = createLoginThrottle({ db, rateLimit });
   const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory, loginThrottle });
   const resolver = createDnsResolver({ servers: config.dnsServers });
-  const inboundDomains = createDomainsService({ db, clock, resolver, queues });
+  const inboundDomains = createDomainsService({ db, clock, resolver, queues, events });
   const senderDomains = createSenderDomainsService({
     db,
     clock,
+    events,
     sealer: createSealer(secret, 'dkim keys'),
     resolver,
     settings: {
@@ -74,9 +80,10 @@ export function createServices(deps: {
   });
   // One face for both kinds of domain: sends check sender domains and make reply addresses on inbound ones.
   const domains = { ...inboundDomains, ...senderDomains };
-  const conversations = createConversationsService({ db, clock });
+  const conversations = createConversationsService({ db, clock, events });
   const idempotency = createIdempotencyService({ clock });
   const deliveryQueue = createDeliveryQueue(clock);
+  const jobs = createJobQueue(clock);
   const threading = createThreadingService({
     db,
     clock,
@@ -84,16 +91,17 @@ export function createServices(deps: {
     conversationSubject: async (ex, orgId, id) => (await conversations.conversationRow(ex, orgId, id))?.subject ?? null,
     defaultInboundAuth: config.inboundAuth,
   });
+  const suppressions = createSuppressionService({ db, clock });
+  const bounces = createBouncesService({ clock, keys, conversations, suppressions });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, conversations, domains, threading, work, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
-  const acd = createAcdService({ db, batcher, clock, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
-  const sendLimit = createSendLimit({ auth, clock });
-  const outbound = createOutbound({ batcher, clock, keys, sendLimit, conversations, domains, threading, rateLimit, delivery: deliveryQueue });
+  const inbound = createInboundService({ db, batcher, clock, events, conversations, domains, threading, work, keys, bounces, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
+  const acd = createAcdService({ db, batcher, clock, events, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
+  const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
   // Each needs the other: a template in use by a configuration is not deleted.
   const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
   const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
   const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
-  return { batcher, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, outbound, send, threading, inbound, agentReplies, agents, acd, templates, configurations, invoke };
+  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd, templates, configurations, invoke };
 }

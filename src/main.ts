@@ -14,14 +14,22 @@ import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
 import { probeTarget, targetOf } from './delivery/relay-watch.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
-import { LeaseExpiryWorker } from './acd/lease-worker.js';
+import { leaseExpiryJob } from './acd/lease-worker.js';
+import { domainChecksJob } from './domains/check-job.js';
 import { createServices, type Services } from './deps.js';
 import { createApp } from './http/app.js';
 import { threadPreparer, type Preparer } from './inbound/preparer.js';
 import { startSmtp } from './inbound/smtp.js';
+import { resetSpool, spoolDir } from './inbound/spool.js';
 import type { Logger } from './log.js';
+import * as jobsRepo from './jobs/jobs.repo.js';
+import { maintenanceJob } from './jobs/maintenance.js';
+import { JobRunner } from './jobs/runner.js';
+import { Workers } from './jobs/workers.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
+import { domainOf } from './mail/address.js';
+import { bounceAddress } from './mail/tokens.js';
 import { initOrganization, type InitResult } from './setup/init.js';
 import { runCli } from './cli/run.js';
 
@@ -86,8 +94,11 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     // Shown once, on purpose: this is how a first-time user gets in.
     log.warn({ orgId: init.orgId, clientId: init.clientId, clientSecretOnce: init.clientSecret }, 'empty database: created an organization; keep these admin credentials');
   }
-  // SQLite is one process: any claim left in the outbox belongs to a process that died.
-  if (dialect === 'sqlite') await outboxRepo.releaseAll(db);
+  // SQLite is one process: any claim left in the outbox or the jobs belongs to a process that died.
+  if (dialect === 'sqlite') {
+    await outboxRepo.releaseAll(db);
+    await jobsRepo.jobs.releaseAll(db);
+  }
 
   const transportOptions = {
     target: config.outbound,
@@ -114,8 +125,19 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     pollMs: opts.pollMs,
     targetOf: (recipient) => targetOf(transportOptions, recipient),
     probe: (target) => probeTarget(transportOptions, target),
+    // Each message's own signed return path: a bounce names the message it is about.
+    envelopeFrom: (messageId, from) => bounceAddress(services.keys, messageId, domainOf(from)),
+    bounces: services.bounces,
   });
   services.deliveryQueue.onWake(() => worker.wake());
+  // Polls as often as the delivery worker.
+  const jobs = new JobRunner({ batcher: services.batcher, clock, log: log.child({ module: 'jobs' }), metrics, skipLocked: dialect === 'postgres', pollMs: opts.pollMs })
+    .register(leaseExpiryJob({ acd: services.acd, log: log.child({ module: 'acd' }), metrics }))
+    .register(domainChecksJob({ domains: services.domains, checkIntervalMs: config.dns.checkIntervalSeconds * 1000 }))
+    .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit] }));
+  services.jobs.onWake(() => jobs.wake());
+  // Every background worker: started once HTTP listens, stopped after the listeners closed and before the database.
+  const workers = new Workers(log).add('delivery', worker).add('jobs', jobs);
 
   const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
   const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir, trustedProxies: config.trustedProxies });
@@ -125,12 +147,13 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   });
   const port = (server.address() as AddressInfo).port;
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
-  worker.start();
+  workers.start();
   const smtp = await startSmtp(
     {
       host: config.smtpHost,
       port: config.smtpPort,
       maxBytes: config.smtp.maxBytes,
+      spoolDir: resetSpool(spoolDir(config.dataDir)),
       maxRecipients: config.smtp.maxRecipients,
       maxClients: config.smtp.maxConnections,
       guard: { maxPerClient: config.smtp.maxPerClient, commandTimeoutMs: config.smtp.commandTimeoutSeconds * 1000, minDataRate: config.smtp.minDataRate },
@@ -143,28 +166,6 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     metrics,
   );
 
-  const maintenance = setInterval(() => {
-    void services.batcher
-      .run(async (trx) => {
-        await services.idempotency.prune(trx);
-        await services.rateLimit.prune(trx);
-      })
-      .catch((err) => log.error({ err }, 'maintenance failed'));
-  }, 60_000);
-  maintenance.unref();
-  // Polls as often as the delivery worker; expiry itself is judged by the service clock.
-  const leaseWorker = new LeaseExpiryWorker({ acd: services.acd, log: log.child({ module: 'acd' }), registry: metrics.registry, pollMs: opts.pollMs });
-  leaseWorker.start();
-  // Sender domains' DNS records are checked again every THREADLINE_DNS_CHECK_INTERVAL; each
-  // domain's check is claimed by one instance. Looking for due ones is cheap: every 30 s at most.
-  let checking: Promise<unknown> | null = null;
-  const domainChecks = setInterval(() => {
-    checking ??= services.domains
-      .checkDue()
-      .catch((err) => log.error({ err }, 'sender domain checks failed'))
-      .finally(() => (checking = null));
-  }, Math.min(30_000, config.dns.checkIntervalSeconds * 1000));
-  domainChecks.unref();
   log.info({ http: httpUrl, smtp: `${config.smtpHost}:${smtp.port}`, outbound: config.outbound.kind, database: dialect }, 'threadline started');
 
   let stopping: Promise<void> | null = null;
@@ -176,16 +177,12 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     init,
     stop: () =>
       (stopping ??= (async () => {
-        clearInterval(maintenance);
-        clearInterval(domainChecks);
-        await checking;
         // Inbound first: a message whose DATA is in progress is answered 451 or finishes.
         await smtp.close();
         await preparer?.close();
         await new Promise<void>((r) => server.close(() => r()));
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        await worker.stop();
-        await leaseWorker.stop();
+        await workers.stop();
         await services.batcher.idle();
         await opened.close();
         log.info('threadline stopped');

@@ -111,7 +111,7 @@ export async function updateHeld(db: Executor, o: { orgId: string; id: string; a
 export async function requeueExpired(db: Executor, o: { now: number; limit: number; skipLocked: boolean }) {
   let due = db
     .selectFrom('work_items')
-    .select(['id', 'org_id', 'queue_id', 'agent_id'])
+    .select(['id', 'org_id', 'queue_id', 'conversation_id', 'agent_id'])
     .where('state', '=', 'leased')
     .where('lease_until', '<=', o.now)
     .orderBy('lease_until')

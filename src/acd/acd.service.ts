@@ -5,8 +5,10 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor } from '../db/schema.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { QueuesService } from '../queues/queues.service.js';
+import { published } from './acd.events.js';
 import * as repo from './acd.repo.js';
 import { eventView, startOfUtcDay, workItemView } from './acd.views.js';
 
@@ -41,6 +43,7 @@ export function createAcdService(deps: {
   db: Db;
   batcher: TxBatcher;
   clock: Clock;
+  events: EventsService;
   agents: AgentsService;
   queues: QueuesService;
   conversations: ConversationsService;
@@ -102,6 +105,13 @@ export function createAcdService(deps: {
     };
     await repo.insertItem(ex, row);
     await repo.insertEvents(ex, [event(row, 'enqueued', null, now, item.messageId), ...(offeredTo ? [event(row, 'offered', offeredTo, now)] : [])]);
+    await deps.events.record(ex, row.org_id, 'workitem.created', {
+      workItemId: row.id,
+      conversationId: row.conversation_id,
+      messageId: row.message_id,
+      queueId: row.queue_id,
+      ...(offeredTo ? { offeredTo } : {}),
+    });
     return { id: row.id, offeredTo, created: true };
   };
 
@@ -113,7 +123,15 @@ export function createAcdService(deps: {
   }
 
   /** Runs a change that only the lease holder may make; tells a stranger 404 and a former holder 409. */
-  async function asHolder(orgId: string, userId: string, id: string, type: string, patch: (row: repo.WorkItemRow, now: number) => Partial<repo.WorkItemRow>, detail: string | null = null) {
+  async function asHolder(
+    orgId: string,
+    userId: string,
+    id: string,
+    type: string,
+    patch: (row: repo.WorkItemRow, now: number) => Partial<repo.WorkItemRow>,
+    detail: string | null = null,
+    more: Record<string, unknown> = {},
+  ) {
     const row = await batcher.run(async (trx) => {
       const now = clock.now();
       const before = await repo.findItem(trx, orgId, id);
@@ -124,7 +142,9 @@ export function createAcdService(deps: {
       // updateHeld checks the lease again in its WHERE clause, for databases with several writers.
       if (!(await repo.updateHeld(trx, { orgId, id, agentId: userId, now }, patch(before, now)))) throw lost();
       await repo.insertEvents(trx, [event(before, type, userId, now, detail)]);
-      return (await repo.findItem(trx, orgId, id))!;
+      const after = (await repo.findItem(trx, orgId, id))!;
+      await deps.events.recordMany(trx, published(before, type, userId, after.queue_id, { ...more, ...(after.queue_id !== before.queue_id ? { fromQueueId: before.queue_id } : {}) }));
+      return after;
     });
     return workItemView(row, clock.now());
   }
@@ -145,7 +165,10 @@ export function createAcdService(deps: {
       const row = await batcher.run(async (trx) => {
         const now = clock.now();
         const claimed = await repo.claimNext(trx, { queueIds, agentId: userId, token, now, leaseMs: leaseSeconds * 1000, skipLocked: deps.skipLocked });
-        if (claimed) await repo.insertEvents(trx, [event(claimed, 'leased', userId, now)]);
+        if (claimed) {
+          await repo.insertEvents(trx, [event(claimed, 'leased', userId, now)]);
+          await deps.events.recordMany(trx, published(claimed, 'leased', userId));
+        }
         return claimed;
       });
       return row ? withConversation(row) : null;
@@ -184,6 +207,7 @@ export function createAcdService(deps: {
         'completed',
         (_row, now) => ({ ...repo.RELEASED, state: 'completed', completed_at: now, completed_by: userId, wrapup_code: wrapup.wrapupCode, wrapup_notes: wrapup.notes ?? null }),
         wrapup.wrapupCode,
+        { wrapupCode: wrapup.wrapupCode },
       ),
 
     /** A supervisor sees any item of the organization; an agent the ones they hold or could pull. */
@@ -225,6 +249,7 @@ export function createAcdService(deps: {
           const now = clock.now();
           const rows = await repo.requeueExpired(trx, { now, limit: EXPIRE_BATCH, skipLocked: deps.skipLocked });
           await repo.insertEvents(trx, rows.map((r) => event(r, 'lease_expired', r.agent_id, now)));
+          await deps.events.recordMany(trx, rows.flatMap((r) => published(r, 'lease_expired', r.agent_id)));
           return rows.length;
         });
         total += n;

@@ -18,7 +18,7 @@ export const listOrganizations = (db: Executor, limit: number) => db.selectFrom(
 export const countOrganizations = async (db: Executor) =>
   Number((await db.selectFrom('organizations').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
-export const updateOrganization = (db: Executor, id: string, patch: Partial<Pick<OrganizationRow, 'name' | 'rate_limit_per_minute'>>) =>
+export const updateOrganization = (db: Executor, id: string, patch: Partial<Pick<OrganizationRow, 'name' | 'rate_limit_per_minute' | 'suppressed_sends'>>) =>
   db.updateTable('organizations').set(patch).where('id', '=', id).execute();
 
 export const insertClient = (db: Executor, row: ClientRow) => db.insertInto('oauth_clients').values(row).execute();

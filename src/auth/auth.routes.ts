@@ -10,7 +10,10 @@ const TokenSchema = z.object({ access_token: z.string(), token_type: z.literal('
 const ClientSchema = z
   .object({ id: z.string(), name: z.string(), authorizedGrantType: z.string(), permissions: z.array(z.string()), dateCreated: z.string(), secret: z.string().optional() })
   .openapi('OAuthClient');
-const OrgSchema = z.object({ id: z.string(), name: z.string(), agentlessEmailRateLimitPerMinute: z.number(), dateCreated: z.string() }).openapi('Organization');
+const SuppressedSendsSchema = z.enum(['refuse', 'record']).openapi({ description: 'A send to a suppressed address: refused with 400 recipient.suppressed, or recorded with status suppressed and never sent.' });
+const OrgSchema = z
+  .object({ id: z.string(), name: z.string(), agentlessEmailRateLimitPerMinute: z.number(), suppressedSends: SuppressedSendsSchema, dateCreated: z.string() })
+  .openapi('Organization');
 
 const token = createRoute({
   method: 'post',
@@ -85,12 +88,18 @@ const getOrg = createRoute({
 const patchOrg = createRoute({
   method: 'patch',
   path: '/api/v2/organizations/me',
-  summary: "Change the organization's name or agentless send limit",
-  description: 'The name needs directory:organization:admin; the send limit needs directory:organizationLimits:edit.',
+  summary: "Change the organization's name, agentless send limit or what a send to a suppressed address does",
+  description: 'The name and suppressedSends need directory:organization:admin; the send limit needs directory:organizationLimits:edit.',
   tags: ['Organization'],
   ...permit([PERMISSIONS.orgAdmin, PERMISSIONS.orgLimitsEdit]),
   request: {
-    body: jsonBody(z.object({ name: z.string().min(1).max(200).optional(), agentlessEmailRateLimitPerMinute: z.number().int().min(1).max(10_000_000).optional() })),
+    body: jsonBody(
+      z.object({
+        name: z.string().min(1).max(200).optional(),
+        agentlessEmailRateLimitPerMinute: z.number().int().min(1).max(10_000_000).optional(),
+        suppressedSends: SuppressedSendsSchema.optional(),
+      }),
+    ),
   },
   responses: { 200: json(OrgSchema, 'The organization.'), ...standardErrors },
 });
@@ -154,7 +163,7 @@ export function authRoutes(auth: AuthService) {
   });
   r.openapi(patchOrg, async (c) => {
     const patch = c.req.valid('json');
-    if (patch.name !== undefined) allow(c, PERMISSIONS.orgAdmin);
+    if (patch.name !== undefined || patch.suppressedSends !== undefined) allow(c, PERMISSIONS.orgAdmin);
     if (patch.agentlessEmailRateLimitPerMinute !== undefined) allow(c, PERMISSIONS.orgLimitsEdit);
     return c.json(await auth.updateOrganization(c.get('principal').orgId, patch), 200);
   });

@@ -35,8 +35,12 @@ export interface OrganizationView {
   id: string;
   name: string;
   agentlessEmailRateLimitPerMinute: number;
+  /** A send to a suppressed address: `refuse`d (400 recipient.suppressed) or `record`ed as suppressed, never sent. */
+  suppressedSends: SuppressedSends;
   dateCreated: string;
 }
+
+export type SuppressedSends = 'refuse' | 'record';
 
 const TOKEN_TTL_SECONDS = 86_400; // Genesys's client-credentials tokens also last a day.
 const CLIENT_CACHE_MS = 10_000; // how long a disabled client's tokens may still work
@@ -71,6 +75,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     id: row.id,
     name: row.name,
     agentlessEmailRateLimitPerMinute: row.rate_limit_per_minute,
+    suppressedSends: row.suppressed_sends === 'record' ? 'record' : 'refuse',
     dateCreated: new Date(Number(row.created_at)).toISOString(),
   });
 
@@ -116,6 +121,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
         name,
         rate_limit_per_minute: deps.defaultRateLimitPerMinute,
         created_at: clock.now(),
+        suppressed_sends: 'refuse',
       };
       await repo.insertOrganization(db, row);
       return orgView(row);
@@ -133,9 +139,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       return orgView(row);
     },
 
-    async updateOrganization(orgId: string, patch: { name?: string; agentlessEmailRateLimitPerMinute?: number }) {
+    async updateOrganization(orgId: string, patch: { name?: string; agentlessEmailRateLimitPerMinute?: number; suppressedSends?: SuppressedSends }) {
       await repo.updateOrganization(db, orgId, {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.suppressedSends !== undefined ? { suppressed_sends: patch.suppressedSends } : {}),
         ...(patch.agentlessEmailRateLimitPerMinute !== undefined ? { rate_limit_per_minute: patch.agentlessEmailRateLimitPerMinute } : {}),
       });
       return this.getOrganization(orgId);

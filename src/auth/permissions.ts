@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   /** Read any work item of the organization (supervisors). */
   workItemView: 'acd:workitem:view',
   queueStatsView: 'analytics:queueObservation:view',
+  /** Read the organization's suppression list. */
+  suppressionView: 'email:suppression:view',
+  /** Add and remove suppression list entries (mailing an address again is a decision). */
+  suppressionEdit: 'email:suppression:edit',
+  /** Read the organization's event log (GET /api/v2/events). */
+  eventsView: 'events:event:view',
   outboundTemplateView: 'outbound:template:view',
   outboundTemplateEdit: 'outbound:template:edit',
   outboundConfigurationView: 'outbound:configuration:view',

@@ -1,5 +1,5 @@
 import { compiled, compiledInsert, compiledInsertRows } from '../db/compiled.js';
-import type { ConversationsTable, Executor, MessageEventsTable, MessagesTable } from '../db/schema.js';
+import type { ConversationsTable, Executor, MessageBouncesTable, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
 export type ConversationRow = ConversationsTable;
 export type MessageRow = MessagesTable;
@@ -105,11 +105,15 @@ export const setStatus = (
   patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>,
 ) => db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
 
-/** A delivery attempt's outcome on the message row (the worker records one per message). */
-const setOutcomeOnce = compiled<Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>>((ex, v) =>
-  ex.updateTable('messages').set({ status: v.status, status_at: v.status_at, last_response: v.last_response, attempts: v.attempts }).where('id', '=', v.id),
+/** A delivery attempt's outcome on the message row (the worker records one per message); returns whose message it is. */
+const setOutcomeOnce = compiled((ex: Executor, v: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) =>
+  ex
+    .updateTable('messages')
+    .set({ status: v.status, status_at: v.status_at, last_response: v.last_response, attempts: v.attempts })
+    .where('id', '=', v.id)
+    .returning(['org_id', 'conversation_id']),
 );
-export const setOutcome = (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => setOutcomeOnce(db, row);
+export const setOutcome = async (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => (await setOutcomeOnce(db, row)).rows[0];
 
 export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
   db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
@@ -183,3 +187,12 @@ export const searchMessages = (db: Executor, orgId: string, f: MessageFilter, li
 
 export const countSearch = async (db: Executor, orgId: string, f: MessageFilter) =>
   Number((await filtered(db, orgId, f).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+/** What a bounce or complaint said about a message: the latest word replaces an earlier one. */
+export const saveBounce = (db: Executor, row: MessageBouncesTable) =>
+  db
+    .insertInto('message_bounces')
+    .values(row)
+    .onConflict((oc) => oc.column('message_id').doUpdateSet({ type: row.type, status: row.status, action: row.action, diagnostic: row.diagnostic, remote_mta: row.remote_mta, source: row.source, reason: row.reason, at: row.at }))
+    .execute();
+export const findBounce = (db: Executor, messageId: string) => db.selectFrom('message_bounces').selectAll().where('message_id', '=', messageId).executeTakeFirst();

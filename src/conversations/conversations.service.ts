@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../db/schema.js';
 import { badRequest, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
+import type { EventType } from '../events/events.views.js';
 import { newId } from '../ids.js';
 import * as repo from './conversations.repo.js';
 import { conversationView, messageView, pageOf, type MessageView } from './conversations.views.js';
@@ -9,7 +11,16 @@ export type ConversationsService = ReturnType<typeof createConversationsService>
 
 export type NewMessage = Omit<repo.MessageRow, 'status' | 'status_at' | 'last_response' | 'attempts' | 'created_at'>;
 
-export function createConversationsService({ db, clock }: { db: Db; clock: Clock }) {
+/** The event each delivery status is announced by. */
+const DELIVERY_EVENTS: Record<string, EventType | undefined> = {
+  sent: 'message.sent',
+  deferred: 'message.deferred',
+  failed: 'message.failed',
+  bounced: 'message.bounced',
+  complained: 'message.complained',
+};
+
+export function createConversationsService({ db, clock, events }: { db: Db; clock: Clock; events: EventsService }) {
   async function requireConversation(ex: Executor, orgId: string, id: string) {
     const row = await repo.findConversation(ex, orgId, id);
     if (!row) throw notFound(`Conversation ${id}`);
@@ -34,22 +45,34 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       return { id, stitched: false };
     },
 
-    /** Stores an outbound message as `queued`, with the first entry of its status history. */
-    async recordOutbound(ex: Executor, message: NewMessage) {
+    /**
+     * Stores an outbound message as `queued` (or, for one that will never be sent, as `as.status`
+     * with its reason), with the first entry of its status history and its event.
+     */
+    async recordOutbound(ex: Executor, message: NewMessage, as: { status: 'suppressed'; detail: string } | undefined = undefined) {
       const now = clock.now();
-      await repo.insertMessage(ex, { ...message, status: 'queued', status_at: now, last_response: null, attempts: 0, created_at: now });
-      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'queued', at: now, smtp_response: null, detail: null }]);
+      const status = as?.status ?? 'queued';
+      await repo.insertMessage(ex, { ...message, status, status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status, at: now, smtp_response: null, detail: as?.detail ?? null }]);
+      await events.record(ex, message.org_id, `message.${status}`, { messageId: message.id, conversationId: message.conversation_id, ...(as ? { detail: as.detail } : {}) });
       return now;
     },
 
-    /** Delivery outcomes, each on its message row and as an entry of its status history. */
+    /** Delivery outcomes, each on its message row, as an entry of its status history and as an event (one insert for all). */
     async setDeliveryStatus(ex: Executor, changes: Array<{ id: string; status: string; response: string; detail: string | null; attempts: number }>) {
       const now = clock.now();
-      for (const c of changes) await repo.setOutcome(ex, { id: c.id, status: c.status, status_at: now, last_response: c.response, attempts: c.attempts });
+      const announced = [];
+      for (const c of changes) {
+        // The row's organization and conversation come back from the update itself: no read for the event.
+        const m = await repo.setOutcome(ex, { id: c.id, status: c.status, status_at: now, last_response: c.response, attempts: c.attempts });
+        const type = DELIVERY_EVENTS[c.status];
+        if (m && type) announced.push({ orgId: m.org_id, type, data: { messageId: c.id, conversationId: m.conversation_id, smtpResponse: c.response, attempts: c.attempts, ...(c.detail ? { detail: c.detail } : {}) } });
+      }
       await repo.insertEvents(
         ex,
         changes.map((c) => ({ id: newId(now), message_id: c.id, status: c.status, at: now, smtp_response: c.response, detail: c.detail })),
       );
+      await events.recordMany(ex, announced);
     },
 
     /** Marks several messages with one status in one statement (the worker's claim). */
@@ -77,11 +100,12 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       return id;
     },
 
-    /** Stores a received message as `received`, with its first history entry. */
+    /** Stores a received message as `received`, with its first history entry and its event. */
     async recordInbound(ex: Executor, message: NewMessage) {
       const now = clock.now();
       await repo.insertMessage(ex, { ...message, status: 'received', status_at: now, last_response: null, attempts: 0, created_at: now });
       await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'received', at: now, smtp_response: null, detail: null }]);
+      await events.record(ex, message.org_id, 'inbound.received', { messageId: message.id, conversationId: message.conversation_id });
       await repo.touchConversation(ex, message.conversation_id, now);
     },
 
@@ -96,6 +120,12 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
     hideUntilReply: (ex: Executor, id: string) => repo.setAwaitingReply(ex, id),
 
     findMessageById: (id: string) => repo.findMessageById(db, id),
+    /** An outbound message of this organization, for a bounce or complaint that names it. */
+    findMessageIn: async (ex: Executor, orgId: string, id: string) => {
+      const m = await repo.findMessageById(ex, id);
+      return m && m.org_id === orgId && m.direction === 'outbound' ? m : undefined;
+    },
+    recordBounce: repo.saveBounce,
     findMessagesByIds: (ex: Executor, ids: string[]) => repo.findMessagesByIds(ex, ids),
 
     async getConversation(orgId: string, id: string) {
@@ -133,7 +163,8 @@ export function createConversationsService({ db, clock }: { db: Db; clock: Clock
       const row = await repo.findMessage(ex, orgId, conversationId, id);
       if (!row) throw notFound(`Message ${id} in conversation ${conversationId}`);
       const facts = row.direction === 'inbound' ? (await repo.inboundFacts(ex, [id]))[0] : undefined;
-      return messageView(row, await repo.listEvents(ex, id), facts);
+      const bounce = row.direction === 'outbound' ? await repo.findBounce(ex, id) : undefined;
+      return messageView(row, await repo.listEvents(ex, id), facts, bounce);
     },
   };
 }

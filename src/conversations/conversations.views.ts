@@ -1,3 +1,4 @@
+import type { MessageBouncesTable } from '../db/schema.js';
 import type { ConversationRow, MessageEventRow, MessageRow } from './conversations.repo.js';
 import { LIMITS } from '../mail/address.js';
 
@@ -37,7 +38,7 @@ export interface InboundFacts {
   skipped?: string | null;
 }
 
-export function messageView(row: MessageRow, events: MessageEventRow[] | null, inbound?: InboundFacts) {
+export function messageView(row: MessageRow, events: MessageEventRow[] | null, inbound?: InboundFacts, bounce?: MessageBouncesTable) {
   const size = Buffer.byteLength(row.text_body ?? '') + Buffer.byteLength(row.html_body ?? '');
   return {
     id: row.id,
@@ -76,6 +77,21 @@ export function messageView(row: MessageRow, events: MessageEventRow[] | null, i
       attempts: row.attempts,
       ...(row.last_response ? { smtpResponse: row.last_response } : {}),
     },
+    // What a bounce or complaint said: the contract's {type, status, action, diagnostic}, and where it was learnt.
+    ...(bounce
+      ? {
+          bounce: {
+            ...(bounce.type ? { type: bounce.type } : {}),
+            ...(bounce.status ? { status: bounce.status } : {}),
+            action: bounce.action,
+            ...(bounce.diagnostic ? { diagnostic: bounce.diagnostic } : {}),
+            ...(bounce.remote_mta ? { remoteMta: bounce.remote_mta } : {}),
+            ...(bounce.reason ? { reason: bounce.reason } : {}),
+            source: bounce.source,
+            time: iso(bounce.at),
+          },
+        }
+      : {}),
     ...(events
       ? {
           statusHistory: events.map((e) => ({

@@ -92,7 +92,15 @@ export interface InboundDetailsTable {
 
 export interface RawMessagesTable {
   message_id: string;
+  /** The message's bytes, or the first piece of them (src/inbound/raw-chunks.ts). */
   raw: Buffer;
+}
+
+/** The rest of a message's bytes, in order: a raw_messages or quarantine row's id. */
+export interface RawMessageChunksTable {
+  owner_id: string;
+  seq: number;
+  chunk: Buffer;
 }
 
 export interface ThreadingDecisionsTable {

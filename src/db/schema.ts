@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
+import type { Generated, Kysely, Transaction } from 'kysely';
+import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessageChunksTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
 
 import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundTemplatesTable } from './schema.outbound.js';
 
@@ -14,6 +14,38 @@ export interface OrganizationsTable {
   name: string;
   rate_limit_per_minute: number;
   created_at: number;
+  /** What a send to a suppressed address does: `refuse` (400) or `record` (kept as suppressed, never sent). */
+  suppressed_sends: string;
+}
+
+export interface SuppressionsTable {
+  org_id: string;
+  email: string;
+  reason: string;
+  detail: string | null;
+  message_id: string | null;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface MessageBouncesTable {
+  message_id: string;
+  org_id: string;
+  type: string | null;
+  status: string | null;
+  action: string;
+  diagnostic: string | null;
+  remote_mta: string | null;
+  source: string;
+  reason: string | null;
+  at: number;
+}
+
+export interface SoftBouncesTable {
+  org_id: string;
+  email: string;
+  first_at: number;
+  count: number;
 }
 
 export interface OauthClientsTable {
@@ -125,6 +157,23 @@ export interface OutboxTable {
   waiting_for: string | null;
 }
 
+/** Leased background work (src/jobs/): one-off jobs, and one row per recurring job. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  /** Unique per kind: the one row of a recurring job or singleton. */
+  key: string | null;
+  org_id: string | null;
+  run_at: number;
+  attempts: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  /** JSON, the kind's own. */
+  payload: string | null;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface IdempotencyKeysTable {
   org_id: string;
   key: string;
@@ -199,6 +248,21 @@ export interface WorkItemEventsTable {
   at: number;
 }
 
+/** One state change (src/events/): its order is (tx, seq). */
+export interface EventLogTable {
+  /** Assigned by the database: commit order on SQLite, order within a transaction on PostgreSQL. */
+  seq: Generated<number>;
+  /** PostgreSQL: the writing transaction's id (a column default); SQLite: 0. */
+  tx: Generated<number>;
+  id: string;
+  org_id: string;
+  type: string;
+  at: number;
+  conversation_id: string | null;
+  /** JSON object. */
+  data: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   oauth_clients: OauthClientsTable;
@@ -211,6 +275,7 @@ export interface Database {
   messages: MessagesTable;
   message_events: MessageEventsTable;
   outbox: OutboxTable;
+  jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_counters: RateCountersTable;
   users: UsersTable;
@@ -220,10 +285,15 @@ export interface Database {
   message_threading: MessageThreadingTable;
   inbound_details: InboundDetailsTable;
   raw_messages: RawMessagesTable;
+  raw_message_chunks: RawMessageChunksTable;
   threading_decisions: ThreadingDecisionsTable;
   threading_settings: ThreadingSettingsTable;
   dkim_keys: DkimKeysTable;
   quarantine: QuarantineTable;
+  suppressions: SuppressionsTable;
+  soft_bounces: SoftBouncesTable;
+  message_bounces: MessageBouncesTable;
+  event_log: EventLogTable;
   outbound_templates: OutboundTemplatesTable;
   outbound_configurations: OutboundConfigurationsTable;
   outbound_messages: OutboundMessagesTable;

@@ -1,3 +1,5 @@
+import type { Logger } from '../log.js';
+
 // Which failures mean "the database cannot be used right now" rather than "this request is
 // wrong": a dropped or refused PostgreSQL connection, a server shutting down or starting up, a
 // full disk under SQLite. Those are temporary conditions: HTTP answers 503 with Retry-After,
@@ -25,4 +27,24 @@ export function databaseUnavailable(err: unknown): Unavailable | null {
     if (typeof message === 'string' && PG_TEXTS.test(message)) return 'database unreachable';
   }
   return null;
+}
+
+/**
+ * How a background loop reports that its database work failed: an outage once when it starts
+ * (and again if its cause changes), not on every tick; anything else each time it happens.
+ * DatabaseHealth logs where an outage starts and ends.
+ */
+export function outageLog(log: Pick<Logger, 'warn' | 'error'>, what: string) {
+  let failing: Unavailable | null = null;
+  return {
+    failed(err: unknown): void {
+      const cause = databaseUnavailable(err);
+      if (!cause) log.error({ err }, `${what} failed; retrying on the next tick`);
+      else if (failing !== cause) log.warn({ err: { message: (err as Error).message } }, `${what} paused: ${cause}`);
+      failing = cause;
+    },
+    succeeded(): void {
+      failing = null;
+    },
+  };
 }

@@ -23,5 +23,6 @@ export const listClaims = (db: Executor, orgId: string) =>
   db.selectFrom('inbound_domain_claims').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
 export const deleteClaim = (db: Executor, orgId: string, name: string) =>
   db.deleteFrom('inbound_domain_claims').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
-export const saveClaimCheck = (db: Executor, id: string, set: Pick<InboundDomainClaimsTable, 'status' | 'check_detail' | 'checked_at'>) =>
-  db.updateTable('inbound_domain_claims').set(set).where('id', '=', id).execute();
+/** Saves a check of the claim as it was with status `seen`; false if its status changed meanwhile. */
+export const saveClaimCheck = async (db: Executor, id: string, seen: InboundDomainClaimsTable['status'], set: Pick<InboundDomainClaimsTable, 'status' | 'check_detail' | 'checked_at'>) =>
+  Number((await db.updateTable('inbound_domain_claims').set(set).where('id', '=', id).where('status', '=', seen).executeTakeFirst()).numUpdatedRows) === 1;

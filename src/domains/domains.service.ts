@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Executor, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import { badRequest, conflict, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import * as repo from './domains.repo.js';
 import { normalizeDomain, type RecordStatus } from './dns-check.js';
@@ -71,6 +72,7 @@ export function createDomainsService(deps: {
   clock: Clock;
   resolver: DnsResolver;
   queues: { get(orgId: string, id: string): Promise<unknown> };
+  events: EventsService;
 }) {
   const { db, clock } = deps;
   // Lookups on every send and every inbound message; domains change rarely. Changes made here
@@ -139,9 +141,14 @@ export function createDomainsService(deps: {
       if (!claim) throw notFound(`Inbound domain ${id}`);
       const check = await checkOwnership(deps.resolver, name, claim.token);
       const now = clock.now();
+      const changed = (to: string) => ({ domain: name, kind: 'inbound', from: claim.status, to });
       if (check.status !== 'VERIFIED') {
         const next = { status: check.status === 'UNKNOWN' ? claim.status : check.status, check_detail: check.detail, checked_at: now } as const;
-        await repo.saveClaimCheck(db, claim.id, next);
+        await db.transaction().execute(async (trx) => {
+          // Saved only over the status read above, so that one change is told once.
+          const saved = await repo.saveClaimCheck(trx, claim.id, claim.status, next);
+          if (saved && next.status !== claim.status) await deps.events.record(trx, orgId, 'domain.verification.changed', changed(next.status));
+        });
         return claimView({ ...claim, ...next });
       }
       const verified = { id: name, org_id: orgId, name, created_at: now };
@@ -151,6 +158,7 @@ export function createDomainsService(deps: {
           if (await repo.findInboundDomain(trx, name)) return false;
           await repo.insertInboundDomain(trx, verified);
           await repo.deleteClaim(trx, orgId, name);
+          await deps.events.record(trx, orgId, 'domain.verification.changed', changed('VERIFIED'));
           return true;
         })
         .catch(async (err: unknown) => {

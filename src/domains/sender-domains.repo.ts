@@ -8,8 +8,12 @@ export const deleteSenderDomain = async (db: Executor, orgId: string, id: string
   return db.deleteFrom('sender_domains').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 };
 
-export const saveCheck = (db: Executor, id: string, set: { status: string; check_results: string; checked_at: number; verified_at?: number | null }) =>
-  db.updateTable('sender_domains').set(set).where('id', '=', id).execute();
+/**
+ * Saves a check made on the domain as it was with status `seen`; false if its status changed
+ * meanwhile (another instance's check saved first), so that one change is told once.
+ */
+export const saveCheck = async (db: Executor, id: string, seen: string, set: { status: string; check_results: string; checked_at: number; verified_at?: number | null }) =>
+  Number((await db.updateTable('sender_domains').set(set).where('id', '=', id).where('status', '=', seen).executeTakeFirst()).numUpdatedRows) === 1;
 
 /** Domains whose periodic check is due, oldest first. */
 export const dueDomains = (db: Executor, now: number, limit: number) =>

@@ -3,6 +3,7 @@ import type { Sealer } from '../crypto/sealed.js';
 import type { Db, DkimKeysTable, Executor, SenderDomainsTable } from '../db/schema.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { dkimRecordValue, generateDkimKeyPair, type DkimKey } from '../mail/dkim.js';
@@ -43,6 +44,7 @@ export type SenderDomainsService = ReturnType<typeof createSenderDomainsService>
 export function createSenderDomainsService(deps: {
   db: Db;
   clock: Clock;
+  events: EventsService;
   sealer: Sealer;
   resolver: DnsResolver;
   settings: SenderDomainSettings;
@@ -56,6 +58,11 @@ export function createSenderDomainsService(deps: {
   // the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
   const sendCache = new TtlCache<string, { orgId: string | null; status: string }>({ max: 10_000, ttlMs: CACHE_MS, clock });
+  const sendState = (ex: Executor, domain: string) =>
+    sendCache.getOrLoad(domain, async () => {
+      const row = await repo.findSenderDomain(ex, domain);
+      return { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING' };
+    });
   const keyCache = new TtlCache<string, DkimKey | null>({ max: 10_000, ttlMs: CACHE_MS, clock });
   // One warning per domain every 10 minutes: an entry present means "warned lately".
   const warned = new TtlCache<string, true>({ max: 10_000, ttlMs: 10 * 60_000, clock });
@@ -141,13 +148,14 @@ export function createSenderDomainsService(deps: {
       if (pending) result.status = domainStatus(result.records, pending.selector);
       // DNS that did not answer says nothing about the records: the domain keeps its status.
       const status = result.status === 'UNKNOWN' ? row.status : result.status;
-      await repo.saveCheck(trx, id, {
+      const saved = await repo.saveCheck(trx, id, row.status, {
         status,
         check_results: JSON.stringify(result),
         checked_at: now,
         verified_at: status === 'VERIFIED' ? (row.status === 'VERIFIED' ? (row.verified_at ?? now) : now) : null,
       });
-      if (status !== row.status) {
+      if (saved && status !== row.status) {
+        await deps.events.record(trx, row.org_id, 'domain.verification.changed', { domain: id, kind: 'sender', from: row.status, to: status });
         deps.metrics?.domainStatusChangesTotal.inc({ from: row.status, to: status });
         const failing = result.records.filter((r) => r.status !== 'VERIFIED' && (r.purpose === 'spf' || r.purpose === 'dkim')).map((r) => `${r.purpose} ${r.host}: ${r.detail}`);
         const level = row.status === 'VERIFIED' ? 'warn' : 'info';
@@ -237,16 +245,16 @@ export function createSenderDomainsService(deps: {
       });
     },
 
+    /** The organization a sender domain belongs to, or null: the SMTP server's check of bounce addresses. */
+    senderDomainOrg: async (ex: Executor, domain: string) => (await sendState(ex, domain)).orgId,
+
     /**
      * The sending rule: the From domain must be one of the organization's sender domains, and
      * verified when mail leaves the machine (relay, direct); capture mode sends from a domain
      * that is not verified, with a warning in the log.
      */
     async assertCanSendFrom(ex: Executor, orgId: string, domain: string, field = 'fromAddress.email'): Promise<void> {
-      const hit = await sendCache.getOrLoad(domain, async () => {
-        const row = await repo.findSenderDomain(ex, domain);
-        return { orgId: row?.org_id ?? null, status: row?.status ?? 'PENDING' };
-      });
+      const hit = await sendState(ex, domain);
       if (hit.orgId !== orgId) {
         throw badRequest(field, `The domain ${domain} is not a sender domain of this organization; register it under /api/v2/routing/email/outbound/domains first.`, 'sender.domain.unknown');
       }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { authenticate } from 'mailauth';
 import type { InboundAuthPolicy } from '../config.js';
 import type { Lookup } from '../dns/resolver.js';
@@ -51,7 +52,7 @@ type MailauthResult = {
   arc?: { status?: { result?: string } } | false;
 };
 
-export async function authenticateMessage(raw: Buffer, facts: SessionFacts, resolver: Lookup): Promise<AuthResult> {
+export async function authenticateMessage(raw: Buffer | Readable, facts: SessionFacts, resolver: Lookup): Promise<AuthResult> {
   const r = (await authenticate(raw, {
     ip: facts.remoteAddress.replace(/^::ffff:/, ''),
     helo: facts.helo ?? undefined,

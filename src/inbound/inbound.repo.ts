@@ -1,5 +1,7 @@
 import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, InboundDetailsTable, QuarantineTable } from '../db/schema.js';
+import { deleteRawChunks, readRaw, writeRaw } from './raw-chunks.js';
+import type { RawSource } from './spool.js';
 
 // The statements every received message runs are compiled once (db/compiled.ts).
 const insertDetailsOnce = compiledInsert('inbound_details', {
@@ -21,10 +23,14 @@ const insertDetailsOnce = compiledInsert('inbound_details', {
 export const insertDetails = (db: Executor, row: InboundDetailsTable) => insertDetailsOnce(db, row);
 
 const insertRawOnce = compiledInsert('raw_messages', { message_id: true, raw: true });
-export const insertRaw = (db: Executor, messageId: string, raw: Buffer) => insertRawOnce(db, { message_id: messageId, raw });
+/** A received message's bytes, in pieces (raw-chunks.ts). */
+export const insertRaw = (db: Executor, messageId: string, raw: RawSource) => writeRaw(db, messageId, raw, (first) => insertRawOnce(db, { message_id: messageId, raw: first }));
 
-export const findRaw = (db: Executor, messageId: string) =>
-  db.selectFrom('raw_messages').select('raw').where('message_id', '=', messageId).executeTakeFirst();
+/** A received message's bytes as received, or null. */
+export async function findRaw(db: Executor, messageId: string): Promise<Buffer | null> {
+  const row = await db.selectFrom('raw_messages').select('raw').where('message_id', '=', messageId).executeTakeFirst();
+  return row ? readRaw(db, messageId, row.raw) : null;
+}
 
 export const findDetails = (db: Executor, messageId: string) =>
   db.selectFrom('inbound_details').selectAll().where('message_id', '=', messageId).executeTakeFirst();
@@ -50,8 +56,10 @@ export const insertQuarantine = (db: Executor, row: QuarantineTable) => db.inser
 const ENTRY = ['id', 'org_id', 'conversation_id', 'signal', 'reason', 'from_email', 'subject', 'message_id_header', 'envelope_from', 'recipients', 'remote_address', 'helo', 'auth_results', 'auth_summary', 'decision', 'state', 'created_at', 'resolved_at', 'resolved_by', 'resolution', 'result_message_id'] as const;
 export const findQuarantine = (db: Executor, orgId: string, id: string) =>
   db.selectFrom('quarantine').select(ENTRY).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-export const findQuarantinedRaw = async (db: Executor, id: string) =>
-  (await db.selectFrom('quarantine').select('raw').where('id', '=', id).executeTakeFirst())?.raw ?? null;
+export async function findQuarantinedRaw(db: Executor, id: string): Promise<Buffer | null> {
+  const first = (await db.selectFrom('quarantine').select('raw').where('id', '=', id).executeTakeFirst())?.raw ?? null;
+  return first ? readRaw(db, id, first) : null;
+}
 /** The same message already held for this organization (a retry of the same delivery). */
 export const findHeld = (db: Executor, orgId: string, messageIdHeader: string) =>
   db.selectFrom('quarantine').select(['id', 'conversation_id']).where('org_id', '=', orgId).where('message_id_header', '=', messageIdHeader).where('state', '=', 'held').executeTakeFirst();
@@ -61,6 +69,9 @@ export const listQuarantine = (db: Executor, orgId: string, state: string | null
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 };
 /** Marks a held entry resolved and deletes its bytes; false when it was no longer held. */
-export const resolveQuarantine = async (db: Executor, id: string, set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>) =>
-  Number((await db.updateTable('quarantine').set({ ...set, raw: null }).where('id', '=', id).where('state', '=', 'held').executeTakeFirst()).numUpdatedRows) === 1;
+export async function resolveQuarantine(db: Executor, id: string, set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>): Promise<boolean> {
+  const updated = Number((await db.updateTable('quarantine').set({ ...set, raw: null }).where('id', '=', id).where('state', '=', 'held').executeTakeFirst()).numUpdatedRows) === 1;
+  if (updated) await deleteRawChunks(db, id);
+  return updated;
+}
 export const setQuarantineResult = (db: Executor, id: string, messageId: string) => db.updateTable('quarantine').set({ result_message_id: messageId }).where('id', '=', id).execute();

@@ -3,6 +3,8 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { TxBatcher } from '../db/batcher.js';
 import type { ConversationsTable, Db, Executor } from '../db/schema.js';
 import type { DomainsService } from '../domains/domains.service.js';
+import type { SenderDomainsService } from '../domains/sender-domains.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseIdList } from '../threading/signals.js';
@@ -12,8 +14,12 @@ import { authorizeReply, type AuthResult } from './authenticate.js';
 import { filedAddress } from './author.js';
 import * as repo from './inbound.repo.js';
 import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
-import type { Preparer } from './preparer.js';
+import { type Preparer, sourceOf } from './preparer.js';
 import { createQuarantine } from './quarantine.js';
+import { createReportDispatch, type ReportResult } from './reports.js';
+import type { BouncesService } from '../bounces/bounces.service.js';
+import { verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
+import type { Spooled } from './spool.js';
 
 /** What the inbound path needs from the agent queue. */
 export interface WorkQueue {
@@ -21,7 +27,9 @@ export interface WorkQueue {
 }
 
 export interface ReceivedMail {
-  raw: Buffer;
+  /** The message's bytes: in its spool file (SMTP), or in memory. */
+  spool?: Spooled;
+  raw?: Buffer;
   envelopeFrom: string;
   recipients: string[];
   remoteAddress: string;
@@ -51,12 +59,15 @@ export function createInboundService(deps: {
   db: Db;
   batcher: TxBatcher;
   clock: Clock;
+  events: EventsService;
   conversations: ConversationsService;
-  domains: DomainsService;
+  domains: DomainsService & Pick<SenderDomainsService, 'senderDomainOrg'>;
   threading: ThreadingService;
   work: WorkQueue;
   /** Parses and authenticates each message: in inbound threads, or in-line. */
   preparer: Preparer;
+  keys: TokenKeys;
+  bounces: BouncesService;
   metrics?: Metrics;
 }) {
   const { db, batcher, clock, conversations, domains, threading } = deps;
@@ -114,7 +125,7 @@ export function createInboundService(deps: {
       kind_reason: p.kind.reason,
       reply_text: p.replyText,
       content_hash: p.hash,
-      size_bytes: d.raw.length,
+      size_bytes: d.raw.size,
       auth_results: auth.header,
       auth_summary: JSON.stringify(auth.summary),
       skipped: p.skipped.length ? JSON.stringify(p.skipped) : null,
@@ -139,11 +150,27 @@ export function createInboundService(deps: {
     return { orgId, messageId: id, conversationId, duplicate: false, kind: p.kind.kind, outcome: decision.outcome, workItem };
   }
 
-  const quarantine = createQuarantine({ db, batcher, clock, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
+  const reports = createReportDispatch({ db, batcher, keys: deps.keys, bounces: deps.bounces, conversations, domains, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+  const quarantine = createQuarantine({ db, batcher, clock, events: deps.events, store, onStored: (s) => deps.metrics?.inboundTotal.inc({ kind: s.kind, outcome: s.outcome }) });
 
   return {
-    /** The organization a recipient belongs to, or null when we do not receive mail for it. */
+    /**
+     * Whether we take mail for a recipient: an address on an inbound domain, or a message's
+     * return path whose token verifies; any other address at a sender domain is an unknown user
+     * (a bounce for no message of ours), anything else a relay attempt.
+     */
+    /** The organization an inbound address belongs to, or null. */
     recipientOrg: (address: string) => domains.inboundDomainOrg(db, splitAddress(address).domain),
+
+    async recipient(address: string): Promise<'accept' | 'unknown-user' | 'relay'> {
+      const { local, domain } = splitAddress(address);
+      if (/^bounces\+/i.test(local)) {
+        const messageId = verifyBounceAddress(deps.keys, address);
+        if (messageId && (await conversations.findMessageById(messageId))) return 'accept';
+      }
+      if (await domains.inboundDomainOrg(db, domain)) return 'accept';
+      return (await domains.senderDomainOrg(db, domain)) ? 'unknown-user' : 'relay';
+    },
 
     /**
      * Parses and authenticates once, then threads and stores the message for each organization
@@ -151,7 +178,11 @@ export function createInboundService(deps: {
      * but fails the organization's authentication rule is held in quarantine instead. Resolves
      * only once everything is committed: the SMTP layer answers 250 after this.
      */
-    async receive(mail: ReceivedMail): Promise<Stored[]> {
+    async receive(received: ReceivedMail): Promise<Array<Stored | ReportResult>> {
+      // Reports to our return paths are dispatched first and never reach threading.
+      const dispatched = await reports.returnPaths({ raw: sourceOf(received), envelopeFrom: received.envelopeFrom, recipients: received.recipients });
+      if (dispatched.recipients.length === 0) return dispatched.results;
+      const mail = { ...received, recipients: dispatched.recipients };
       const { p, auth } = await deps.preparer.examine(mail);
       deps.metrics?.inboundDmarcTotal.inc({ result: auth.summary.dmarc.result });
 
@@ -160,10 +191,16 @@ export function createInboundService(deps: {
         const org = await domains.inboundDomainOrg(db, splitAddress(r).domain);
         if (org) byOrg.set(org, [...(byOrg.get(org) ?? []), r]);
       }
-      const results: Stored[] = [];
+      const results: Array<Stored | ReportResult> = [...dispatched.results];
       for (const [orgId, recipients] of byOrg) {
+        // A report that came to an inbound address: applied to the message it names, never threaded.
+        const report = p.kind.kind === 'bounce' || p.kind.kind === 'complaint' ? await reports.atInbound(orgId, { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom }) : null;
+        if (report) {
+          results.push(report);
+          continue;
+        }
         const to = mainRecipient(recipients);
-        const d: Delivery = { raw: mail.raw, envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
+        const d: Delivery = { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
         const duplicate = (m: { id: string; conversation_id: string }): Stored => ({ orgId, messageId: m.id, conversationId: m.conversation_id, duplicate: true, kind: p.kind.kind, outcome: 'duplicate', workItem: false });
         results.push(
           await batcher.run(async (trx): Promise<Stored> => {
@@ -195,6 +232,7 @@ export function createInboundService(deps: {
         );
       }
       for (const r of results) {
+        if (r.outcome === 'applied' || r.outcome === 'dropped') continue; // counted by the report dispatch
         if (r.duplicate) deps.metrics?.inboundDuplicatesTotal.inc();
         else deps.metrics?.inboundTotal.inc({ kind: r.kind, outcome: r.outcome });
         if (r.outcome === 'quarantined') deps.metrics?.quarantinedTotal.inc();
@@ -207,9 +245,7 @@ export function createInboundService(deps: {
     release: quarantine.release,
     drop: quarantine.drop,
 
-    async raw(messageId: string) {
-      return (await repo.findRaw(db, messageId))?.raw ?? null;
-    },
+    raw: (messageId: string) => repo.findRaw(db, messageId),
     details: (messageId: string) => repo.findDetails(db, messageId),
   };
 }

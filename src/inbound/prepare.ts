@@ -4,7 +4,8 @@ import { parseIdList } from '../threading/signals.js';
 import { readAuthor, type Author } from './author.js';
 import { classifyInbound } from './classify.js';
 import { extractReplyText } from './reply-text.js';
-import { headBlock, INBOUND_LIMITS, type Skipped } from './limits.js';
+import { headBlock, headerEnd, INBOUND_LIMITS, type Skipped } from './limits.js';
+import { bufferSource, type RawSource } from './spool.js';
 
 // An inbound message read once: parsed, classified, its reply text extracted and its identity
 // hashed. Both the SMTP path and a release from quarantine start here.
@@ -38,7 +39,7 @@ export interface Prepared {
 
 /** A message as the SMTP session delivered it to one organization. */
 export interface Delivery {
-  raw: Buffer;
+  raw: RawSource;
   envelopeFrom: string;
   remoteAddress: string;
   helo: string | null;
@@ -56,11 +57,28 @@ export const headerText = (parsed: ParsedMail, name: string) => {
 };
 
 // Trace headers change from one delivery of a message to the next; the rest identifies it.
-export function contentHash(parsed: ParsedMail): string {
+// `body`: the digest of a body that was only partly parsed (its text is then not all of it).
+export function contentHash(parsed: ParsedMail, body: string | null = null): string {
   const h = createHash('sha256');
   for (const name of ['message-id', 'from', 'to', 'cc', 'date', 'subject']) h.update(`${name}:${headerText(parsed, name)}\n`);
   h.update(parsed.text ?? '').update('\0').update(typeof parsed.html === 'string' ? parsed.html : '');
   for (const a of parsed.attachments) h.update('\0').update(a.checksum ?? '');
+  if (body !== null) h.update('\0').update(body);
+  return h.digest('hex');
+}
+
+/** SHA-256 of everything after the header block, read a piece at a time. */
+async function bodyDigest(src: RawSource, head: Buffer): Promise<string> {
+  let skip = Math.max(0, headerEnd(head));
+  const h = createHash('sha256');
+  for await (const chunk of src.stream()) {
+    const c = chunk as Buffer;
+    if (skip >= c.length) skip -= c.length;
+    else {
+      h.update(c.subarray(skip));
+      skip = 0;
+    }
+  }
   return h.digest('hex');
 }
 
@@ -74,15 +92,25 @@ const PARSE_OPTIONS = { skipImageLinks: true, skipTextToHtml: true, skipTextLink
  * mailparser refuses (too many parts, a header block too large) comes back `unparseable`, read
  * from its header block alone, so it can be kept rather than refused over and over.
  */
-export async function prepare(raw: Buffer, envelopeFrom: string, stage: (s: Stage) => void = () => {}): Promise<Prepared> {
+export async function prepare(message: Buffer | RawSource, envelopeFrom: string, stage: (s: Stage) => void = () => {}): Promise<Prepared> {
   stage('parse');
+  const src = Buffer.isBuffer(message) ? bufferSource(message) : message;
+  // Only the start of a large message is parsed: its text and HTML are what that start holds.
+  const raw = await src.head(INBOUND_LIMITS.parseBytes);
+  const partial = src.size > raw.length;
+  // A header block that does not end within the part read cannot be read (as mailparser refuses one too large).
+  if (partial && headerEnd(raw) < 0) {
+    const why = `header size over ${raw.length} bytes`;
+    return prepareHeaders(raw, envelopeFrom, [{ stage: 'parse', reason: why }], why);
+  }
   let parsed: ParsedMail;
   try {
     parsed = await simpleParser(raw, PARSE_OPTIONS);
   } catch (err) {
     return prepareHeaders(raw, envelopeFrom, [{ stage: 'parse', reason: (err as Error).message }], (err as Error).message);
   }
-  const skipped: Skipped[] = [];
+  const skipped: Skipped[] = partial ? [{ stage: 'parse', reason: `the message is ${src.size} bytes: its text was read from the first ${raw.length}` }] : [];
+  const body = partial ? await bodyDigest(src, raw) : null;
   const html = typeof parsed.html === 'string' ? parsed.html : null;
   // mailparser leaves HTML it will not convert (too long, nested too deep) out of `text` and says
   // why; the same markup would hold up html-to-text here just as long.
@@ -94,7 +122,7 @@ export async function prepare(raw: Buffer, envelopeFrom: string, stage: (s: Stag
     stage('reply-text');
     replyText = extractReplyText({ text: parsed.text ?? null, html }).text;
   }
-  return fromParsed(raw, parsed, envelopeFrom, { text: parsed.text ?? null, html, replyText, skipped, unparseable: null });
+  return fromParsed(raw, parsed, envelopeFrom, { text: parsed.text ?? null, html, replyText, skipped, unparseable: null }, body);
 }
 
 /**
@@ -112,8 +140,8 @@ export async function prepareHeaders(raw: Buffer, envelopeFrom: string, skipped:
   return fromParsed(raw, parsed, envelopeFrom, { text: null, html: null, replyText: null, skipped, unparseable });
 }
 
-function fromParsed(raw: Buffer, parsed: ParsedMail, envelopeFrom: string, body: Pick<Prepared, 'text' | 'html' | 'replyText' | 'skipped' | 'unparseable'>): Prepared {
-  const hash = contentHash(parsed);
+function fromParsed(raw: Buffer, parsed: ParsedMail, envelopeFrom: string, body: Pick<Prepared, 'text' | 'html' | 'replyText' | 'skipped' | 'unparseable'>, digest: string | null = null): Prepared {
+  const hash = contentHash(parsed, digest);
   const replyTo = parsed.replyTo?.value[0];
   return {
     subject: parsed.subject ?? null,

@@ -4,15 +4,18 @@ import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { authenticateMessage, skippedAuth, type AuthResult } from './authenticate.js';
 import { settleAuthor } from './author.js';
+import { INBOUND_LIMITS } from './limits.js';
 import { prepare, prepareHeaders, type Prepared, type Stage } from './prepare.js';
+import { bufferSource, fileSource, type RawSource, type Spooled } from './spool.js';
 
 // The CPU-heavy half of receiving a message (MIME parse, classification, reply text, SPF, DKIM,
 // DMARC, ARC): about three quarters of the main thread's work per reply when it ran there. In
 // inbound threads it uses the other cores, while the main thread keeps SMTP and the database.
 
-/** A message as the SMTP session delivered it. */
+/** A message as the SMTP session delivered it: its bytes, or the spool file holding them. */
 export interface Arrival {
-  raw: Uint8Array;
+  raw?: Uint8Array;
+  spool?: Spooled;
   envelopeFrom: string;
   remoteAddress: string;
   helo: string | null;
@@ -30,7 +33,8 @@ export interface Preparer {
   close(): Promise<void>;
 }
 
-const asBuffer = (raw: Uint8Array) => (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+/** Where an arrival's bytes are read from. */
+export const sourceOf = (a: Pick<Arrival, 'raw' | 'spool'>): RawSource => (a.spool ? fileSource(a.spool.file, a.spool.size) : bufferSource(a.raw ?? new Uint8Array()));
 
 /**
  * Parses and authenticates one message; `mta` is our host name, the authserv-id. One stage after
@@ -38,12 +42,13 @@ const asBuffer = (raw: Uint8Array) => (Buffer.isBuffer(raw) ? raw : Buffer.from(
  * stage held it up. A stage that fails is recorded as skipped; the message is still kept.
  */
 export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s: Stage) => void = () => {}): Promise<Examined> {
-  const raw = asBuffer(a.raw);
+  const raw = sourceOf(a);
   const p = await prepare(raw, a.envelopeFrom, stage);
   stage('authentication');
   let auth: AuthResult;
   try {
-    auth = await authenticateMessage(raw, { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup);
+    // The whole message is read for the DKIM body hashes, a piece at a time.
+    auth = await authenticateMessage(raw.stream(), { remoteAddress: a.remoteAddress, helo: a.helo, envelopeFrom: a.envelopeFrom, mta }, lookup);
   } catch (err) {
     const reason = (err as Error).message;
     p.skipped.push({ stage: 'authentication', reason });
@@ -61,7 +66,8 @@ export async function examineTimedOut(a: Arrival, mta: string, err: { message: s
   const why = `stopped: ${err.message}`;
   const skipped = [{ stage: err.stage ?? 'parse', reason: why }];
   if (err.stage !== 'authentication') skipped.push({ stage: 'authentication', reason: `not run: ${err.stage ?? 'parse'} went past the time limit` });
-  return { p: await prepareHeaders(asBuffer(a.raw), a.envelopeFrom, skipped, null), auth: skippedAuth(mta, why) };
+  const head = await sourceOf(a).head(INBOUND_LIMITS.headBytes);
+  return { p: await prepareHeaders(head, a.envelopeFrom, skipped, null), auth: skippedAuth(mta, why) };
 }
 
 export function inlinePreparer(mta: string, lookup: Lookup): Preparer {
@@ -84,12 +90,14 @@ export interface ThreadOptions {
 /** How often a message is sent again after its thread was stopped for another's time limit. */
 const ABORTED_RETRIES = 2;
 /**
- * Message bytes examined at once. Parsing holds several copies of a message (its bytes in the
- * thread, the decoded text, the copy posted back), so fifty large messages arriving together
- * would hold fifty times that; past the budget they wait their turn, holding only their bytes.
+ * Message bytes parsed at once. Parsing holds several copies of what it reads (the bytes, the
+ * decoded text and HTML, the copy posted back), so fifty large messages arriving together would
+ * hold fifty times that; past the budget they wait their turn, holding nothing (their bytes are
+ * in the spool). Only the start of a message is parsed (prepare.ts), so that is what counts.
  */
-const EXAMINE_BUDGET_BYTES = 24 * 1024 * 1024;
+const EXAMINE_BUDGET_BYTES = 4 * INBOUND_LIMITS.parseBytes;
 const UNBUDGETED_BYTES = 256 * 1024;
+const parsedBytes = (a: Arrival) => Math.min(INBOUND_LIMITS.parseBytes, a.spool?.size ?? a.raw?.byteLength ?? 0);
 
 /**
  * `threads` inbound threads, and one more: a message that holds its thread up must not hold up
@@ -104,11 +112,12 @@ export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, mod
   const budget = byteBudget(EXAMINE_BUDGET_BYTES);
   const examineOnce = async (a: Arrival): Promise<Examined> => {
     for (let attempt = 0; ; attempt++) {
-      // A copy of exactly its bytes, moved rather than copied again: the caller keeps `raw` to
-      // store it, and a small Buffer is a slice of a shared 8 KB pool that posting would copy whole.
-      const raw = new Uint8Array(a.raw);
+      // A spooled message goes by its file's name. Bytes in memory (a test's) go as a copy of
+      // exactly them, moved rather than copied again: the caller keeps `raw`, and a small Buffer
+      // is a slice of a shared 8 KB pool that posting would copy whole.
+      const raw = a.raw ? new Uint8Array(a.raw) : undefined;
       try {
-        return await pool.run({ ...a, raw }, { transfer: [raw.buffer] });
+        return await pool.run({ ...a, raw }, raw ? { transfer: [raw.buffer] } : {});
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === 'ETIMEDOUT') return examineTimedOut(a, data.mta, err as Error);
@@ -118,7 +127,7 @@ export function threadPreparer(data: PrepareThreadData, opts: ThreadOptions, mod
   };
   return {
     // An ordinary reply never waits for the budget: its copies are small.
-    examine: (a) => (a.raw.byteLength <= UNBUDGETED_BYTES ? examineOnce(a) : budget.run(a.raw.byteLength, () => examineOnce(a))),
+    examine: (a) => (parsedBytes(a) <= UNBUDGETED_BYTES ? examineOnce(a) : budget.run(parsedBytes(a), () => examineOnce(a))),
     ready: () => pool.ready(),
     close: () => pool.close(),
   };

@@ -2,11 +2,14 @@ import type { Clock } from '../clock.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, QuarantineTable } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Decision } from '../threading/threading.service.js';
 import type { AuthResult, AuthSummary, Authorization } from './authenticate.js';
 import { filedAddress, settleAuthor } from './author.js';
 import * as repo from './inbound.repo.js';
+import { writeRaw } from './raw-chunks.js';
+import { bufferSource } from './spool.js';
 import { mainRecipient, prepare, type Delivery, type Prepared } from './prepare.js';
 
 // Replies that named a conversation but failed the organization's authentication rule: held
@@ -64,7 +67,7 @@ const view = (q: Omit<QuarantineTable, 'raw'>): QuarantineView => ({
 /** What storing a released message needs from the inbound path. */
 type Store = (trx: Executor, orgId: string, p: Prepared, d: Delivery, decision: Decision, auth: AuthResult) => Promise<{ messageId: string; conversationId: string; kind: string; outcome: string; workItem: boolean }>;
 
-export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Clock; store: Store; onStored?(s: { kind: string; outcome: string }): void }) {
+export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Clock; events: EventsService; store: Store; onStored?(s: { kind: string; outcome: string }): void }) {
   const { db, batcher, clock } = deps;
 
   async function get(orgId: string, id: string) {
@@ -78,29 +81,37 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
     /** Holds a message inside the caller's transaction; returns the entry's id. */
     async hold(trx: Executor, orgId: string, p: Prepared, d: Delivery, decision: Decision & { conversationId: string; authentication: Authorization }, auth: AuthResult): Promise<string> {
       const id = newId(clock.now());
-      await repo.insertQuarantine(trx, {
-        id,
-        org_id: orgId,
-        conversation_id: decision.conversationId,
-        signal: decision.signal,
+      await writeRaw(trx, id, d.raw, (first) =>
+        repo.insertQuarantine(trx, {
+          id,
+          org_id: orgId,
+          conversation_id: decision.conversationId,
+          signal: decision.signal,
+          reason: decision.authentication.reason,
+          from_email: filedAddress(p.author, d.envelopeFrom),
+          subject: p.subject,
+          message_id_header: p.messageIdHeader,
+          envelope_from: d.envelopeFrom,
+          recipients: JSON.stringify(d.recipients),
+          remote_address: d.remoteAddress,
+          helo: d.helo,
+          auth_results: auth.header,
+          auth_summary: JSON.stringify(auth.summary),
+          decision: JSON.stringify(decision),
+          raw: first,
+          state: 'held',
+          created_at: clock.now(),
+          resolved_at: null,
+          resolved_by: null,
+          resolution: null,
+          result_message_id: null,
+        }),
+      );
+      // A reply that named no conversation it may see has none to tell.
+      await deps.events.record(trx, orgId, 'inbound.quarantined', {
+        quarantineId: id,
+        ...(decision.conversationId ? { conversationId: decision.conversationId } : {}),
         reason: decision.authentication.reason,
-        from_email: filedAddress(p.author, d.envelopeFrom),
-        subject: p.subject,
-        message_id_header: p.messageIdHeader,
-        envelope_from: d.envelopeFrom,
-        recipients: JSON.stringify(d.recipients),
-        remote_address: d.remoteAddress,
-        helo: d.helo,
-        auth_results: auth.header,
-        auth_summary: JSON.stringify(auth.summary),
-        decision: JSON.stringify(decision),
-        raw: d.raw,
-        state: 'held',
-        created_at: clock.now(),
-        resolved_at: null,
-        resolved_by: null,
-        resolution: null,
-        result_message_id: null,
       });
       return id;
     },
@@ -120,7 +131,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
       if (q.state !== 'held') throw resolved(id, q.state);
       const raw = await repo.findQuarantinedRaw(db, id);
       if (!raw) throw resolved(id, 'resolved');
-      const parsed = await prepare(Buffer.from(raw), q.envelope_from);
+      const parsed = await prepare(raw, q.envelope_from);
       const held = JSON.parse(q.decision) as Decision;
       const authentication = { policy: held.authentication?.policy ?? 'require', allowed: true, rule: 'released', reason: `released from quarantine by ${by} (${into}); held because: ${q.reason}` };
       const decision: Decision =
@@ -128,7 +139,7 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
           ? { ...held, authentication }
           : { ...held, conversationId: null, previousConversationId: q.conversation_id, signal: 'none', outcome: 'new', matchedMessageId: null, authentication };
       const recipients = JSON.parse(q.recipients) as string[];
-      const d: Delivery = { raw: Buffer.from(raw), envelopeFrom: q.envelope_from, remoteAddress: q.remote_address, helo: q.helo, recipients, to: mainRecipient(recipients) };
+      const d: Delivery = { raw: bufferSource(raw), envelopeFrom: q.envelope_from, remoteAddress: q.remote_address, helo: q.helo, recipients, to: mainRecipient(recipients) };
       const auth = { header: q.auth_results, summary: JSON.parse(q.auth_summary) as AuthSummary };
       const p = { ...parsed, author: settleAuthor(parsed.author, auth.summary.dmarcFrom) };
       const stored = await batcher.run(async (trx) => {

@@ -5,12 +5,15 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { InboundService } from './inbound.service.js';
 import { createSmtpGuard, type GuardOptions } from './smtp-guard.js';
+import { spool, type Spooled, unspool } from './spool.js';
 
 export interface SmtpOptions {
   host: string;
   port: number;
   /** Largest message accepted, in bytes (advertised in EHLO, enforced while streaming). */
   maxBytes: number;
+  /** Where DATA is written while the message is examined and stored (spool.ts). */
+  spoolDir: string;
   maxRecipients: number;
   maxClients: number;
   /** Slow and greedy clients: connections per address, the command timeout, the minimum DATA rate. */
@@ -88,8 +91,15 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         guard.release(session);
         cb(err);
       };
-      inbound.recipientOrg(rcpt).then(
-        (org) => answer(org ? null : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain', session, rcpt)),
+      inbound.recipient(rcpt).then(
+        (verdict) =>
+          answer(
+            verdict === 'accept'
+              ? null
+              : verdict === 'unknown-user'
+                ? refuse(550, '5.1.1 No such user here', session, rcpt)
+                : refuse(550, '5.7.1 Relaying denied: we do not accept mail for this domain', session, rcpt),
+          ),
         (err) => {
           log.error({ err }, 'recipient lookup failed');
           // Our fault, so a temporary code: the sender retries rather than bouncing the reply.
@@ -104,50 +114,46 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         guard.release(session);
         done(err, message);
       };
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        // Past the limit keep reading (the client must finish DATA) but stop keeping.
-        if (size <= opts.maxBytes) chunks.push(chunk);
-      });
-      stream.on('error', (err) => cb(refuse(451, `4.3.0 ${err.message}`, session)));
-      stream.on('end', () => {
-        // 552, not 452: a message this size will never fit, so retrying is pointless (RFC 5321 §4.5.3.1.10).
-        if (stream.sizeExceeded || size > opts.maxBytes) return cb(refuse(552, `5.3.4 Message too big: at most ${opts.maxBytes} bytes`, session));
-        const started = performance.now();
-        const raw = Buffer.concat(chunks, size);
-        inbound
-          .receive({
-            raw,
+      const started = performance.now();
+      // DATA goes to a spool file (spool.ts), not to memory, kept only up to the size limit.
+      let spooled: Spooled | null = null;
+      spool(opts.spoolDir, stream, opts.maxBytes)
+        .then((s) => {
+          spooled = s;
+          if (!s || stream.sizeExceeded) return null;
+          return inbound.receive({
+            spool: s,
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             recipients: session.envelope.rcptTo.map((r) => r.address),
             remoteAddress: session.remoteAddress,
             helo: session.hostNameAppearsAs || null,
-          })
-          .then(
-            (stored) => {
-              metrics.inboundSeconds.observe((performance.now() - started) / 1000);
-              const senderDomain = session.envelope.mailFrom ? domain(session.envelope.mailFrom.address) : '';
-              for (const s of stored) {
-                log.info(
-                  { session: session.id, orgId: s.orgId, messageId: s.messageId, conversationId: s.conversationId, senderDomain, kind: s.kind, outcome: s.outcome, workItem: s.workItem },
-                  `inbound ${['threaded', 'quarantined', 'duplicate'].includes(s.outcome) ? s.outcome : 'new conversation'}`,
-                );
-              }
-              const ids = stored.map((s) => s.messageId).join(',');
-              cb(null, `2.0.0 Ok: stored ${ids}`);
-            },
-            (err) => {
-              const cause = databaseUnavailable(err);
-              // A temporary condition of ours (logged where it starts and ends): the sender keeps
-              // the message and tries again. 4.3.1 is RFC 3463's "mail system full".
-              if (cause) log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, session: session.id }, `inbound message refused: ${cause}`);
-              else log.error({ err, session: session.id }, 'storing an inbound message failed');
-              cb(refuse(451, cause === 'disk full' ? '4.3.1 Mail system full, please try again later' : '4.3.0 Temporary failure storing the message, please try again later', session));
-            },
-          );
-      });
+          });
+        })
+        .finally(() => spooled && unspool(spooled))
+        .then(
+          (stored) => {
+            // 552, not 452: a message this size will never fit, so retrying is pointless (RFC 5321 §4.5.3.1.10).
+            if (!stored) return cb(refuse(552, `5.3.4 Message too big: at most ${opts.maxBytes} bytes`, session));
+            metrics.inboundSeconds.observe((performance.now() - started) / 1000);
+            const senderDomain = session.envelope.mailFrom ? domain(session.envelope.mailFrom.address) : '';
+            for (const s of stored) {
+              log.info(
+                { session: session.id, orgId: s.orgId, messageId: s.messageId, conversationId: s.conversationId, senderDomain, kind: s.kind, outcome: s.outcome, workItem: s.workItem },
+                `inbound ${['threaded', 'quarantined', 'duplicate'].includes(s.outcome) ? s.outcome : 'new conversation'}`,
+              );
+            }
+            const ids = stored.map((s) => s.messageId).join(',');
+            cb(null, `2.0.0 Ok: stored ${ids}`);
+          },
+          (err) => {
+            const cause = databaseUnavailable(err);
+            // A temporary condition of ours (logged where it starts and ends): the sender keeps
+            // the message and tries again. 4.3.1 is RFC 3463's "mail system full".
+            if (cause) log.warn({ err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, session: session.id }, `inbound message refused: ${cause}`);
+            else log.error({ err, session: session.id }, 'storing an inbound message failed');
+            cb(refuse(451, cause === 'disk full' ? '4.3.1 Mail system full, please try again later' : '4.3.0 Temporary failure storing the message, please try again later', session));
+          },
+        );
     },
   });
   const guard = createSmtpGuard(opts.guard, {

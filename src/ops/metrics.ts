@@ -39,6 +39,18 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     labelNames: ['kind', 'outcome'],
     registers: [registry],
   });
+  const reportsAppliedTotal = new Counter({
+    name: 'threadline_reports_applied_total',
+    help: 'Bounces and complaints applied to the message they name, by outcome (bounced, complained, delayed).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const reportsDroppedTotal = new Counter({
+    name: 'threadline_reports_dropped_total',
+    help: 'Bounces and complaints dropped because they name no message threadline sent (never threaded, never answered).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   const inboundDuplicatesTotal = new Counter({ name: 'threadline_inbound_duplicates_total', help: 'Inbound messages recognised as already stored.', registers: [registry] });
   const smtpRejectionsTotal = new Counter({
     name: 'threadline_smtp_rejections_total',
@@ -80,5 +92,16 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     labelNames: ['result'],
     registers: [registry],
   });
-  return { registry, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  const jobsTotal = new Counter({
+    name: 'threadline_jobs_total',
+    help: 'Background jobs run (src/jobs/), by kind and outcome: done, failed (tried again later), gave_up.',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
+  const leaseExpiriesTotal = new Counter({
+    name: 'threadline_acd_lease_expiries_total',
+    help: 'Work-item leases that ran out, putting the item back in its queue.',
+    registers: [registry],
+  });
+  return { registry, reportsAppliedTotal, reportsDroppedTotal, jobsTotal, leaseExpiriesTotal, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
 }

@@ -77,8 +77,8 @@ export function createInvokeService(deps: {
     try {
       q = await submit(draft);
     } catch (err) {
-      // The pipeline refuses a suppressed address before it writes anything: that contact is
-      // skipped and the others go on in the same transaction.
+      // The pipeline refuses a suppressed address (outbound.ts) before it writes anything: that
+      // contact is skipped and the others go on in the same transaction.
       if (err instanceof AppError && err.code === 'recipient.suppressed') return { tocontactid: c.tocontactid, status: 'skipped', reason: 'suppressed' };
       throw err;
     }
@@ -99,7 +99,9 @@ export function createInvokeService(deps: {
       show_in_timeline: cfg.show_in_timeline,
       created_at: q.createdAt,
     });
-    return { tocontactid: c.tocontactid, status: 'queued', messageId: q.id, conversationId: q.conversationId };
+    // An organization that records sends to suppressed addresses gets the message kept, never sent.
+    const ids = { messageId: q.id, conversationId: q.conversationId };
+    return q.status === 'suppressed' ? { tocontactid: c.tocontactid, status: 'skipped', reason: 'suppressed', ...ids } : { tocontactid: c.tocontactid, status: 'queued', ...ids };
   }
 
   /**

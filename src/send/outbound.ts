@@ -12,6 +12,7 @@ import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
 import { threadIndexRoot } from '../threading/thread-index.js';
 import type { ThreadingService } from '../threading/threading.service.js';
 import { checkContent, checkParty, type Party } from './draft.js';
+import type { SuppressionService } from '../suppression/suppression.service.js';
 import type { SendLimit } from './send-limit.js';
 
 // The one way out: every message threadline sends (an agentless send, an agent's answer, a
@@ -43,6 +44,8 @@ export interface Draft {
 
 export interface Queued {
   id: string;
+  /** `suppressed`: recorded, never sent (the organization records sends to suppressed addresses). */
+  status: 'queued' | 'suppressed';
   conversationId: string;
   from: Party;
   to: Party;
@@ -50,12 +53,6 @@ export interface Queued {
   subject: string | null;
   createdAt: number;
 }
-
-/**
- * Whether an address may be mailed: throws the refusal (`recipient.suppressed`) for one the
- * organization must not mail. Until the suppression list exists every address may be.
- */
-export type SuppressionCheck = (ex: Executor, orgId: string, email: string) => Promise<void>;
 
 export type Submit = (draft: Draft) => Promise<Queued>;
 export type OutboundService = ReturnType<typeof createOutbound>;
@@ -70,7 +67,7 @@ export function createOutbound(deps: {
   threading: ThreadingService;
   rateLimit: RateLimitService;
   delivery: DeliveryQueue;
-  suppression?: SuppressionCheck;
+  suppressions: Pick<SuppressionService, 'active' | 'refusal'>;
 }) {
   const { clock, keys, conversations } = deps;
 
@@ -80,7 +77,10 @@ export function createOutbound(deps: {
     const to = checkParty(d.fields.to, d.to);
     let replyTo = d.replyTo ? checkParty(d.fields.replyTo ?? 'replyTo', d.replyTo) : null;
     checkContent(d.subject, d.text, d.html);
-    await deps.suppression?.(trx, orgId, to.email);
+    // The entry and the organization's choice are read together, in this transaction: a choice
+    // just changed applies at once.
+    const suppressed = await deps.suppressions.active(trx, orgId, to.email);
+    if (suppressed && suppressed.suppressed_sends !== 'record') throw deps.suppressions.refusal(`${d.fields.to}.email`, suppressed);
     const fromDomain = domainOf(from.email);
     await deps.domains.assertCanSendFrom(trx, orgId, fromDomain, `${d.fields.from}.email`);
     await deps.rateLimit.take(trx, orgId, limit);
@@ -95,6 +95,7 @@ export function createOutbound(deps: {
       const inbound = await deps.domains.replyDomainFor(trx, orgId);
       if (inbound) replyTo = { email: replyAddress(keys, id, inbound), name: null };
     }
+    const status = suppressed ? 'suppressed' : 'queued';
     const createdAt = await conversations.recordOutbound(trx, {
       id,
       org_id: orgId,
@@ -112,7 +113,7 @@ export function createOutbound(deps: {
       text_body: d.text,
       html_body: d.html,
       message_id_header: messageIdHeader(keys, id, fromDomain),
-    });
+    }, suppressed ? { status: 'suppressed', detail: `${to.email} is suppressed (${suppressed.reason})` } : undefined);
     if (d.thread) {
       await deps.threading.recordHeaders(trx, {
         message_id: id,
@@ -125,8 +126,8 @@ export function createOutbound(deps: {
         created_at: now,
       });
     }
-    await deps.delivery.enqueue(trx, id, orgId, d.at ?? now);
-    return { id, conversationId: conversation.id, from, to, replyTo, subject: d.subject, createdAt };
+    if (!suppressed) await deps.delivery.enqueue(trx, id, orgId, d.at ?? now);
+    return { id, status, conversationId: conversation.id, from, to, replyTo, subject: d.subject, createdAt };
   }
 
   return {

@@ -33,6 +33,13 @@ export interface PoolOptions {
   stuckLimitMs?: number;
 }
 
+/**
+ * Each thread is a V8 heap of its own, and V8 sizes a heap's young generation for throughput,
+ * not for several heaps in one process: a few MB are plenty for the short-lived objects of one
+ * request at a time, and each thread then takes tens of MB less, idle and busy.
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
+
 export interface ThreadPool<Q, R> {
   run(request: Q, options?: RunOptions): Promise<R>;
   /** Resolves once every thread has started and warmed up (serveRequests' `warmUp`). */
@@ -103,7 +110,7 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
   };
 
   const start = () => {
-    const w = new Worker(file, { workerData });
+    const w = new Worker(file, { workerData, resourceLimits: THREAD_LIMITS });
     // An idle thread never keeps the process alive (run() refs it while requests are in flight).
     w.unref();
     let resolve!: () => void;

@@ -1,5 +1,5 @@
 import { simpleParser } from 'mailparser';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stats } from '../helpers/acd.js';
 import { configuration, contact, template } from '../helpers/outbound.js';
 import { startService, waitFor, type TestService } from '../helpers/service.js';
@@ -85,6 +85,24 @@ describe('invoking a configuration', () => {
     expect(html.subject).toBe('Case X Bcc: victim@example.com received');
     expect(html.headers.has('bcc')).toBe(false);
     expect(sink.messages.some((m) => m.to.includes('victim@example.com'))).toBe(false);
+  });
+
+  it('skips a suppressed contact, whether the organization refuses or records such sends', async () => {
+    const id = await setUp(svc);
+    expect((await svc.api('PUT', '/api/v2/suppressions/gone@example.com', { body: { reason: 'asked to stop' } })).status).toBe(200);
+    const refused = await invoke(svc, id, [contact('gone@example.com'), contact('stays@example.com')]);
+    expect(refused.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['suppressed', 'queued']);
+    expect(await messagesTo(svc, 'gone@example.com')).toBe(0);
+
+    expect((await svc.api('PATCH', '/api/v2/organizations/me', { body: { suppressedSends: 'record' } })).status).toBe(200);
+    onTestFinished(async () => void (await svc.api('PATCH', '/api/v2/organizations/me', { body: { suppressedSends: 'refuse' } })));
+    const recorded = await waitFor(async () => {
+      const r = await invoke(svc, id, [contact('gone@example.com')]);
+      return r.body.results[0].messageId ? r.body.results[0] : undefined;
+    });
+    expect(recorded).toMatchObject({ status: 'skipped', reason: 'suppressed' });
+    const kept = await svc.api('GET', `/api/v2/conversations/emails/${recorded.conversationId}/messages/${recorded.messageId}`);
+    expect(kept.body.deliveryStatus.status).toBe('suppressed');
   });
 
   it('replays an Idempotency-Key without sending again', async () => {

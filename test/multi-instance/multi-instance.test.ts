@@ -7,6 +7,7 @@ import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
+import { call, firstStartClient, token } from '../helpers/instance-api.js';
 import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // Two threadline processes on one PostgreSQL database, started at the same moment: 5,000 sends,
@@ -23,26 +24,6 @@ let cluster: Cluster;
 let instances: Served[];
 let sink: Awaited<ReturnType<typeof startSink>>;
 let dns: Awaited<ReturnType<typeof startDnsServer>>;
-
-async function call(inst: Served, method: string, p: string, token: string, body?: unknown) {
-  const res = await fetch(`${inst.url}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function token(inst: Served, clientId: string, secret: string, extra: Record<string, string> = {}) {
-  const res = await fetch(`${inst.url}/oauth/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...extra }).toString(),
-  });
-  if (res.status !== 200) throw new Error(`token ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 beforeAll(async () => {
   if (!fs.existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
@@ -75,10 +56,8 @@ afterAll(async () => {
 
 describe('two instances on one PostgreSQL', () => {
   it('initialize once, deliver every message exactly once, and never give one item to two agents', async () => {
-    const logs = instances.map((i) => i.output());
-    const creds = logs.flatMap((l) => l.split('\n').filter((x) => x.includes('clientSecretOnce')));
-    expect(creds, 'exactly one instance initialized the empty database').toHaveLength(1);
-    const { clientId, clientSecretOnce } = JSON.parse(creds[0]!) as { clientId: string; clientSecretOnce: string };
+    const { count, clientId, clientSecretOnce } = firstStartClient(instances);
+    expect(count, 'exactly one instance initialized the empty database').toBe(1);
     const tokens = await Promise.all(instances.map((i) => token(i, clientId, clientSecretOnce)));
     const [a] = instances as [Served, Served];
     await call(a, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });

@@ -26,7 +26,7 @@ const invoke = createInvokeService({
 });
 const submit = (refuse: string, code: string): Submit => async (d: Draft) => {
   if (d.to.email === refuse) throw new AppError(400, code, 'refused');
-  return { id: `m-${d.to.email}`, conversationId: 'c', from: { email: d.from.email, name: null }, to: { email: d.to.email, name: null }, replyTo: null, subject: d.subject, createdAt: 1 };
+  return { id: `m-${d.to.email}`, status: 'queued', conversationId: 'c', from: { email: d.from.email, name: null }, to: { email: d.to.email, name: null }, replyTo: null, subject: d.subject, createdAt: 1 };
 };
 const contact = (email: string) => ({ tocontactid: email, optin: true, CustomerName: 'Pat' });
 const trx = {} as Executor;

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { openDatabase, type OpenedDb } from '../../src/db/open.js';
+import { listEvents } from '../../src/events/events.repo.js';
 import { findDuplicate } from '../../src/inbound/inbound.repo.js';
 import { findByMessageIdHeader } from '../../src/threading/threading.repo.js';
 import { recording } from '../helpers/recording-db.js';
@@ -53,5 +54,13 @@ describe('inbound lookups use an index that answers them', () => {
   it('the duplicate check reads only copies for the same recipient', async () => {
     const plan = await planOf((db) => findDuplicate(db, 'org', '<m@example.com>', 'hash', 'support@replies.example.com'));
     expect(plan.join(' | ')).toMatch(/inbound_details USING INDEX inbound_details_hash_to \(content_hash=\? AND envelope_to=\?\)/);
+  });
+});
+
+describe('the event log', () => {
+  it('a page after a cursor starts at the cursor in the index, and is read in its order', async () => {
+    const plan = await planOf((db) => listEvents(db, { orgId: 'org', after: { tx: 0, seq: 10 }, types: ['message.sent'], limit: 100, postgres: false }));
+    expect(plan.join(' | ')).toMatch(/event_log USING INDEX event_log_org_order \(org_id=\? AND tx=\? AND seq>\?\)/);
+    expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
   });
 });

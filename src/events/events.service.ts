@@ -1,0 +1,49 @@
+import type { Clock } from '../clock.js';
+import type { Dialect } from '../db/open.js';
+import type { Db, Executor } from '../db/schema.js';
+import { newId } from '../ids.js';
+import * as repo from './events.repo.js';
+import { encodeCursor, eventView, START, type Cursor, type EventData, type EventType } from './events.views.js';
+
+export interface NewEvent {
+  orgId: string;
+  type: EventType;
+  data: EventData;
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;
+
+/**
+ * The event log. Producers call `record` (or `recordMany`) with the executor of the
+ * transaction that makes the change: the event commits or rolls back with it.
+ */
+export function createEventsService({ db, clock, dialect }: { db: Db; clock: Clock; dialect: Dialect }) {
+  const row = (e: NewEvent, at: number): repo.NewEventRow => ({
+    id: newId(at),
+    org_id: e.orgId,
+    type: e.type,
+    at,
+    // Kept apart for the per-conversation order webhooks deliver in.
+    conversation_id: typeof e.data.conversationId === 'string' ? e.data.conversationId : null,
+    data: JSON.stringify(e.data),
+  });
+
+  async function recordMany(ex: Executor, events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = clock.now();
+    await repo.insertEvents(ex, events.map((e) => row(e, at)));
+  }
+
+  return {
+    recordMany,
+    record: (ex: Executor, orgId: string, type: EventType, data: EventData) => recordMany(ex, [{ orgId, type, data }]),
+
+    /** A page of the organization's events after `after`; `nextCursor` continues from its end (or stays at `after`). */
+    async list(orgId: string, o: { after: Cursor | null; types: EventType[] | null; limit: number }) {
+      const after = o.after ?? START;
+      const rows = await repo.listEvents(db, { orgId, after, types: o.types, limit: o.limit, postgres: dialect === 'postgres' });
+      const last = rows.at(-1);
+      return { entities: rows.map(eventView), nextCursor: encodeCursor(last ? { tx: Number(last.tx), seq: Number(last.seq) } : after) };
+    },
+  };
+}
