@@ -36,6 +36,10 @@ import * as m20261201130000 from './2026_12_01_130000_create_raw_message_chunks.
 import * as m20261201140000 from './2026_12_01_140000_create_suppressions.js';
 import * as m20261201150000 from './2026_12_01_150000_create_jobs.js';
 import * as m20261201150100 from './2026_12_01_150100_create_message_bounces.js';
+import * as m20261201160000 from './2026_12_01_160000_create_outbound_templates.js';
+import * as m20261201160100 from './2026_12_01_160100_create_outbound_configurations.js';
+import * as m20261201160200 from './2026_12_01_160200_create_outbound_messages.js';
+import * as m20261201160300 from './2026_12_01_160300_add_conversations_awaiting_reply.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -75,4 +79,8 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_140000_create_suppressions': m20261201140000,
   '2026_12_01_150000_create_jobs': m20261201150000,
   '2026_12_01_150100_create_message_bounces': m20261201150100,
+  '2026_12_01_160000_create_outbound_templates': m20261201160000,
+  '2026_12_01_160100_create_outbound_configurations': m20261201160100,
+  '2026_12_01_160200_create_outbound_messages': m20261201160200,
+  '2026_12_01_160300_add_conversations_awaiting_reply': m20261201160300,
 };

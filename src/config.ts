@@ -93,6 +93,8 @@ const fields = {
       return out;
     }),
   THREADLINE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // Dynamics 365's limit on outbound invocations (msdyn_InvokeOutboundAPI).
+  THREADLINE_OUTBOUND_INVOCATIONS_PER_HOUR: z.coerce.number().int().min(1).default(30_000),
   THREADLINE_OUTBOUND_CONNECTIONS: z.coerce.number().int().min(1).max(500).default(20),
   THREADLINE_DIRECT_PORT: port.default(25),
   THREADLINE_LAST_AGENT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
@@ -183,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownSeconds: p.THREADLINE_SHUTDOWN_SECONDS,
     retrySchedule: p.THREADLINE_RETRY_SCHEDULE,
     defaultRateLimitPerMinute: p.THREADLINE_RATE_LIMIT_PER_MINUTE,
+    outboundInvocationsPerHour: p.THREADLINE_OUTBOUND_INVOCATIONS_PER_HOUR,
     outboundConnections: p.THREADLINE_OUTBOUND_CONNECTIONS,
     directPort: p.THREADLINE_DIRECT_PORT,
     lastAgentSeconds: p.THREADLINE_LAST_AGENT_SECONDS,

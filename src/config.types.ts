@@ -23,6 +23,8 @@ export interface Config {
   shutdownSeconds: number;
   /** Default per-organization agentless send limit (Genesys's standard tier). */
   defaultRateLimitPerMinute: number;
+  /** Invocations of outbound configurations an organization may make per hour (each up to 100 contacts). */
+  outboundInvocationsPerHour: number;
   /** Parallel SMTP connections for relay delivery. */
   outboundConnections: number;
   /** TCP port used by `direct` delivery: 25, except when testing against a local server. */

@@ -31,6 +31,9 @@ import { createAgentReplyService } from './send/agent-reply.js';
 import { createSendLimit } from './send/send-limit.js';
 import { createSuppressionService } from './suppression/suppression.service.js';
 import { createBouncesService } from './bounces/bounces.service.js';
+import { createConfigurationsService } from './outbound-config/configurations.service.js';
+import { createInvokeService } from './outbound-config/invoke.service.js';
+import { createTemplatesService } from './templates/templates.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -96,5 +99,9 @@ export function createServices(deps: {
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
-  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd };
+  // Each needs the other: a template in use by a configuration is not deleted.
+  const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
+  const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
+  const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
+  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd, templates, configurations, invoke };
 }

@@ -31,6 +31,12 @@ export const PERMISSIONS = {
   suppressionEdit: 'email:suppression:edit',
   /** Read the organization's event log (GET /api/v2/events). */
   eventsView: 'events:event:view',
+  outboundTemplateView: 'outbound:template:view',
+  outboundTemplateEdit: 'outbound:template:edit',
+  outboundConfigurationView: 'outbound:configuration:view',
+  outboundConfigurationEdit: 'outbound:configuration:edit',
+  /** Send a configuration's template to a contact list (a back-end event, a person by hand, a schedule). */
+  outboundConfigurationInvoke: 'outbound:configuration:invoke',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);

@@ -15,13 +15,16 @@ const insertConversationOnce = compiledInsert('conversations', {
   updated_at: true,
   queue_id: true,
   previous_conversation_id: true,
+  awaiting_reply: true,
 });
-export const insertConversation = (db: Executor, row: ConversationRow) => insertConversationOnce(db, row);
+export const insertConversation = (db: Executor, row: ConversationRow) => insertConversationOnce(db, { awaiting_reply: 0, ...row });
 
 const findConversationOnce = compiled((ex: Executor, v: { orgId: string; id: string }) => ex.selectFrom('conversations').selectAll().where('org_id', '=', v.orgId).where('id', '=', v.id));
 export const findConversation = async (db: Executor, orgId: string, id: string) => (await findConversationOnce(db, { orgId, id })).rows[0];
 
-const touchConversationOnce = compiled<{ id: string; at: number }>((ex, v) => ex.updateTable('conversations').set({ updated_at: v.at }).where('id', '=', v.id));
+// A message written into a conversation makes it one the listings show, if it was waiting for
+// its customer's reply (an "onResponse" outbound configuration's).
+const touchConversationOnce = compiled<{ id: string; at: number }>((ex, v) => ex.updateTable('conversations').set({ updated_at: v.at, awaiting_reply: 0 }).where('id', '=', v.id));
 export const touchConversation = (db: Executor, id: string, at: number) => touchConversationOnce(db, { id, at });
 
 const insertMessageOnce = compiledInsert('messages', {
@@ -115,6 +118,8 @@ export const setOutcome = async (db: Executor, row: Pick<MessageRow, 'id' | 'sta
 export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
   db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
 
+export const setAwaitingReply = (db: Executor, id: string) => db.updateTable('conversations').set({ awaiting_reply: 1 }).where('id', '=', id).execute();
+
 /** The newest message of a conversation in one direction (the one an agent's reply answers). */
 export const latestMessage = (db: Executor, conversationId: string, direction: 'inbound' | 'outbound') =>
   db
@@ -135,10 +140,10 @@ export const inboundFacts = async (db: Executor, ids: string[]) =>
 
 /** An organization's conversations, newest first (index conversations_org_created). */
 export const listConversations = (db: Executor, orgId: string, limit: number, offset: number) =>
-  db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('awaiting_reply', '=', 0).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 
 export const countConversations = async (db: Executor, orgId: string) =>
-  Number((await db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow()).n);
+  Number((await db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', orgId).where('awaiting_reply', '=', 0).executeTakeFirstOrThrow()).n);
 
 /** Messages each conversation received from its customer, for a page of conversations. */
 export const countInbound = async (db: Executor, conversationIds: string[]) =>

@@ -116,6 +116,8 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     latestMessage: (ex: Executor, conversationId: string, direction: 'inbound' | 'outbound') => repo.latestMessage(ex, conversationId, direction),
 
     setQueue: (ex: Executor, id: string, queueId: string) => repo.setConversationQueue(ex, id, queueId),
+    /** Leaves a new conversation out of the listings until a message is written into it (the customer's reply). */
+    hideUntilReply: (ex: Executor, id: string) => repo.setAwaitingReply(ex, id),
 
     findMessageById: (id: string) => repo.findMessageById(db, id),
     /** An outbound message of this organization, for a bounce or complaint that names it. */

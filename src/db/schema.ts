@@ -1,7 +1,10 @@
 import type { Generated, Kysely, Transaction } from 'kysely';
 import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessageChunksTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
 
+import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundTemplatesTable } from './schema.outbound.js';
+
 export type * from './schema.inbound.js';
+export type * from './schema.outbound.js';
 
 // Times are epoch milliseconds in BIGINT columns: portable between SQLite and PostgreSQL
 // and cheap to compare. pg returns BIGINT as string, so open.ts parses it back to number.
@@ -103,6 +106,8 @@ export interface ConversationsTable {
   updated_at: number;
   queue_id: string | null;
   previous_conversation_id: string | null;
+  /** 1: started by an "onResponse" outbound configuration and not listed until the customer replies. */
+  awaiting_reply?: number;
 }
 
 export interface MessagesTable {
@@ -289,6 +294,9 @@ export interface Database {
   soft_bounces: SoftBouncesTable;
   message_bounces: MessageBouncesTable;
   event_log: EventLogTable;
+  outbound_templates: OutboundTemplatesTable;
+  outbound_configurations: OutboundConfigurationsTable;
+  outbound_messages: OutboundMessagesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -15,10 +15,13 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops.routes.js';
+import { configurationsRoutes } from '../outbound-config/configurations.routes.js';
+import { invokeRoutes } from '../outbound-config/invoke.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
 import { suppressionRoutes } from '../suppression/suppression.routes.js';
+import { templatesRoutes } from '../templates/templates.routes.js';
 import { threadingRoutes } from '../threading/threading.routes.js';
 import { requireBearer } from './auth.js';
 import { clientAddressResolver } from './client-address.js';
@@ -76,6 +79,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', acdRoutes(deps.services.acd));
   app.route('/', suppressionRoutes(deps.services.suppressions));
   app.route('/', eventsRoutes(deps.services.events));
+  app.route('/', templatesRoutes(deps.services.templates));
+  app.route('/', configurationsRoutes(deps.services.configurations));
+  app.route('/', invokeRoutes(deps.services.invoke));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {

@@ -12,6 +12,8 @@ export const BODY_LIMITS = {
   form: 16 * 1024,
   /** Administrative JSON: names, ids, settings, up to 100 queue members. */
   json: 64 * 1024,
+  /** A message template (all its localizations), a template preview, or a 100-contact invocation. */
+  template: 2 * 1024 * 1024,
   /** A message (agentless send, agent reply): 3 MB of text and HTML, which JSON escaping can grow. */
   message: 8 * 1024 * 1024,
 } as const;

@@ -6,7 +6,7 @@ import * as repo from './ratelimit.repo.js';
 import { estimate, retryAfterSeconds, WINDOW_MS, windowStart } from './sliding-window.js';
 
 /** The longest window a limiter may use: counters older than two of them are pruned. */
-export const MAX_WINDOW_MS = 30 * 60_000;
+export const MAX_WINDOW_MS = 60 * 60_000;
 
 /** One counted event: which counter and window to take it back from. */
 export interface Counted {
