@@ -1,4 +1,4 @@
-import { createDatabase, startCluster, type Cluster } from '../support/postgres.js';
+import { type Cluster, createDatabase, startCluster } from '../support/postgres.js';
 
 // The database a benchmark runs threadline on, chosen the same way by bench:send and
 // bench:inbound: a SQLite file in threadline's data folder (the default), a given

@@ -3,8 +3,8 @@ import crypto, { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -18,8 +18,8 @@ import { initOrganization } from '../src/setup/init.js';
 import { findProgram, startSink, trackDir } from './children.js';
 import { inboundFloor, replyTargets, sendFloors } from './floors-sql.js';
 import { replyEml } from './inbound-lib.js';
-import { runLoad } from './load.js';
 import { parseOptions, positiveInt, textOfSize } from './lib.js';
+import { runLoad } from './load.js';
 import { runBench } from './run.js';
 
 // npm run bench:floors [-- --messages N]
@@ -86,10 +86,27 @@ async function startPart(mode: 'http' | 'hono' | 'smtp') {
 }
 
 async function httpParts(): Promise<void> {
-  const body = Buffer.from(JSON.stringify({ senderType: 'Outbound', fromAddress: { email: 'bench@notify.example.com' }, toAddresses: [{ email: 'customer@example.com' }], subject: 'Benchmark', textBody: textOfSize(2048) }));
+  const body = Buffer.from(
+    JSON.stringify({
+      senderType: 'Outbound',
+      fromAddress: { email: 'bench@notify.example.com' },
+      toAddresses: [{ email: 'customer@example.com' }],
+      subject: 'Benchmark',
+      textBody: textOfSize(2048),
+    }),
+  );
   for (const mode of ['http', 'hono'] as const) {
     const part = await startPart(mode);
-    const load = (requests: number) => runLoad({ url: `http://127.0.0.1:${part.port}`, path: '/api/v2/conversations/emails/agentless', headers: { 'content-type': 'application/json' }, body, requests, concurrency: 20, expectStatus: 202 });
+    const load = (requests: number) =>
+      runLoad({
+        url: `http://127.0.0.1:${part.port}`,
+        path: '/api/v2/conversations/emails/agentless',
+        headers: { 'content-type': 'application/json' },
+        body,
+        requests,
+        concurrency: 20,
+        expectStatus: 202,
+      });
     await load(2000);
     const server = await part.cpu();
     const self = process.cpuUsage();
@@ -108,9 +125,11 @@ async function smtpOut(): Promise<void> {
   const pool = new SmtpPool({ host: '127.0.0.1', port: sink.port, maxConnections: 10, secure: false, ignoreTLS: true });
   const run = async (count: number) => {
     let next = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      while (next++ < count) await pool.send({ from: 'bench@notify.example.com', to: ['customer@example.com'] }, rendered);
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next++ < count) await pool.send({ from: 'bench@notify.example.com', to: ['customer@example.com'] }, rendered);
+      }),
+    );
   };
   await run(2000);
   const sinkBefore = procCpuUs(sink.child.proc.pid!);
@@ -148,7 +167,13 @@ async function databaseParts(): Promise<void> {
   let org: { orgId: string; queueId: string };
   try {
     await migrateToLatest(opened.db);
-    const services = createServices({ db: opened.db, dialect: 'sqlite', clock: systemClock, config: loadConfig({ THREADLINE_DATA_DIR: dir, THREADLINE_SECRET: secret }), secret: Buffer.from(secret) });
+    const services = createServices({
+      db: opened.db,
+      dialect: 'sqlite',
+      clock: systemClock,
+      config: loadConfig({ THREADLINE_DATA_DIR: dir, THREADLINE_SECRET: secret }),
+      secret: Buffer.from(secret),
+    });
     org = await initOrganization(services, { orgName: 'Floors', inboundDomain: 'replies.example.com', senderDomain: 'notify.example.com' });
   } finally {
     await opened.close();
@@ -183,7 +208,11 @@ async function main(messages: number): Promise<void> {
   const headerBlock = Buffer.from(textOfSize(700));
   note('send', 'RSA-2048 signature (node:crypto, key parsed once)', await timeEach(Math.min(N, 3000), () => crypto.sign('sha256', headerBlock, privateKey)));
   // What runs in this process first, while its heap holds nothing else to collect.
-  const reply = replyEml({ conversationId: '', messageId: '<parent@notify.example.com>', replyTo: 'support@replies.example.com', subject: 'Your order has shipped', customer: 'customer@example.com' }, 'reply@mail.example.net', 2048).replace(/\n/g, '\r\n');
+  const reply = replyEml(
+    { conversationId: '', messageId: '<parent@notify.example.com>', replyTo: 'support@replies.example.com', subject: 'Your order has shipped', customer: 'customer@example.com' },
+    'reply@mail.example.net',
+    2048,
+  ).replace(/\n/g, '\r\n');
   await inboundLibraries(Buffer.from(reply));
   await databaseParts();
   await httpParts();

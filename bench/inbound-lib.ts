@@ -95,11 +95,13 @@ export function replyEml(c: SentConversation, messageId: string, bytes: number, 
 /** Writes one reply file per conversation, each to be sent `perFile` times (smtp-source -N keeps them distinct). */
 export function writeReplyFiles(dir: string, label: string, convs: SentConversation[], total: number, bytes: number): Array<{ file: string; count: number }> {
   const perFile = Math.ceil(total / convs.length);
-  return convs.map((c, i) => {
-    const file = path.join(dir, `${label}-${i}.eml`);
-    fs.writeFileSync(file, replyEml(c, `bench-${label}-${i}.${Date.now().toString(36)}@mail.example.net`, bytes));
-    return { file, count: Math.max(0, Math.min(perFile, total - i * perFile)) };
-  }).filter((f) => f.count > 0);
+  return convs
+    .map((c, i) => {
+      const file = path.join(dir, `${label}-${i}.eml`);
+      fs.writeFileSync(file, replyEml(c, `bench-${label}-${i}.${Date.now().toString(36)}@mail.example.net`, bytes));
+      return { file, count: Math.max(0, Math.min(perFile, total - i * perFile)) };
+    })
+    .filter((f) => f.count > 0);
 }
 
 export interface SourceRun {

@@ -40,7 +40,11 @@ try {
   const services = createServices({ db: opened.db, dialect: 'sqlite', clock: systemClock, config, secret: Buffer.from(secret) });
   const org = await initOrganization(services, { orgName: 'Stages', inboundDomain: INBOUND, senderDomain: SENDER });
   // 200 conversations to reply to, made the way bench:inbound's lookup store is.
-  const store = sqliteStore(file, { ...opened, close: async () => {} }, { orgId: org.orgId, queueId: org.queueId, start: Date.now() - 86_400_000, stepMs: 1000, senderDomain: SENDER, inboundDomain: INBOUND });
+  const store = sqliteStore(
+    file,
+    { ...opened, close: async () => {} },
+    { orgId: org.orgId, queueId: org.queueId, start: Date.now() - 86_400_000, stepMs: 1000, senderDomain: SENDER, inboundDomain: INBOUND },
+  );
   await store.fill(0, 800);
   const targets = (await store.sample(4000)).filter((h) => h.endsWith(`@${SENDER}`)).slice(0, 200);
   await store.close();
@@ -70,9 +74,11 @@ try {
     const cpu = process.cpuUsage();
     const t = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: width }, async () => {
-      while (next++ < N) await services.inbound.receive(mail(nextRaw()));
-    }));
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        while (next++ < N) await services.inbound.receive(mail(nextRaw()));
+      }),
+    );
     report(label, t, cpu, N);
   };
 

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSink, stopChild, trackDir } from './children.js';
-import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind, type DatabaseOptions } from './database.js';
-import { api, countsFor, createConversations, openForCounts, runSources, watchdog, writeReplyFiles, type SentConversation } from './inbound-lib.js';
+import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, type DatabaseOptions, databaseKind } from './database.js';
+import { api, countsFor, createConversations, openForCounts, runSources, type SentConversation, watchdog, writeReplyFiles } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
+import { type LookupResult, measureLookup } from './lookup.js';
 import { runBench } from './run.js';
-import { measureLookup, type LookupResult } from './lookup.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
 // npm run bench:inbound [-- --messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
@@ -136,21 +136,38 @@ async function main(options: Options): Promise<void> {
   console.log(`  per-connection: ${o.messages} in ${a.seconds.toFixed(2)} s`);
   const b = await runMode(tls, filesB, o, true, rcpt, queueId);
   console.log(`  reused:         ${o.messages} in ${b.seconds.toFixed(2)} s`);
-  for (const [name, r] of [['per-connection', a], ['reused', b]] as const) {
-    if (r.stored !== o.messages || r.duplicates !== 0) throw new Error(`${name}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
+  for (const [name, r] of [
+    ['per-connection', a],
+    ['reused', b],
+  ] as const) {
+    if (r.stored !== o.messages || r.duplicates !== 0)
+      throw new Error(`${name}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
   }
   await Promise.all(tls.map((t) => stopChild(t.child)));
 
   const counts = openForCounts(databaseUrl);
   const ids = (c: SentConversation[]) => c.map((x) => x.conversationId);
   const [dbA, dbB] = await Promise.all([countsFor(counts.db, ids(convA)), countsFor(counts.db, ids(convB))]).finally(() => counts.close());
-  for (const [name, r] of [['per-connection', dbA], ['reused', dbB]] as const) {
+  for (const [name, r] of [
+    ['per-connection', dbA],
+    ['reused', dbB],
+  ] as const) {
     if (r.stored !== o.messages) throw new Error(`${name}: the database holds ${r.stored} inbound messages, smtp-source sent ${o.messages}`);
   }
 
   const sink = await startSink();
-  const peerA = await watchdog(runSources({ ports: [sink.port], files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
-  const peerB = await watchdog(runSources({ ports: [sink.port], files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  const peerA = await watchdog(
+    runSources({ ports: [sink.port], files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }),
+    async () => sink.count(),
+    STALL_MS,
+    'smtp-sink',
+  );
+  const peerB = await watchdog(
+    runSources({ ports: [sink.port], files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }),
+    async () => sink.count(),
+    STALL_MS,
+    'smtp-sink',
+  );
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const sunk = sink.count();
   await stopChild(sink.child);
@@ -168,7 +185,9 @@ async function main(options: Options): Promise<void> {
     ratio: round(rate(r.seconds) / rate(peerSeconds), 3),
   });
   const line = (name: string, r: ModeResult, d: typeof dbA, peerSeconds: number) =>
-    `${name.padEnd(15)} stored ${o.messages} in ${r.seconds.toFixed(2)} s = ${round(rate(r.seconds))}/s; threaded ${d.threaded} (${Object.entries(d.signals).map(([k, v]) => `${k} ${v}`).join(', ')}); ` +
+    `${name.padEnd(15)} stored ${o.messages} in ${r.seconds.toFixed(2)} s = ${round(rate(r.seconds))}/s; threaded ${d.threaded} (${Object.entries(d.signals)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}); ` +
     `queued ${d.workItemsCreated + d.workItemsJoined} (${d.workItemsCreated} new work items, ${d.workItemsJoined} joined; stats waiting +${r.waitingAdded}); ` +
     `threadline CPU ${r.cpuMsPerMessage.toFixed(2)} ms/message\n${''.padEnd(15)} peer smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(r.seconds) / rate(peerSeconds)).toFixed(3)}`;
   const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
@@ -196,4 +215,10 @@ goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 
   );
 }
 
-await runBench({ name: 'inbound', usage: `options: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });
+await runBench({
+  name: 'inbound',
+  usage: `options: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`,
+  limitMs: RUN_LIMIT_MS,
+  readOptions,
+  main,
+});

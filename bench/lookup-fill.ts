@@ -54,7 +54,8 @@ function messageSelect(d: { uuid(t: string, n: string, v: string): string; hex(b
     case when ${out} then '250 2.0.0 Ok' else null end, case when ${out} then 1 else 0 end, at`;
 }
 
-const MESSAGE_COLUMNS = 'id, org_id, conversation_id, direction, sender_type, stitched, from_email, from_name, to_email, to_name, reply_to_email, reply_to_name, subject, text_body, html_body, message_id_header, status, status_at, last_response, attempts, created_at';
+const MESSAGE_COLUMNS =
+  'id, org_id, conversation_id, direction, sender_type, stitched, from_email, from_name, to_email, to_name, reply_to_email, reply_to_name, subject, text_body, html_body, message_id_header, status, status_at, last_response, attempts, created_at';
 const CONVERSATION_COLUMNS = 'id, org_id, subject, customer_email, created_at, updated_at, queue_id, previous_conversation_id';
 
 export function sqliteStore(file: string, opened: OpenedDb, plan: FillPlan): Store {
@@ -87,7 +88,10 @@ export function sqliteStore(file: string, opened: OpenedDb, plan: FillPlan): Sto
   });
   // An index built once after the rows are in costs a fraction of one grown row by row; the
   // statements threadline's migrations wrote recreate them exactly.
-  const indexes = raw.prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('messages', 'conversations')").all() as Array<{ name: string; sql: string }>;
+  const indexes = raw.prepare("select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in ('messages', 'conversations')").all() as Array<{
+    name: string;
+    sql: string;
+  }>;
   const byRowid = raw.prepare('select message_id_header from messages where rowid = ?').pluck();
   return {
     async fill(from, to) {
@@ -126,7 +130,11 @@ export function postgresStore(opened: OpenedDb, plan: FillPlan, dropDatabase: ()
       if (!used.includes(n)) used.push(n);
       return `$${used.indexOf(n) + 1}::${type(n)}`;
     });
-    return (v: Record<string, unknown>) => CompiledQuery.raw(out, used.map((n) => v[n]));
+    return (v: Record<string, unknown>) =>
+      CompiledQuery.raw(
+        out,
+        used.map((n) => v[n]),
+      );
   };
   const conversations = numbered(
     `insert into conversations (${CONVERSATION_COLUMNS})
@@ -137,7 +145,15 @@ export function postgresStore(opened: OpenedDb, plan: FillPlan, dropDatabase: ()
     `insert into messages (${MESSAGE_COLUMNS}) select ${messageSelect(d)}
      from (select i, i / 4 as c, i % 4 as r, (:start + i * :step)::bigint as at, (:start + (i / 4) * 4 * :step)::bigint as cat from generate_series(:lo, :hi - 1) as i) t`,
   );
-  const values = { org: plan.orgId, start: plan.start, step: plan.stepMs, from: `notifications@${plan.senderDomain}`, from_domain: plan.senderDomain, inbound: plan.inboundDomain, queue: plan.queueId };
+  const values = {
+    org: plan.orgId,
+    start: plan.start,
+    step: plan.stepMs,
+    from: `notifications@${plan.senderDomain}`,
+    from_domain: plan.senderDomain,
+    inbound: plan.inboundDomain,
+    queue: plan.queueId,
+  };
   return {
     async fill(from, to) {
       // As for SQLite: indexes (not the primary keys) built once after the rows are in.

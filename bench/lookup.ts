@@ -10,7 +10,7 @@ import { createServices } from '../src/deps.js';
 import { initOrganization } from '../src/setup/init.js';
 import { trackDir } from './children.js';
 import { percentile } from './lib.js';
-import { postgresStore, scratchPostgres, sqliteStore, type Store } from './lookup-fill.js';
+import { postgresStore, type Store, scratchPostgres, sqliteStore } from './lookup-fill.js';
 
 // The thread lookup on its own: services.threading.decide() in this process, for a reply whose
 // In-Reply-To names a random stored message, as the store grows (filled by lookup-fill.ts).

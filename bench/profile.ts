@@ -76,7 +76,10 @@ for (const [id, t] of self) {
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const cf = byId.get(cur)!.callFrame;
-    for (const [m, k] of [[sums.package, `p ${packageOf(cf.url)}`], [sums.function, `f ${fnOf(cf)}`]] as const) {
+    for (const [m, k] of [
+      [sums.package, `p ${packageOf(cf.url)}`],
+      [sums.function, `f ${fnOf(cf)}`],
+    ] as const) {
       if (seen.has(k)) continue;
       seen.add(k);
       add(m, k.slice(2), t);
@@ -87,7 +90,12 @@ for (const [id, t] of self) {
 const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %`;
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle`);
 console.log(`busy per second (%): ${[...perSecond].map(([s, t]) => `${s}:${Math.round(t / 1e4)}`).join(' ')}`);
-for (const [title, m] of [['self, by package', sums.selfPackage], ['inclusive, by package', sums.package], ['self, by function', sums.selfFunction], ['inclusive, by function', sums.function]] as const) {
+for (const [title, m] of [
+  ['self, by package', sums.selfPackage],
+  ['inclusive, by package', sums.package],
+  ['self, by function', sums.selfFunction],
+  ['inclusive, by function', sums.function],
+] as const) {
   console.log(`\n${title}`);
   for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms(t)}  ${k}`);
 }

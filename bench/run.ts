@@ -1,4 +1,4 @@
-import { cleanup, cleaningUp, cleanupOnSignals } from './children.js';
+import { cleaningUp, cleanup, cleanupOnSignals } from './children.js';
 import { stopCluster } from './database.js';
 
 // How every benchmark runs: options read (a bad one prints the usage and exits 2), a time limit,

@@ -1,8 +1,8 @@
 import { findProgram, spawnChild, startSink, stopChild } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { runBench } from './run.js';
-import { runLoad } from './load.js';
 import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
+import { runLoad } from './load.js';
+import { runBench } from './run.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
 // npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
@@ -63,7 +63,8 @@ async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, abo
     const sum = (f: (text: string) => number) => texts.reduce((total, text) => total + f(text), 0);
     const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
     const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
-    if (other > 0) throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
+    if (other > 0)
+      throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
     if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)), signed: sum((text) => counterValue(text, 'threadline_deliveries_dkim_signed_total')) };
     if (count > sent) {
       sent = count;

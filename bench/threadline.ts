@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { spawnChild, trackDir, type Child } from './children.js';
-import { startDnsServer, type DnsServer, type Zone } from '../support/dns-server.js';
+import { type DnsServer, startDnsServer, type Zone } from '../support/dns-server.js';
 import { freePort } from '../support/ports.js';
 import { verifySenderDomain } from '../support/verify-domain.js';
+import { type Child, spawnChild, trackDir } from './children.js';
 
 // threadline under test runs as its own process, started the way an operator starts it
 // (`bin/threadline.js`), so the load generator never shares its event loop.
@@ -98,7 +98,10 @@ async function waitReady(url: string, child: Child, ms = 30_000): Promise<void> 
     if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
       throw new Error(`threadline exited before it was ready:\n${child.output().slice(-4000)}`);
     }
-    const status = await fetch(`${url}/readyz`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`threadline was not ready after ${ms} ms (last /readyz: ${status}):\n${child.output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // Agents: people of an organization who log in with a password (grant_type=password).
 export async function up(db: Kysely<any>): Promise<void> {
@@ -15,14 +15,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('deleted_at', 'bigint')
     .execute();
   // Partial: a deleted user's address can be given to a new user.
-  await db.schema
-    .createIndex('users_org_email')
-    .ifNotExists()
-    .unique()
-    .on('users')
-    .columns(['org_id', 'email'])
-    .where(sql.ref('deleted_at'), 'is', null)
-    .execute();
+  await db.schema.createIndex('users_org_email').ifNotExists().unique().on('users').columns(['org_id', 'email']).where(sql.ref('deleted_at'), 'is', null).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

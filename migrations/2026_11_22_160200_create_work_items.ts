@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // One row per piece of agent work (a customer's reply waiting for an answer). `state` is
 // waiting → leased → completed; a decline, transfer or expired lease puts it back to waiting.
@@ -38,14 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('work_items_completed').ifNotExists().on('work_items').columns(['queue_id', 'completed_at']).execute();
   await db.schema.createIndex('work_items_conversation').ifNotExists().on('work_items').columns(['conversation_id', 'completed_at']).execute();
   // At most one open item per conversation: a second reply joins the item already queued.
-  await db.schema
-    .createIndex('work_items_open_conversation')
-    .ifNotExists()
-    .unique()
-    .on('work_items')
-    .column('conversation_id')
-    .where(sql.ref('state'), '<>', 'completed')
-    .execute();
+  await db.schema.createIndex('work_items_open_conversation').ifNotExists().unique().on('work_items').column('conversation_id').where(sql.ref('state'), '<>', 'completed').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -9,7 +9,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     await db.schema.alterTable('sender_domains').addColumn('check_results', 'text').execute();
     await db.schema.alterTable('sender_domains').addColumn('checked_at', 'bigint').execute();
     await db.schema.alterTable('sender_domains').addColumn('verified_at', 'bigint').execute();
-    await db.schema.alterTable('sender_domains').addColumn('next_check_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('sender_domains')
+      .addColumn('next_check_at', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
   }
   await db.schema
     .createTable('dkim_keys')

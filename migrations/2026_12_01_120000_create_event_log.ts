@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // Every state change the contract names ("Events and webhooks"), written in the transaction of
 // the change. Readers page by (tx, seq): on PostgreSQL `tx` is the writing transaction's id, so

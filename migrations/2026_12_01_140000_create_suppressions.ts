@@ -33,7 +33,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   const cols = await db.introspection.getTables().then((ts) => ts.find((t) => t.name === 'organizations')?.columns ?? []);
   if (!cols.some((c) => c.name === 'suppressed_sends')) {
     /** refuse | record */
-    await db.schema.alterTable('organizations').addColumn('suppressed_sends', 'text', (c) => c.notNull().defaultTo('refuse')).execute();
+    await db.schema
+      .alterTable('organizations')
+      .addColumn('suppressed_sends', 'text', (c) => c.notNull().defaultTo('refuse'))
+      .execute();
   }
 }
 

@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   const cols = await db.introspection.getTables().then((ts) => ts.find((t) => t.name === 'conversations')?.columns ?? []);
   if (cols.some((c) => c.name === 'awaiting_reply')) return; // re-run after a cut-off: already done
-  await db.schema.alterTable('conversations').addColumn('awaiting_reply', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('conversations')
+    .addColumn('awaiting_reply', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

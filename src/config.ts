@@ -2,13 +2,16 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { INBOUND_AUTH_POLICIES, type Config } from './config.types.js';
+import { type Config, INBOUND_AUTH_POLICIES } from './config.types.js';
 
 // The shape of the configuration lives in config.types.ts; this module parses it.
-export { INBOUND_AUTH_POLICIES, type Config, type InboundAuthPolicy, type OutboundTarget } from './config.types.js';
+export { type Config, INBOUND_AUTH_POLICIES, type InboundAuthPolicy, type OutboundTarget } from './config.types.js';
 
 export class ConfigError extends Error {
-  constructor(public readonly variable: string, detail: string) {
+  constructor(
+    public readonly variable: string,
+    detail: string,
+  ) {
     super(`${variable}: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -51,7 +54,10 @@ const fields = {
     .optional()
     .transform((v, ctx) => {
       if (!v) return [];
-      const servers = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const servers = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const s of servers) {
         if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(s)) {
           ctx.addIssue({ code: 'custom', message: `"${s}" is not ip[:port]` });
@@ -64,7 +70,10 @@ const fields = {
     .optional()
     .transform((v, ctx) => {
       if (!v) return [];
-      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const entries = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const e of entries) {
         const [ip = '', bits, extra] = e.split('/');
         const max = isIP(ip) === 4 ? 32 : isIP(ip) === 6 ? 128 : 0;
@@ -98,7 +107,12 @@ const fields = {
   THREADLINE_OUTBOUND_CONNECTIONS: z.coerce.number().int().min(1).max(500).default(20),
   THREADLINE_DIRECT_PORT: port.default(25),
   THREADLINE_LAST_AGENT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-  THREADLINE_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).default(30 * 1024 * 1024),
+  THREADLINE_SMTP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(200 * 1024 * 1024)
+    .default(30 * 1024 * 1024),
   THREADLINE_SMTP_MAX_RECIPIENTS: z.coerce.number().int().min(1).max(1000).default(50),
   THREADLINE_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
   // Postfix's smtpd_client_connection_count_limit default.
@@ -131,7 +145,11 @@ const fields = {
       if (s === null || s < 10) ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 10s, like 30m or 1h` });
       return s ?? 0;
     }),
-  THREADLINE_DKIM_BITS: z.coerce.number().int().refine((n) => n === 1024 || n === 2048 || n === 3072 || n === 4096, 'must be 1024, 2048, 3072 or 4096').default(2048),
+  THREADLINE_DKIM_BITS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 1024 || n === 2048 || n === 3072 || n === 4096, 'must be 1024, 2048, 3072 or 4096')
+    .default(2048),
   THREADLINE_DKIM_RETIRE_AFTER: z
     .string()
     .default('7d')

@@ -76,7 +76,4 @@ export interface Config {
 export const INBOUND_AUTH_POLICIES = ['require', 'relaxed', 'monitor'] as const;
 export type InboundAuthPolicy = (typeof INBOUND_AUTH_POLICIES)[number];
 
-export type OutboundTarget =
-  | { kind: 'capture' }
-  | { kind: 'direct' }
-  | { kind: 'relay'; url: string };
+export type OutboundTarget = { kind: 'capture' } | { kind: 'direct' } | { kind: 'relay'; url: string };

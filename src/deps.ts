@@ -3,37 +3,37 @@ import { createAgentsService } from './agents/agents.service.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { deriveKey } from './auth/secrets.js';
+import { createBouncesService } from './bounces/bounces.service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createConversationsService } from './conversations/conversations.service.js';
+import { createSealer } from './crypto/sealed.js';
 import { TxBatcher } from './db/batcher.js';
 import type { Dialect } from './db/open.js';
 import type { Db } from './db/schema.js';
 import { createDeliveryQueue } from './delivery/outbox.js';
-import { createSealer } from './crypto/sealed.js';
 import { createDnsResolver } from './dns/resolver.js';
 import { createDomainsService } from './domains/domains.service.js';
-import { createEventsService } from './events/events.service.js';
 import { createSenderDomainsService } from './domains/sender-domains.js';
-import type { Logger } from './log.js';
-import { createJobQueue } from './jobs/queue.js';
+import { createEventsService } from './events/events.service.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
-import { deriveTokenKeys } from './mail/tokens.js';
-import { createQueuesService } from './queues/queues.service.js';
-import { createRateLimitService } from './ratelimit/ratelimit.service.js';
-import { createOutbound } from './send/outbound.js';
-import { createSendService } from './send/send.service.js';
-import { createThreadingService } from './threading/threading.service.js';
 import { createInboundService, type WorkQueue } from './inbound/inbound.service.js';
 import { inlinePreparer, type Preparer } from './inbound/preparer.js';
+import { createJobQueue } from './jobs/queue.js';
+import type { Logger } from './log.js';
+import { deriveTokenKeys } from './mail/tokens.js';
 import type { Metrics } from './ops/metrics.js';
-import { createAgentReplyService } from './send/agent-reply.js';
-import { createSendLimit } from './send/send-limit.js';
-import { createSuppressionService } from './suppression/suppression.service.js';
-import { createBouncesService } from './bounces/bounces.service.js';
 import { createConfigurationsService } from './outbound-config/configurations.service.js';
 import { createInvokeService } from './outbound-config/invoke.service.js';
+import { createQueuesService } from './queues/queues.service.js';
+import { createRateLimitService } from './ratelimit/ratelimit.service.js';
+import { createAgentReplyService } from './send/agent-reply.js';
+import { createOutbound } from './send/outbound.js';
+import { createSendService } from './send/send.service.js';
+import { createSendLimit } from './send/send-limit.js';
+import { createSuppressionService } from './suppression/suppression.service.js';
 import { createTemplatesService } from './templates/templates.service.js';
+import { createThreadingService } from './threading/threading.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -57,7 +57,14 @@ export function createServices(deps: {
   const agents = createAgentsService({ db, clock, queues });
   const rateLimit = createRateLimitService({ clock });
   const loginThrottle = createLoginThrottle({ db, rateLimit });
-  const auth = createAuthService({ db, clock, tokenKey: deriveKey(secret, 'threadline access-token v1'), defaultRateLimitPerMinute: config.defaultRateLimitPerMinute, users: agents.directory, loginThrottle });
+  const auth = createAuthService({
+    db,
+    clock,
+    tokenKey: deriveKey(secret, 'threadline access-token v1'),
+    defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
+    users: agents.directory,
+    loginThrottle,
+  });
   const resolver = createDnsResolver({ servers: config.dnsServers });
   const inboundDomains = createDomainsService({ db, clock, resolver, queues, events });
   const senderDomains = createSenderDomainsService({
@@ -94,7 +101,20 @@ export function createServices(deps: {
   const suppressions = createSuppressionService({ db, clock });
   const bounces = createBouncesService({ clock, keys, conversations, suppressions });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
-  const inbound = createInboundService({ db, batcher, clock, events, conversations, domains, threading, work, keys, bounces, preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup), metrics: deps.metrics });
+  const inbound = createInboundService({
+    db,
+    batcher,
+    clock,
+    events,
+    conversations,
+    domains,
+    threading,
+    work,
+    keys,
+    bounces,
+    preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup),
+    metrics: deps.metrics,
+  });
   const acd = createAcdService({ db, batcher, clock, events, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
@@ -103,5 +123,30 @@ export function createServices(deps: {
   const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
   const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
   const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
-  return { batcher, events, keys, resolver, auth, queues, domains, conversations, rateLimit, idempotency, deliveryQueue, jobs, outbound, suppressions, bounces, send, threading, inbound, agentReplies, agents, acd, templates, configurations, invoke };
+  return {
+    batcher,
+    events,
+    keys,
+    resolver,
+    auth,
+    queues,
+    domains,
+    conversations,
+    rateLimit,
+    idempotency,
+    deliveryQueue,
+    jobs,
+    outbound,
+    suppressions,
+    bounces,
+    send,
+    threading,
+    inbound,
+    agentReplies,
+    agents,
+    acd,
+    templates,
+    configurations,
+    invoke,
+  };
 }

@@ -26,20 +26,15 @@ export class AppError extends Error {
   readonly messageParams: Record<string, string>;
 }
 
-export const badRequest = (fieldName: string, message: string, errorCode = 'invalid.value') =>
-  new AppError(400, 'bad.request', message, [{ errorCode, fieldName }]);
+export const badRequest = (fieldName: string, message: string, errorCode = 'invalid.value') => new AppError(400, 'bad.request', message, [{ errorCode, fieldName }]);
 
-export const unauthorized = (message = 'Authentication is required: send a bearer token from POST /oauth/token.') =>
-  new AppError(401, 'authentication.required', message);
+export const unauthorized = (message = 'Authentication is required: send a bearer token from POST /oauth/token.') => new AppError(401, 'authentication.required', message);
 
 export const forbidden = (permission: string) =>
-  new AppError(403, 'missing.any.permissions', `This client lacks the permission ${permission}.`, [
-    { errorCode: 'missing.permission', entityName: permission },
-  ]);
+  new AppError(403, 'missing.any.permissions', `This client lacks the permission ${permission}.`, [{ errorCode: 'missing.permission', entityName: permission }]);
 
 export const notFound = (what: string) => new AppError(404, 'not.found', `${what} was not found.`);
 
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 
-export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
-  new AppError(429, 'too.many.requests.retry.after', message, [], { retryAfterSeconds });
+export const tooManyRequests = (message: string, retryAfterSeconds: number) => new AppError(429, 'too.many.requests.retry.after', message, [], { retryAfterSeconds });

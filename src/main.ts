@@ -1,37 +1,37 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import { systemClock, type Clock } from './clock.js';
+import { type ServerType, serve as serveHttp } from '@hono/node-server';
+import { leaseExpiryJob } from './acd/lease-worker.js';
+import { runCli } from './cli/run.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { DatabaseHealth } from './db/health.js';
-import { openDatabase } from './db/open.js';
 import { LOCKS, withLock } from './db/lock.js';
 import { migrateToLatest, migrationsApplied } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
 import { waitForDatabase } from './db/wait.js';
-import * as outboxRepo from './delivery/outbox.repo.js';
 import { inlineDeliverer, threadDeliverer } from './delivery/deliverer.js';
+import * as outboxRepo from './delivery/outbox.repo.js';
 import { probeTarget, targetOf } from './delivery/relay-watch.js';
 import { createTransport } from './delivery/transport.js';
 import { DeliveryWorker } from './delivery/worker.js';
-import { leaseExpiryJob } from './acd/lease-worker.js';
-import { domainChecksJob } from './domains/check-job.js';
 import { createServices, type Services } from './deps.js';
+import { domainChecksJob } from './domains/check-job.js';
 import { createApp } from './http/app.js';
-import { threadPreparer, type Preparer } from './inbound/preparer.js';
+import { type Preparer, threadPreparer } from './inbound/preparer.js';
 import { startSmtp } from './inbound/smtp.js';
 import { resetSpool, spoolDir } from './inbound/spool.js';
-import type { Logger } from './log.js';
 import * as jobsRepo from './jobs/jobs.repo.js';
 import { maintenanceJob } from './jobs/maintenance.js';
 import { JobRunner } from './jobs/runner.js';
 import { Workers } from './jobs/workers.js';
-import { createMetrics } from './ops/metrics.js';
-import { loadSecret } from './secret.js';
+import type { Logger } from './log.js';
 import { domainOf } from './mail/address.js';
 import { bounceAddress } from './mail/tokens.js';
-import { initOrganization, type InitResult } from './setup/init.js';
-import { runCli } from './cli/run.js';
+import { createMetrics } from './ops/metrics.js';
+import { loadSecret } from './secret.js';
+import { type InitResult, initOrganization } from './setup/init.js';
 
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
@@ -75,7 +75,10 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const secret = loadSecret(config.secret, config.dataDir);
   const dbLog = log.child({ module: 'db' });
   const health = new DatabaseHealth(dbLog);
-  const opened = openDatabase(config.databaseUrl, { health, onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost') });
+  const opened = openDatabase(config.databaseUrl, {
+    health,
+    onConnectionError: (err) => dbLog.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'database connection lost'),
+  });
   const { db, dialect } = opened;
   await waitForDatabase(db, dbLog, config.databaseWaitSeconds);
   const applied = await migrateToLatest(db);
@@ -86,9 +89,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const services = createServices({ db, dialect, clock, config, secret, metrics, log, ...(preparer ? { preparer } : {}) });
   // Instances starting together on an empty PostgreSQL database: exactly one initializes it.
   const init = await withLock(db, dialect, LOCKS.firstStart, async () =>
-    (await services.auth.countOrganizations()) === 0
-      ? initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain })
-      : null,
+    (await services.auth.countOrganizations()) === 0 ? initOrganization(services, { orgName: 'Default', inboundDomain: config.inboundDomain, senderDomain: config.senderDomain }) : null,
   );
   if (init) {
     // Shown once, on purpose: this is how a first-time user gets in.

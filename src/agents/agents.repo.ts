@@ -4,22 +4,28 @@ export type UserRow = UsersTable;
 
 export const insertUser = (db: Executor, row: UserRow) => db.insertInto('users').values(row).execute();
 
-export const findUser = (db: Executor, orgId: string, id: string) =>
-  db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+export const findUser = (db: Executor, orgId: string, id: string) => db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 
 export const findActiveByEmail = (db: Executor, orgId: string, email: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('email', '=', email).where('deleted_at', 'is', null).executeTakeFirst();
 
 export const findActiveByIds = (db: Executor, orgId: string, ids: string[]) =>
-  ids.length === 0
-    ? Promise.resolve([])
-    : db.selectFrom('users').select('id').where('org_id', '=', orgId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
+  ids.length === 0 ? Promise.resolve([]) : db.selectFrom('users').select('id').where('org_id', '=', orgId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
 
 export const listUsers = (db: Executor, orgId: string, limit: number, offset: number) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('deleted_at', 'is', null).orderBy('name').orderBy('id').limit(limit).offset(offset).execute();
 
 export const countUsers = async (db: Executor, orgId: string) =>
-  Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', orgId).where('deleted_at', 'is', null).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('org_id', '=', orgId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 export const markDeleted = (db: Executor, orgId: string, id: string, at: number) =>
   db.updateTable('users').set({ deleted_at: at }).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
@@ -27,7 +33,11 @@ export const markDeleted = (db: Executor, orgId: string, id: string, at: number)
 export const insertMembers = (db: Executor, rows: QueueMembersTable[]) =>
   rows.length === 0
     ? Promise.resolve()
-    : db.insertInto('queue_members').values(rows).onConflict((oc) => oc.columns(['queue_id', 'user_id']).doNothing()).execute();
+    : db
+        .insertInto('queue_members')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['queue_id', 'user_id']).doNothing())
+        .execute();
 
 export const deleteMembers = (db: Executor, queueId: string, userIds: string[]) =>
   db.deleteFrom('queue_members').where('queue_id', '=', queueId).where('user_id', 'in', userIds).executeTakeFirst();
@@ -47,7 +57,15 @@ export const listMembers = (db: Executor, queueId: string, limit: number, offset
     .execute();
 
 export const countMembers = async (db: Executor, queueId: string) =>
-  Number((await db.selectFrom('queue_members').select((eb) => eb.fn.countAll().as('n')).where('queue_id', '=', queueId).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom('queue_members')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('queue_id', '=', queueId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 export const isMember = async (db: Executor, queueId: string, userId: string) =>
   (await db.selectFrom('queue_members').select('user_id').where('queue_id', '=', queueId).where('user_id', '=', userId).executeTakeFirst()) !== undefined;

@@ -45,9 +45,32 @@ const create = createRoute({
   },
   responses: { 200: json(UserSchema, 'The user.'), 409: json(ErrorBodySchema, 'A user with this email exists.'), ...standardErrors },
 });
-const list = createRoute({ method: 'get', path: '/api/v2/users', summary: "List the organization's users", tags, ...permit([PERMISSIONS.userView]), request: { query: PagingQuery }, responses: { 200: json(UserListing, 'One page of users, by name.'), ...standardErrors } });
-const me = createRoute({ method: 'get', path: '/api/v2/users/me', summary: 'The user the token acts for', tags, ...permit([]), responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
-const get = createRoute({ method: 'get', path: '/api/v2/users/{userId}', summary: 'Get a user', tags, ...permit([PERMISSIONS.userView]), request: { params: userId }, responses: { 200: json(UserSchema, 'The user.'), ...standardErrors } });
+const list = createRoute({
+  method: 'get',
+  path: '/api/v2/users',
+  summary: "List the organization's users",
+  tags,
+  ...permit([PERMISSIONS.userView]),
+  request: { query: PagingQuery },
+  responses: { 200: json(UserListing, 'One page of users, by name.'), ...standardErrors },
+});
+const me = createRoute({
+  method: 'get',
+  path: '/api/v2/users/me',
+  summary: 'The user the token acts for',
+  tags,
+  ...permit([]),
+  responses: { 200: json(UserSchema, 'The user.'), ...standardErrors },
+});
+const get = createRoute({
+  method: 'get',
+  path: '/api/v2/users/{userId}',
+  summary: 'Get a user',
+  tags,
+  ...permit([PERMISSIONS.userView]),
+  request: { params: userId },
+  responses: { 200: json(UserSchema, 'The user.'), ...standardErrors },
+});
 const remove = createRoute({
   method: 'delete',
   path: '/api/v2/users/{userId}',

@@ -1,5 +1,5 @@
-import { AGENT_PERMISSIONS, checkGrantable, isPermissionString } from '../auth/permissions.js';
 import type { UserDirectory } from '../auth/auth.service.js';
+import { AGENT_PERMISSIONS, checkGrantable, isPermissionString } from '../auth/permissions.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../db/schema.js';
@@ -8,7 +8,7 @@ import { newId } from '../ids.js';
 import { normalizeEmail } from '../mail/address.js';
 import type { QueuesService } from '../queues/queues.service.js';
 import * as repo from './agents.repo.js';
-import { listing, memberView, userView, type Paging } from './agents.views.js';
+import { listing, memberView, type Paging, userView } from './agents.views.js';
 
 export type AgentsService = ReturnType<typeof createAgentsService>;
 
@@ -105,7 +105,10 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
       const unknown = userIds.findIndex((id) => !known.has(id));
       if (unknown >= 0) throw badRequest(`${unknown}.id`, `User ${userIds[unknown]} is not a user of this organization.`);
       const now = clock.now();
-      await repo.insertMembers(db, [...known].map((user_id) => ({ queue_id: queueId, user_id, org_id: orgId, joined_at: now })));
+      await repo.insertMembers(
+        db,
+        [...known].map((user_id) => ({ queue_id: queueId, user_id, org_id: orgId, joined_at: now })),
+      );
     },
 
     async removeMembers(orgId: string, queueId: string, userIds: string[]) {

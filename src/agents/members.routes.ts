@@ -42,7 +42,12 @@ const bulk = createRoute({
   request: {
     params: z.object({ queueId: z.string() }),
     query: z.object({ delete: z.enum(['true', 'false']).optional() }),
-    body: jsonBody(z.array(z.object({ id: z.string().min(1) })).min(1).max(100)),
+    body: jsonBody(
+      z
+        .array(z.object({ id: z.string().min(1) }))
+        .min(1)
+        .max(100),
+    ),
   },
   responses: { 204: { description: 'Done.' }, ...standardErrors },
 });

@@ -10,11 +10,7 @@ import type { HttpEnv } from '../http/env.js';
 export function requireUser(c: Context<HttpEnv>): { orgId: string; userId: string } {
   const p = c.get('principal');
   if (p.userId === undefined) {
-    throw new AppError(
-      400,
-      'bad.request',
-      'This request requires a user context. Client credentials cannot be used for requests to this resource; log in with grant_type=password.',
-    );
+    throw new AppError(400, 'bad.request', 'This request requires a user context. Client credentials cannot be used for requests to this resource; log in with grant_type=password.');
   }
   return { orgId: p.orgId, userId: p.userId };
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError, badRequest } from '../errors.js';
 import { allow } from '../http/auth.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
-import { json, jsonBody, newRouter, permit, publicRoute, standardErrors, ErrorBodySchema } from '../http/router.js';
+import { ErrorBodySchema, json, jsonBody, newRouter, permit, publicRoute, standardErrors } from '../http/router.js';
 import type { AuthService } from './auth.service.js';
 import { PERMISSIONS } from './permissions.js';
 
@@ -10,7 +10,9 @@ const TokenSchema = z.object({ access_token: z.string(), token_type: z.literal('
 const ClientSchema = z
   .object({ id: z.string(), name: z.string(), authorizedGrantType: z.string(), permissions: z.array(z.string()), dateCreated: z.string(), secret: z.string().optional() })
   .openapi('OAuthClient');
-const SuppressedSendsSchema = z.enum(['refuse', 'record']).openapi({ description: 'A send to a suppressed address: refused with 400 recipient.suppressed, or recorded with status suppressed and never sent.' });
+const SuppressedSendsSchema = z
+  .enum(['refuse', 'record'])
+  .openapi({ description: 'A send to a suppressed address: refused with 400 recipient.suppressed, or recorded with status suppressed and never sent.' });
 const OrgSchema = z
   .object({ id: z.string(), name: z.string(), agentlessEmailRateLimitPerMinute: z.number(), suppressedSends: SuppressedSendsSchema, dateCreated: z.string() })
   .openapi('Organization');
@@ -39,7 +41,13 @@ const token = createRoute({
       },
     },
   },
-  responses: { 200: json(TokenSchema, 'A bearer token.'), 413: standardErrors[413], 400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'), 401: json(ErrorBodySchema, 'Wrong client credentials.'), 429: json(ErrorBodySchema, '(password grant) Too many failed logins for this user from this address, or from this address: wait `Retry-After` seconds.') },
+  responses: {
+    200: json(TokenSchema, 'A bearer token.'),
+    413: standardErrors[413],
+    400: json(ErrorBodySchema, 'Bad grant, or (password grant) a wrong username or password: `invalid_grant`.'),
+    401: json(ErrorBodySchema, 'Wrong client credentials.'),
+    429: json(ErrorBodySchema, '(password grant) Too many failed logins for this user from this address, or from this address: wait `Retry-After` seconds.'),
+  },
 });
 
 const createClient = createRoute({
@@ -130,13 +138,11 @@ export function authRoutes(auth: AuthService) {
     if (form.grant_type !== 'client_credentials' && form.grant_type !== 'password') {
       throw badRequest('grant_type', `grant_type must be client_credentials or password (got "${form.grant_type}").`, 'unsupported_grant_type');
     }
-    const creds =
-      basicCredentials(c.req.header('authorization')) ??
-      (form.client_id && form.client_secret ? { id: form.client_id, secret: form.client_secret } : null);
+    const creds = basicCredentials(c.req.header('authorization')) ?? (form.client_id && form.client_secret ? { id: form.client_id, secret: form.client_secret } : null);
     if (!creds) throw badRequest('client_id', 'Send the client id and secret by HTTP Basic or as client_id and client_secret.', 'invalid_client');
     c.header('Cache-Control', 'no-store');
     if (form.grant_type === 'password') {
-      if (!form.username) throw badRequest('username', 'The password grant needs a username (the user\'s email address).', 'invalid_request');
+      if (!form.username) throw badRequest('username', "The password grant needs a username (the user's email address).", 'invalid_request');
       if (!form.password) throw badRequest('password', 'The password grant needs a password.', 'invalid_request');
       return c.json(await auth.issuePasswordToken(creds.id, creds.secret, form.username, form.password, c.get('clientAddress')()), 200);
     }

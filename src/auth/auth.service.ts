@@ -1,3 +1,4 @@
+import { TtlCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/schema.js';
 import { AppError, badRequest, notFound, unauthorized } from '../errors.js';
@@ -5,8 +6,7 @@ import { newId } from '../ids.js';
 import * as repo from './auth.repo.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { checkGrantable, intersectPermissions, isPermissionString } from './permissions.js';
-import { hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret, type AccessTokenClaims } from './secrets.js';
-import { TtlCache } from '../cache.js';
+import { type AccessTokenClaims, hashSecret, newClientSecret, signAccessToken, verifyAccessToken, verifySecret } from './secrets.js';
 
 export interface Principal {
   orgId: string;
@@ -192,10 +192,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       let principal = cache.get(key);
       if (principal === undefined) {
         const row = await repo.findClient(db, claims.clientId);
-        principal =
-          row && row.disabled_at === null
-            ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] }
-            : null;
+        principal = row && row.disabled_at === null ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;
         if (principal && claims.userId !== undefined) {
           const user = await deps.users?.findActive(principal.orgId, claims.userId);
           principal = user ? { ...principal, userId: user.id, permissions: intersectPermissions(user.permissions, principal.permissions) } : null;

@@ -3,8 +3,8 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import type { Executor } from '../db/schema.js';
 import type { TokenKeys } from '../mail/tokens.js';
 import type { SuppressionService } from '../suppression/suppression.service.js';
+import { type BounceRecipient, type Report, readReport } from './read-report.js';
 import { classify, statusIn } from './reason.js';
-import { readReport, type BounceRecipient, type Report } from './read-report.js';
 
 // Where every message that did not reach its reader ends: the relay's or MX's permanent refusal,
 // retries used up, or a report that came back. Each writes the message's status, what the bounce
@@ -37,7 +37,18 @@ export function createBouncesService(deps: {
 
   /** The bounce's record and the suppression list's verdict on the address. */
   async function note(trx: Executor, m: Message, f: BounceFacts) {
-    await conversations.recordBounce(trx, { message_id: m.id, org_id: m.org_id, type: f.type, status: f.status, action: f.action, diagnostic: f.diagnostic, remote_mta: f.remoteMta, source: f.source, reason: f.reason, at: deps.clock.now() });
+    await conversations.recordBounce(trx, {
+      message_id: m.id,
+      org_id: m.org_id,
+      type: f.type,
+      status: f.status,
+      action: f.action,
+      diagnostic: f.diagnostic,
+      remote_mta: f.remoteMta,
+      source: f.source,
+      reason: f.reason,
+      at: deps.clock.now(),
+    });
     const detail = [f.status, f.diagnostic].filter(Boolean).join(' ').slice(0, 500) || null;
     if (f.source === 'arf') await suppressions.complained(trx, m.org_id, m.to_email, { messageId: m.id, detail });
     else if (f.type && f.action === 'failed') await suppressions.bounced(trx, m.org_id, m.to_email, { type: f.type, messageId: m.id, detail });
@@ -57,8 +68,18 @@ export function createBouncesService(deps: {
   async function apply(trx: Executor, m: Message, report: Report): Promise<ReportOutcome> {
     if (report.kind === 'arf') {
       const f = report.feedback;
-      await conversations.setDeliveryStatus(trx, [{ id: m.id, status: 'complained', response: `complaint: ${f?.feedbackType ?? 'abuse'}`, detail: f?.source ? `reported by ${f.source}` : null, attempts: m.attempts }]);
-      await note(trx, m, { type: null, status: null, action: 'complained', diagnostic: f?.feedbackType ?? null, remoteMta: f?.source ?? null, source: 'arf', reason: f?.feedbackType ?? null });
+      await conversations.setDeliveryStatus(trx, [
+        { id: m.id, status: 'complained', response: `complaint: ${f?.feedbackType ?? 'abuse'}`, detail: f?.source ? `reported by ${f.source}` : null, attempts: m.attempts },
+      ]);
+      await note(trx, m, {
+        type: null,
+        status: null,
+        action: 'complained',
+        diagnostic: f?.feedbackType ?? null,
+        remoteMta: f?.source ?? null,
+        source: 'arf',
+        reason: f?.feedbackType ?? null,
+      });
       return { applied: 'complained', messageId: m.id };
     }
     const ours = (r: BounceRecipient) => r.recipient?.toLowerCase() === m.to_email.toLowerCase();
@@ -73,7 +94,9 @@ export function createBouncesService(deps: {
       return { applied: 'delayed', messageId: m.id };
     }
     const response = [chosen.status, chosen.diagnostic].filter(Boolean).join(' ').slice(0, 1000) || 'bounced';
-    await conversations.setDeliveryStatus(trx, [{ id: m.id, status: 'bounced', response, detail: `${chosen.class} bounce (${chosen.reason})${chosen.remoteMta ? ` from ${chosen.remoteMta}` : ''}`, attempts: m.attempts }]);
+    await conversations.setDeliveryStatus(trx, [
+      { id: m.id, status: 'bounced', response, detail: `${chosen.class} bounce (${chosen.reason})${chosen.remoteMta ? ` from ${chosen.remoteMta}` : ''}`, attempts: m.attempts },
+    ]);
     await note(trx, m, facts(chosen, source));
     return { applied: 'bounced', messageId: m.id };
   }
@@ -102,7 +125,15 @@ export function createBouncesService(deps: {
     async deliveryFailed(trx: Executor, m: Message, response: string, retriesUsedUp: boolean) {
       const status = statusIn(response);
       const verdict = classify(status, response, retriesUsedUp);
-      await note(trx, m, { type: verdict.class, status, action: 'failed', diagnostic: response.slice(0, 1000), remoteMta: null, source: retriesUsedUp ? 'retries' : 'smtp', reason: verdict.reason });
+      await note(trx, m, {
+        type: verdict.class,
+        status,
+        action: 'failed',
+        diagnostic: response.slice(0, 1000),
+        remoteMta: null,
+        source: retriesUsedUp ? 'retries' : 'smtp',
+        reason: verdict.reason,
+      });
     },
   };
 }

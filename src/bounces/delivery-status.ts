@@ -1,4 +1,4 @@
-import { readFields, typedAddress, type Field } from './fields.js';
+import { type Field, readFields, typedAddress } from './fields.js';
 
 // The message/delivery-status body of RFC 3464 §2: one per-message block, then one block per
 // recipient. Grouped by field, not by blank line: some MTAs leave the blank line out (MimeKit's

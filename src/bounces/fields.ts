@@ -52,7 +52,11 @@ export function parseContentType(value: string | null | undefined): { type: stri
   const params: Record<string, string> = {};
   for (const p of rest) {
     const eq = p.indexOf('=');
-    if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (eq > 0)
+      params[p.slice(0, eq).trim().toLowerCase()] = p
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
   }
   return { type: (type ?? '').trim().toLowerCase(), params };
 }
@@ -87,5 +91,5 @@ export function typedAddress(value: string | null): string | null {
 export function messageIdOf(fields: Array<Field | null>): string | null {
   const v = fieldValue(fields, 'message-id');
   const id = v?.match(/<([^<>\s]+)>/)?.[1] ?? v?.split(/\s/)[0];
-  return id && id.includes('@') ? id : null;
+  return id?.includes('@') ? id : null;
 }

@@ -50,7 +50,8 @@ const NOT_RECIPIENT_BEFORE = /(?:sent by|generated from|expanded from|envelope-f
 const QUOTED_LINE = /^\s*(?:to|cc|from|sent|subject|date)\s*:/i;
 const DAEMON = /^(?:mailer-daemon|postmaster|post_master|noreply|no-reply|support|abuse)@/i;
 
-const DELAY = /\bdelayed\b|has not yet been delivered|not been delivered yet|still being retried|will be retried|will continue|warning only|is a warning|delivery (?:status notification )?\(delay\)/i;
+const DELAY =
+  /\bdelayed\b|has not yet been delivered|not been delivered yet|still being retried|will be retried|will continue|warning only|is a warning|delivery (?:status notification )?\(delay\)/i;
 
 const REASON_LINE = /\(reason: ([^)\n]+)\)/i;
 const CODE_LINE = /^.*(?:\b[245]\.\d{1,3}\.\d{1,3}\b|\b[45]\d\d[ -]).*$/m;
@@ -103,7 +104,7 @@ function diagnosticOf(text: string): string | null {
   let out = reason ?? text;
   if (!reason && code) {
     const before = text.lastIndexOf('\n', Math.max(0, code.index - 1));
-    out = text.slice(before < 0 ? 0 : before, code.index + code[0].length);
+    out = text.slice(Math.max(before, 0), code.index + code[0].length);
   }
   const folded = out.replace(/\s+/g, ' ').trim().slice(0, 1000);
   return folded === '' ? null : folded;

@@ -1,12 +1,12 @@
-import PostalMime, { addressParser, decodeWords, type Attachment, type Email } from 'postal-mime';
+import PostalMime, { type Attachment, addressParser, decodeWords, type Email } from 'postal-mime';
 import { headBlock } from '../inbound/limits.js';
-import { parseMessageIdHeader, verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
+import { parseMessageIdHeader, type TokenKeys, verifyBounceAddress } from '../mail/tokens.js';
 import { readDeliveryStatus } from './delivery-status.js';
-import { jmrpFeedback, readFeedback, type Feedback } from './feedback.js';
-import { messageIdOf, readFields, type Field } from './fields.js';
+import { type Feedback, jmrpFeedback, readFeedback } from './feedback.js';
+import { type Field, messageIdOf, readFields } from './fields.js';
 import { quotedMessageId, scrapeBounce } from './nonstandard.js';
-import { classify, type BounceClass, type BounceReason } from './reason.js';
-import { kindFromHead, returnPathOf, values, type HeadVerdict, type MailHead, type ReportKind } from './signals.js';
+import { type BounceClass, type BounceReason, classify } from './reason.js';
+import { type HeadVerdict, kindFromHead, type MailHead, type ReportKind, returnPathOf, values } from './signals.js';
 
 // What an inbound message reports about mail we sent: which kind of report it is, who failed
 // and why, and which of our messages it is about. Pure: no database, no clock. Only the header
@@ -112,7 +112,12 @@ export async function readReport(raw: Buffer, options: ReadOptions = {}): Promis
   }
 
   const exclude = [head.fromAddress, options.envelopeRecipient ?? ''].filter(Boolean);
-  const named = values(head, 'x-failed-recipients').flatMap((v) => v.split(',').map((a) => a.trim()).filter((a) => a.includes('@')));
+  const named = values(head, 'x-failed-recipients').flatMap((v) =>
+    v
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a.includes('@')),
+  );
   const scraped = scrapeBounce(text, head.subject, exclude, named);
   const statusParts = mail.attachments.filter((a) => REPORT_TYPES.has(a.mimeType));
   let entries = statusParts.flatMap((a) => readDeliveryStatus(decode(a)).recipients);

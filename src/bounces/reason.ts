@@ -42,7 +42,10 @@ const HARD = new Set<BounceReason>(['userunknown', 'hostunknown', 'hasmoved', 'n
 // status code (5.0.0, 5.5.0). Refusals of the sender or the content come before the "address
 // rejected" family, because MTAs word policy refusals as "Recipient address rejected: <policy>".
 const TEXT: Array<[BounceReason, RegExp]> = [
-  ['mailboxfull', /mailbox (?:is )?full|mailbox full|over ?quota|quota (?:usage )?(?:exceeded|full)|exceeded (?:its|the) (?:storage|quota)|mailbox (?:size )?exceeds|exceeds allowed size|insufficient (?:system )?storage|disk quota|mailbox size limit|espacio en casilla/i],
+  [
+    'mailboxfull',
+    /mailbox (?:is )?full|mailbox full|over ?quota|quota (?:usage )?(?:exceeded|full)|exceeded (?:its|the) (?:storage|quota)|mailbox (?:size )?exceeds|exceeds allowed size|insufficient (?:system )?storage|disk quota|mailbox size limit|espacio en casilla/i,
+  ],
   ['mesgtoobig', /message (?:is )?too (?:large|big)|message size exceeds|size limit exceeded|exceeds (?:the )?(?:maximum )?(?:message )?size|mail size limit|message length exceeds/i],
   ['hasmoved', /has moved|no longer on (?:this )?server|has been replaced by/i],
   ['suspend', /(?:account|mailbox|user)(?: has been| is)? (?:disabled|suspended|inactive|deactivated|locked)/i],
@@ -53,7 +56,10 @@ const TEXT: Array<[BounceReason, RegExp]> = [
   ['norelaying', /relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)|unable to relay|not permitted to relay/i],
   ['toomanyconn', /too many|rate limit|try again later|greylist/i],
   ['policyviolation', /\bpolicy\b|not allowed|prohibited/i],
-  ['hostunknown', /host (?:unknown|not found)|unknown host|domain (?:name )?not found|no such domain|unrouteable|domain does not exist|name or service not known|host or domain name not found|no mx|dns error|domain (?:is )?invalid|invalid domain/i],
+  [
+    'hostunknown',
+    /host (?:unknown|not found)|unknown host|domain (?:name )?not found|no such domain|unrouteable|domain does not exist|name or service not known|host or domain name not found|no mx|dns error|domain (?:is )?invalid|invalid domain/i,
+  ],
   ['notaccept', /does not accept (?:e-?)?mail|accepts no mail|null mx/i],
   [
     'userunknown',

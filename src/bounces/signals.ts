@@ -1,4 +1,4 @@
-import { parseContentType, type Field } from './fields.js';
+import { type Field, parseContentType } from './fields.js';
 
 // What the header block alone says a message is: a delivery report (RFC 3464 or an MTA's own
 // format), a complaint (RFC 5965 ARF or Microsoft's JMRP), an auto-reply (RFC 3834,
@@ -88,7 +88,11 @@ export function returnPathOf(head: MailHead): string | undefined {
 const localPart = (address: string) => (address.includes('@') ? address.slice(0, address.lastIndexOf('@')) : address);
 
 // "auto-generated (failure)" → "auto-generated"; "Bulk" → "bulk".
-const token = (v: string) => v.trim().split(/[\s;(]/)[0]!.toLowerCase();
+const token = (v: string) =>
+  v
+    .trim()
+    .split(/[\s;(]/)[0]!
+    .toLowerCase();
 
 /**
  * `envelopeFrom` is the SMTP MAIL FROM as received ('' for the null sender `<>`); without it
@@ -108,13 +112,14 @@ export function kindFromHead(head: MailHead, envelopeFrom?: string): HeadVerdict
   if (reportType === 'delivery-status') return { kind: 'dsn', reason: 'multipart/report; report-type=delivery-status (RFC 3464)' };
   if (contentType.type === 'message/delivery-status') return { kind: 'dsn', reason: 'message/delivery-status' };
   if (values(head, 'x-failed-recipients').length) return { kind: 'nonstandard-bounce', reason: 'X-Failed-Recipients' };
-  const automatedSender =
-    DAEMON_LOCAL_PART.exec(localPart(fromAddress))?.[0].toLowerCase() ?? (fromAddress === '' ? 'null or missing From' : returnPath === '' ? 'null Return-Path' : null);
+  const automatedSender = DAEMON_LOCAL_PART.exec(localPart(fromAddress))?.[0].toLowerCase() ?? (fromAddress === '' ? 'null or missing From' : returnPath === '' ? 'null Return-Path' : null);
   if (automatedSender && BOUNCE_SUBJECT.test(subject)) return { kind: 'nonstandard-bounce', reason: `bounce subject from ${automatedSender}` };
 
   const autoreply = (reason: string): HeadVerdict => ({ kind: 'autoreply', reason });
   if (reportType === 'disposition-notification') return autoreply('read receipt (report-type=disposition-notification)');
-  const autoSubmitted = values(head, 'auto-submitted').map(token).find((v) => v !== '' && v !== 'no');
+  const autoSubmitted = values(head, 'auto-submitted')
+    .map(token)
+    .find((v) => v !== '' && v !== 'no');
   if (autoSubmitted) return autoreply(`Auto-Submitted: ${autoSubmitted}`);
   for (const name of ['X-Autoreply', 'X-Autorespond']) {
     if (values(head, name.toLowerCase()).some((v) => !/^(?:no|false|0)?$/i.test(v.trim()))) return autoreply(name);
@@ -129,7 +134,9 @@ export function kindFromHead(head: MailHead, envelopeFrom?: string): HeadVerdict
   // count with the null reverse path that RFC 3834 §3.3 asks responders to send from: a person
   // writing back always has an address to be answered at.
   if (returnPath === '') {
-    const precedence = values(head, 'precedence').map(token).find((v) => LIST_PRECEDENCE.has(v));
+    const precedence = values(head, 'precedence')
+      .map(token)
+      .find((v) => LIST_PRECEDENCE.has(v));
     if (precedence) return autoreply(`null Return-Path with Precedence: ${precedence}`);
     if (values(head, 'x-auto-response-suppress').length) return autoreply('null Return-Path with X-Auto-Response-Suppress');
   }

@@ -1,5 +1,5 @@
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/open.js';
 import { createServices, type Services } from '../deps.js';
@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../log.js';
 import { loadSecret } from '../secret.js';
 import { initOrganization } from '../setup/init.js';
 import { createClientFor, createUserFor } from '../setup/operator.js';
-import { parseCommand, type CommandName, type Values } from './commands.js';
+import { type CommandName, parseCommand, type Values } from './commands.js';
 
 // What each command does once its arguments are read. Side effects (files, the database, the
 // console) happen only when runCli is called; main.ts hands in `serve` and the version.
@@ -145,4 +145,3 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, host: Host)
     return 1;
   }
 }
-

@@ -53,19 +53,11 @@ const insertMessageOnce = compiledInsert('messages', {
 export const insertMessage = (db: Executor, row: MessageRow) => insertMessageOnce(db, row);
 
 export const findMessage = (db: Executor, orgId: string, conversationId: string, id: string) =>
-  db
-    .selectFrom('messages')
-    .selectAll()
-    .where('org_id', '=', orgId)
-    .where('conversation_id', '=', conversationId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  db.selectFrom('messages').selectAll().where('org_id', '=', orgId).where('conversation_id', '=', conversationId).where('id', '=', id).executeTakeFirst();
 
-export const findMessageById = (db: Executor, id: string) =>
-  db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+export const findMessageById = (db: Executor, id: string) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 
-export const findMessagesByIds = (db: Executor, ids: string[]) =>
-  ids.length === 0 ? Promise.resolve([]) : db.selectFrom('messages').selectAll().where('id', 'in', ids).execute();
+export const findMessagesByIds = (db: Executor, ids: string[]) => (ids.length === 0 ? Promise.resolve([]) : db.selectFrom('messages').selectAll().where('id', 'in', ids).execute());
 
 export const listMessages = (db: Executor, orgId: string, conversationId: string, includeStitched: boolean, limit: number, offset: number) =>
   db
@@ -96,14 +88,10 @@ export const countMessages = async (db: Executor, conversationId: string, includ
 /** One statement whatever the number of rows (a round trip each on PostgreSQL). */
 export const insertEvents = compiledInsertRows('message_events', { id: true, message_id: true, status: true, at: true, smtp_response: true, detail: true });
 
-export const listEvents = (db: Executor, messageId: string) =>
-  db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('at').orderBy('id').execute();
+export const listEvents = (db: Executor, messageId: string) => db.selectFrom('message_events').selectAll().where('message_id', '=', messageId).orderBy('at').orderBy('id').execute();
 
-export const setStatus = (
-  db: Executor,
-  ids: string[],
-  patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>,
-) => db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
+export const setStatus = (db: Executor, ids: string[], patch: Pick<MessageRow, 'status' | 'status_at'> & Partial<Pick<MessageRow, 'last_response' | 'attempts'>>) =>
+  db.updateTable('messages').set(patch).where('id', 'in', ids).execute();
 
 /** A delivery attempt's outcome on the message row (the worker records one per message); returns whose message it is. */
 const setOutcomeOnce = compiled((ex: Executor, v: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) =>
@@ -115,8 +103,7 @@ const setOutcomeOnce = compiled((ex: Executor, v: Pick<MessageRow, 'id' | 'statu
 );
 export const setOutcome = async (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => (await setOutcomeOnce(db, row)).rows[0];
 
-export const setConversationQueue = (db: Executor, id: string, queueId: string) =>
-  db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
+export const setConversationQueue = (db: Executor, id: string, queueId: string) => db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
 
 export const setAwaitingReply = (db: Executor, id: string) => db.updateTable('conversations').set({ awaiting_reply: 1 }).where('id', '=', id).execute();
 
@@ -140,10 +127,28 @@ export const inboundFacts = async (db: Executor, ids: string[]) =>
 
 /** An organization's conversations, newest first (index conversations_org_created). */
 export const listConversations = (db: Executor, orgId: string, limit: number, offset: number) =>
-  db.selectFrom('conversations').selectAll().where('org_id', '=', orgId).where('awaiting_reply', '=', 0).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('awaiting_reply', '=', 0)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
 
 export const countConversations = async (db: Executor, orgId: string) =>
-  Number((await db.selectFrom('conversations').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=', orgId).where('awaiting_reply', '=', 0).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom('conversations')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('org_id', '=', orgId)
+        .where('awaiting_reply', '=', 0)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** Messages each conversation received from its customer, for a page of conversations. */
 export const countInbound = async (db: Executor, conversationIds: string[]) =>
@@ -171,7 +176,9 @@ const filtered = (db: Executor, orgId: string, f: MessageFilter) =>
   db
     .selectFrom('messages')
     .where('org_id', '=', orgId)
-    .$if(f.address !== undefined, (q) => q.where((eb) => eb.or([eb(eb.fn('lower', ['from_email']), '=', f.address!.toLowerCase()), eb(eb.fn('lower', ['to_email']), '=', f.address!.toLowerCase())])))
+    .$if(f.address !== undefined, (q) =>
+      q.where((eb) => eb.or([eb(eb.fn('lower', ['from_email']), '=', f.address!.toLowerCase()), eb(eb.fn('lower', ['to_email']), '=', f.address!.toLowerCase())])),
+    )
     .$if(f.status !== undefined, (q) => q.where('status', '=', f.status!))
     .$if(f.direction !== undefined, (q) => q.where('direction', '=', f.direction!))
     .$if(f.since !== undefined, (q) => q.where('created_at', '>=', f.since!))
@@ -186,13 +193,23 @@ export const searchMessages = (db: Executor, orgId: string, f: MessageFilter, li
   filtered(db, orgId, f).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 
 export const countSearch = async (db: Executor, orgId: string, f: MessageFilter) =>
-  Number((await filtered(db, orgId, f).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await filtered(db, orgId, f)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** What a bounce or complaint said about a message: the latest word replaces an earlier one. */
 export const saveBounce = (db: Executor, row: MessageBouncesTable) =>
   db
     .insertInto('message_bounces')
     .values(row)
-    .onConflict((oc) => oc.column('message_id').doUpdateSet({ type: row.type, status: row.status, action: row.action, diagnostic: row.diagnostic, remote_mta: row.remote_mta, source: row.source, reason: row.reason, at: row.at }))
+    .onConflict((oc) =>
+      oc
+        .column('message_id')
+        .doUpdateSet({ type: row.type, status: row.status, action: row.action, diagnostic: row.diagnostic, remote_mta: row.remote_mta, source: row.source, reason: row.reason, at: row.at }),
+    )
     .execute();
 export const findBounce = (db: Executor, messageId: string) => db.selectFrom('message_bounces').selectAll().where('message_id', '=', messageId).executeTakeFirst();

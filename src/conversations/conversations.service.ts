@@ -5,7 +5,7 @@ import type { EventsService } from '../events/events.service.js';
 import type { EventType } from '../events/events.views.js';
 import { newId } from '../ids.js';
 import * as repo from './conversations.repo.js';
-import { conversationView, messageView, pageOf, type MessageView } from './conversations.views.js';
+import { conversationView, type MessageView, messageView, pageOf } from './conversations.views.js';
 
 export type ConversationsService = ReturnType<typeof createConversationsService>;
 
@@ -66,7 +66,12 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
         // The row's organization and conversation come back from the update itself: no read for the event.
         const m = await repo.setOutcome(ex, { id: c.id, status: c.status, status_at: now, last_response: c.response, attempts: c.attempts });
         const type = DELIVERY_EVENTS[c.status];
-        if (m && type) announced.push({ orgId: m.org_id, type, data: { messageId: c.id, conversationId: m.conversation_id, smtpResponse: c.response, attempts: c.attempts, ...(c.detail ? { detail: c.detail } : {}) } });
+        if (m && type)
+          announced.push({
+            orgId: m.org_id,
+            type,
+            data: { messageId: c.id, conversationId: m.conversation_id, smtpResponse: c.response, attempts: c.attempts, ...(c.detail ? { detail: c.detail } : {}) },
+          });
       }
       await repo.insertEvents(
         ex,
@@ -80,7 +85,10 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       if (ids.length === 0) return;
       const now = clock.now();
       await repo.setStatus(ex, ids, { status, status_at: now });
-      await repo.insertEvents(ex, ids.map((id) => ({ id: newId(now), message_id: id, status, at: now, smtp_response: null, detail: null })));
+      await repo.insertEvents(
+        ex,
+        ids.map((id) => ({ id: newId(now), message_id: id, status, at: now, smtp_response: null, detail: null })),
+      );
     },
 
     /** A conversation started by an inbound message (not by a send). */
@@ -137,7 +145,14 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       await requireConversation(db, orgId, conversationId);
       const total = await repo.countMessages(db, conversationId, opts.includeStitched);
       const page = await repo.listMessages(db, orgId, conversationId, opts.includeStitched, opts.pageSize, (opts.pageNumber - 1) * opts.pageSize);
-      const facts = new Map((await repo.inboundFacts(db, page.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
+      const facts = new Map(
+        (
+          await repo.inboundFacts(
+            db,
+            page.filter((r) => r.direction === 'inbound').map((r) => r.id),
+          )
+        ).map((f) => [f.message_id, f]),
+      );
       const entities: MessageView[] = page.map((r) => messageView(r, null, facts.get(r.id)));
       return pageOf(entities, { total, pageSize: opts.pageSize, pageNumber: opts.pageNumber, base: `/api/v2/conversations/emails/${conversationId}/messages` });
     },
@@ -145,7 +160,14 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     /** The organization's conversations, newest first: what an operator's list of interactions reads. */
     async listConversations(orgId: string, paging: { pageSize: number; pageNumber: number }) {
       const rows = await repo.listConversations(db, orgId, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
-      const counts = new Map((await repo.countInbound(db, rows.map((r) => r.id))).map((c) => [c.conversation_id, Number(c.n)]));
+      const counts = new Map(
+        (
+          await repo.countInbound(
+            db,
+            rows.map((r) => r.id),
+          )
+        ).map((c) => [c.conversation_id, Number(c.n)]),
+      );
       const entities = rows.map((r) => conversationView(r, counts.get(r.id) ?? 0));
       return pageOf(entities, { total: await repo.countConversations(db, orgId), ...paging, base: '/api/v2/conversations/emails' });
     },
@@ -153,7 +175,14 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     /** Messages of the organization by address, status, direction and time, newest first. */
     async searchMessages(orgId: string, filter: repo.MessageFilter, paging: { pageSize: number; pageNumber: number }, query: URLSearchParams) {
       const rows = await repo.searchMessages(db, orgId, filter, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
-      const facts = new Map((await repo.inboundFacts(db, rows.filter((r) => r.direction === 'inbound').map((r) => r.id))).map((f) => [f.message_id, f]));
+      const facts = new Map(
+        (
+          await repo.inboundFacts(
+            db,
+            rows.filter((r) => r.direction === 'inbound').map((r) => r.id),
+          )
+        ).map((f) => [f.message_id, f]),
+      );
       const entities = rows.map((r) => ({ ...messageView(r, null, facts.get(r.id)), conversationId: r.conversation_id }));
       return pageOf(entities, { total: await repo.countSearch(db, orgId, filter), ...paging, base: '/api/v2/conversations/emails/messages/search', query });
     },

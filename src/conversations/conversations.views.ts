@@ -1,6 +1,6 @@
 import type { MessageBouncesTable } from '../db/schema.js';
-import type { ConversationRow, MessageEventRow, MessageRow } from './conversations.repo.js';
 import { LIMITS } from '../mail/address.js';
+import type { ConversationRow, MessageEventRow, MessageRow } from './conversations.repo.js';
 
 // Genesys's EmailConversation and EmailMessage shapes, with threadline's delivery facts added
 // under names Genesys does not use.

@@ -1,4 +1,4 @@
-import { sql, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
+import { type Compilable, type CompiledQuery, type QueryResult, sql } from 'kysely';
 import type { Dialect } from './open.js';
 import type { Database, Executor } from './schema.js';
 
@@ -93,7 +93,11 @@ export function compiledInsertRows<T extends keyof Database & string>(table: T, 
   const one = compiledInsert(table, columns);
   return async (ex: Executor, rows: Array<Database[T]>): Promise<void> => {
     if (rows.length === 1) await one(ex, rows[0]!);
-    else if (rows.length > 1) await ex.insertInto(table).values(rows as never).execute();
+    else if (rows.length > 1)
+      await ex
+        .insertInto(table)
+        .values(rows as never)
+        .execute();
   };
 }
 

@@ -1,5 +1,16 @@
 import type { Generated, Kysely, Transaction } from 'kysely';
-import type { InboundDetailsTable, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable, MessageThreadingTable, QuarantineTable, RawMessageChunksTable, RawMessagesTable, ThreadingDecisionsTable, ThreadingSettingsTable } from './schema.inbound.js';
+import type {
+  InboundDetailsTable,
+  InboundDomainClaimsTable,
+  InboundDomainsTable,
+  InboundRoutesTable,
+  MessageThreadingTable,
+  QuarantineTable,
+  RawMessageChunksTable,
+  RawMessagesTable,
+  ThreadingDecisionsTable,
+  ThreadingSettingsTable,
+} from './schema.inbound.js';
 
 import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundTemplatesTable } from './schema.outbound.js';
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { renderMessage, type OutgoingMail } from '../mail/compose.js';
+import { type OutgoingMail, renderMessage } from '../mail/compose.js';
 import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';

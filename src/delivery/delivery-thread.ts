@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, workerData } from 'node:worker_threads';
-import { renderMessage, type OutgoingMail } from '../mail/compose.js';
+import { type OutgoingMail, renderMessage } from '../mail/compose.js';
 import { serveRequests } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';
 import { createTransport, type Envelope, type TransportOptions } from './transport.js';

@@ -16,8 +16,7 @@ export const claim = outbox.claim;
 export const renew = outbox.renew;
 
 /** Removes delivered (or given up) messages: one statement for all of them. */
-export const remove = (db: Executor, messageIds: string[]) =>
-  messageIds.length === 0 ? Promise.resolve() : db.deleteFrom('outbox').where('message_id', 'in', messageIds).execute();
+export const remove = (db: Executor, messageIds: string[]) => (messageIds.length === 0 ? Promise.resolve() : db.deleteFrom('outbox').where('message_id', 'in', messageIds).execute());
 
 /** `waitingFor`: the target the attempt could not reach, whose return makes the message due at once. */
 export const reschedule = (db: Executor, messageId: string, at: number, attempts: number, waitingFor: string | null = null) =>
@@ -45,4 +44,11 @@ export const waitingTargets = async (db: Executor) =>
 export const releaseAll = outbox.releaseAll;
 
 export const depth = async (db: Executor) =>
-  Number((await db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );

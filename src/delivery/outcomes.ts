@@ -1,6 +1,6 @@
+import type { BouncesService } from '../bounces/bounces.service.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
-import type { BouncesService } from '../bounces/bounces.service.js';
 import type { Executor } from '../db/schema.js';
 import { nextRetryDelay, type Outcome } from './classify.js';
 import * as outbox from './outbox.repo.js';

@@ -2,9 +2,9 @@ import { promises as dns } from 'node:dns';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { OutboundTarget } from '../config.js';
+import { domainOf } from '../mail/address.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 import { DeliveryError } from './classify.js';
-import { domainOf } from '../mail/address.js';
 import { resolveMailHosts } from './mx.js';
 import { SmtpPool } from './smtp-pool.js';
 

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { databaseUnavailable, outageLog } from '../db/unavailable.js';
+import type { BouncesService } from '../bounces/bounces.service.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, MessageThreadingTable } from '../db/schema.js';
+import { databaseUnavailable, outageLog } from '../db/unavailable.js';
+import type { Worker } from '../jobs/workers.js';
 import type { Logger } from '../log.js';
-import type { OutgoingMail } from '../mail/compose.js';
 import { domainOf } from '../mail/address.js';
+import type { OutgoingMail } from '../mail/compose.js';
 import type { DkimKey } from '../mail/dkim.js';
 import type { Metrics } from '../ops/metrics.js';
 import { classifyError, type Outcome } from './classify.js';
-import { writeOutcomes, type PendingOutcome } from './outcomes.js';
-import * as outbox from './outbox.repo.js';
 import type { Deliverer } from './deliverer.js';
+import * as outbox from './outbox.repo.js';
+import { type PendingOutcome, writeOutcomes } from './outcomes.js';
 import { RelayWatch } from './relay-watch.js';
-import type { BouncesService } from '../bounces/bounces.service.js';
-import type { Worker } from '../jobs/workers.js';
 
 export interface DeliveryWorkerOptions {
   db: Db;
@@ -276,7 +276,8 @@ export class DeliveryWorker implements Worker {
           if (taken === null) this.writeQueued = false;
           if (databaseUnavailable(err)) {
             this.unwritten.unshift(...(taken ?? []));
-            if (this.outcomeRetryMs === 0) this.o.log.warn({ err: { message: (err as Error).message }, outcomes: this.unwritten.length }, 'delivery outcomes kept until the database answers');
+            if (this.outcomeRetryMs === 0)
+              this.o.log.warn({ err: { message: (err as Error).message }, outcomes: this.unwritten.length }, 'delivery outcomes kept until the database answers');
             this.outcomeRetryMs = Math.min(Math.max(this.outcomeRetryMs * 2, 100), 2_000);
             // Not unref()'d: these writes are owed; a stop() waits for them (main.ts bounds it).
             this.outcomeRetry = setTimeout(() => {

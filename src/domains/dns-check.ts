@@ -133,12 +133,29 @@ export async function checkDmarc(resolver: DnsResolver, domain: string): Promise
     const host = `_dmarc.${at}`;
     if (dmarc.length > 1) return { status: 'Invalid', detectedPolicy: null, foundAt: host, record: dmarc.join(' | '), detail: `${dmarc.length} DMARC records at ${host}` };
     const tags = Object.fromEntries(
-      dmarc[0]!.split(';').map((t) => t.trim()).filter(Boolean).map((t) => [t.slice(0, t.indexOf('=')).trim().toLowerCase(), t.slice(t.indexOf('=') + 1).trim().toLowerCase()]),
+      dmarc[0]!
+        .split(';')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((t) => [
+          t.slice(0, t.indexOf('=')).trim().toLowerCase(),
+          t
+            .slice(t.indexOf('=') + 1)
+            .trim()
+            .toLowerCase(),
+        ]),
     );
     // The organizational domain's record speaks for its subdomains through sp=, if it has one.
     const policy = at === domain ? tags.p : (tags.sp ?? tags.p);
-    if (!policy || !DMARC_POLICIES.has(policy)) return { status: 'Invalid', detectedPolicy: null, foundAt: host, record: dmarc[0]!, detail: `the DMARC record at ${host} has no valid p= (none, quarantine or reject)` };
-    return { status: 'Valid', detectedPolicy: policy, foundAt: host, record: dmarc[0]!, detail: at === domain ? `found at ${host}` : `none at _dmarc.${domain}; the organizational domain's record at ${host} applies` };
+    if (!policy || !DMARC_POLICIES.has(policy))
+      return { status: 'Invalid', detectedPolicy: null, foundAt: host, record: dmarc[0]!, detail: `the DMARC record at ${host} has no valid p= (none, quarantine or reject)` };
+    return {
+      status: 'Valid',
+      detectedPolicy: policy,
+      foundAt: host,
+      record: dmarc[0]!,
+      detail: at === domain ? `found at ${host}` : `none at _dmarc.${domain}; the organizational domain's record at ${host} applies`,
+    };
   }
   return { status: 'NotPresent', detectedPolicy: null, foundAt: null, record: null, detail: `no DMARC record at _dmarc.${domain}${org !== domain ? ` or _dmarc.${org}` : ''}` };
 }

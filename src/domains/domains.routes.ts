@@ -15,7 +15,14 @@ const OUT = '/api/v2/routing/email/outbound/domains';
 const IN = '/api/v2/routing/email/domains';
 
 const d = {
-  listOut: createRoute({ method: 'get', path: OUT, summary: 'List sender (outbound) domains', tags: outTags, ...permit(MANAGE), responses: { 200: json(Listing('OutboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  listOut: createRoute({
+    method: 'get',
+    path: OUT,
+    summary: 'List sender (outbound) domains',
+    tags: outTags,
+    ...permit(MANAGE),
+    responses: { 200: json(Listing('OutboundDomainEntityListing'), 'The domains.'), ...standardErrors },
+  }),
   createOut: createRoute({
     method: 'post',
     path: OUT,
@@ -29,7 +36,15 @@ const d = {
     request: { body: jsonBody(z.object({ id: z.string(), name: z.string().optional(), senderType: z.string().optional(), requireSubdomain: z.boolean().optional() })) },
     responses: { 200: json(Any.openapi('OutboundDomain'), 'The domain.'), ...standardErrors, 409: json(Any, 'Already registered.') },
   }),
-  getOut: createRoute({ method: 'get', path: `${OUT}/{domainId}`, summary: 'Get a sender domain', tags: outTags, ...permit(MANAGE), request: { params: z.object({ domainId: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
+  getOut: createRoute({
+    method: 'get',
+    path: `${OUT}/{domainId}`,
+    summary: 'Get a sender domain',
+    tags: outTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainId: z.string() }) },
+    responses: { 200: json(Any, 'The domain.'), ...standardErrors },
+  }),
   getActivation: createRoute({
     method: 'get',
     path: `${OUT}/{domainId}/activation`,
@@ -44,7 +59,8 @@ const d = {
     method: 'put',
     path: `${OUT}/{domainId}/activation`,
     summary: "Check a sender domain's DNS records now",
-    description: 'Looks every record up through THREADLINE_DNS_SERVERS; the domain is VERIFIED when its SPF and signing DKIM records are published. A pending (rotated) DKIM key that verifies starts signing.',
+    description:
+      'Looks every record up through THREADLINE_DNS_SERVERS; the domain is VERIFIED when its SPF and signing DKIM records are published. A pending (rotated) DKIM key that verifies starts signing.',
     tags: outTags,
     ...permit(MANAGE),
     request: { params: z.object({ domainId: z.string() }) },
@@ -61,8 +77,23 @@ const d = {
     request: { params: z.object({ domainId: z.string() }) },
     responses: { 200: json(Any, 'The domain with the new key pending.'), ...standardErrors, 409: json(Any, 'A rotation is already waiting for its record.') },
   }),
-  deleteOut: createRoute({ method: 'delete', path: `${OUT}/{domainId}`, summary: 'Delete a sender domain', tags: outTags, ...permit(MANAGE), request: { params: z.object({ domainId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
-  listIn: createRoute({ method: 'get', path: IN, summary: 'List inbound domains', tags: inTags, ...permit(MANAGE), responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors } }),
+  deleteOut: createRoute({
+    method: 'delete',
+    path: `${OUT}/{domainId}`,
+    summary: 'Delete a sender domain',
+    tags: outTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainId: z.string() }) },
+    responses: { 204: { description: 'Deleted.' }, ...standardErrors },
+  }),
+  listIn: createRoute({
+    method: 'get',
+    path: IN,
+    summary: 'List inbound domains',
+    tags: inTags,
+    ...permit(MANAGE),
+    responses: { 200: json(Listing('InboundDomainEntityListing'), 'The domains.'), ...standardErrors },
+  }),
   createIn: createRoute({
     method: 'post',
     path: IN,
@@ -80,16 +111,40 @@ const d = {
     path: `${IN}/{domainName}/verification`,
     summary: "Check an inbound domain's TXT record now (threadline)",
     description:
-      'Looks `_threadline-verify.<domain>` up through THREADLINE_DNS_SERVERS. When it holds this organization\'s token the domain is VERIFIED and receives mail; otherwise the answer says what was found. ' +
+      "Looks `_threadline-verify.<domain>` up through THREADLINE_DNS_SERVERS. When it holds this organization's token the domain is VERIFIED and receives mail; otherwise the answer says what was found. " +
       'A domain that already receives mail for another account is refused with 409 `domain.verification.refused`.',
     tags: inTags,
     ...permit(MANAGE),
     request: { params: z.object({ domainName: z.string() }) },
     responses: { 200: json(Any, 'The domain after the check.'), ...standardErrors, 409: json(Any, 'The domain receives mail for another account.') },
   }),
-  getIn: createRoute({ method: 'get', path: `${IN}/{domainName}`, summary: 'Get an inbound domain', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Any, 'The domain.'), ...standardErrors } }),
-  deleteIn: createRoute({ method: 'delete', path: `${IN}/{domainName}`, summary: 'Delete an inbound domain without routes', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
-  listRoutes: createRoute({ method: 'get', path: `${IN}/{domainName}/routes`, summary: "List an inbound domain's routes", tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string() }) }, responses: { 200: json(Listing('InboundRouteEntityListing'), 'The routes, highest priority first.'), ...standardErrors } }),
+  getIn: createRoute({
+    method: 'get',
+    path: `${IN}/{domainName}`,
+    summary: 'Get an inbound domain',
+    tags: inTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainName: z.string() }) },
+    responses: { 200: json(Any, 'The domain.'), ...standardErrors },
+  }),
+  deleteIn: createRoute({
+    method: 'delete',
+    path: `${IN}/{domainName}`,
+    summary: 'Delete an inbound domain without routes',
+    tags: inTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainName: z.string() }) },
+    responses: { 204: { description: 'Deleted.' }, ...standardErrors },
+  }),
+  listRoutes: createRoute({
+    method: 'get',
+    path: `${IN}/{domainName}/routes`,
+    summary: "List an inbound domain's routes",
+    tags: inTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainName: z.string() }) },
+    responses: { 200: json(Listing('InboundRouteEntityListing'), 'The routes, highest priority first.'), ...standardErrors },
+  }),
   createRoute: createRoute({
     method: 'post',
     path: `${IN}/{domainName}/routes`,
@@ -103,7 +158,15 @@ const d = {
     },
     responses: { 200: json(Any.openapi('InboundRoute'), 'The route.'), ...standardErrors },
   }),
-  deleteRoute: createRoute({ method: 'delete', path: `${IN}/{domainName}/routes/{routeId}`, summary: 'Delete a route', tags: inTags, ...permit(MANAGE), request: { params: z.object({ domainName: z.string(), routeId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } }),
+  deleteRoute: createRoute({
+    method: 'delete',
+    path: `${IN}/{domainName}/routes/{routeId}`,
+    summary: 'Delete a route',
+    tags: inTags,
+    ...permit(MANAGE),
+    request: { params: z.object({ domainName: z.string(), routeId: z.string() }) },
+    responses: { 204: { description: 'Deleted.' }, ...standardErrors },
+  }),
 };
 
 export function domainsRoutes(domains: DomainsService & SenderDomainsService) {

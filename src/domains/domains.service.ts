@@ -1,13 +1,13 @@
+import { TtlCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { Db, Executor, InboundDomainClaimsTable, InboundDomainsTable, InboundRoutesTable } from '../db/schema.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
-import * as repo from './domains.repo.js';
 import { normalizeDomain, type RecordStatus } from './dns-check.js';
+import * as repo from './domains.repo.js';
 import { checkOwnership, newOwnershipToken, ownershipRecord } from './inbound-ownership.js';
-import { TtlCache } from '../cache.js';
 
 // Inbound domains (replies are received for them) and their routes to queues. Sender
 // domains are in sender-domains.ts. A domain added through the API is a claim until its TXT
@@ -67,13 +67,7 @@ const routeView = (r: InboundRoutesTable): RouteView => ({
 
 export type DomainsService = ReturnType<typeof createDomainsService>;
 
-export function createDomainsService(deps: {
-  db: Db;
-  clock: Clock;
-  resolver: DnsResolver;
-  queues: { get(orgId: string, id: string): Promise<unknown> };
-  events: EventsService;
-}) {
+export function createDomainsService(deps: { db: Db; clock: Clock; resolver: DnsResolver; queues: { get(orgId: string, id: string): Promise<unknown> }; events: EventsService }) {
   const { db, clock } = deps;
   // Lookups on every send and every inbound message; domains change rarely. Changes made here
   // clear the entry at once; another instance's change shows within the TTL.
@@ -102,7 +96,16 @@ export function createDomainsService(deps: {
       if ((await ownVerified(db, orgId, name)) || (await repo.findClaim(db, orgId, name))) {
         throw conflict('domain.exists', `This organization has already added the domain ${name}.`);
       }
-      const claim: InboundDomainClaimsTable = { id: newId(clock.now()), org_id: orgId, name, token: newOwnershipToken(), status: 'PENDING', check_detail: null, checked_at: null, created_at: clock.now() };
+      const claim: InboundDomainClaimsTable = {
+        id: newId(clock.now()),
+        org_id: orgId,
+        name,
+        token: newOwnershipToken(),
+        status: 'PENDING',
+        check_detail: null,
+        checked_at: null,
+        created_at: clock.now(),
+      };
       try {
         await repo.insertClaim(db, claim);
       } catch {

@@ -26,8 +26,7 @@ export const claimCheck = async (db: Executor, id: string, seen: number, next: n
 export const insertKey = (db: Executor, row: DkimKeysTable) => db.insertInto('dkim_keys').values(row).execute();
 export const keysOf = (db: Executor, domainId: string) =>
   db.selectFrom('dkim_keys').selectAll().where('domain_id', '=', domainId).where('state', '!=', 'retired').orderBy('created_at').execute();
-export const selectorsOf = async (db: Executor, domainId: string) =>
-  (await db.selectFrom('dkim_keys').select('selector').where('domain_id', '=', domainId).execute()).map((r) => r.selector);
+export const selectorsOf = async (db: Executor, domainId: string) => (await db.selectFrom('dkim_keys').select('selector').where('domain_id', '=', domainId).execute()).map((r) => r.selector);
 export const activeKey = (db: Executor, domainId: string) =>
   db.selectFrom('dkim_keys').selectAll().where('domain_id', '=', domainId).where('state', '=', 'active').orderBy('activated_at', 'desc').executeTakeFirst();
 export const updateKey = (db: Executor, id: string, set: Partial<Pick<DkimKeysTable, 'state' | 'dns_status' | 'activated_at' | 'retiring_at' | 'retired_at'>>) =>

@@ -1,3 +1,4 @@
+import { TtlCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/sealed.js';
 import type { Db, DkimKeysTable, Executor, SenderDomainsTable } from '../db/schema.js';
@@ -6,12 +7,11 @@ import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import { dkimRecordValue, generateDkimKeyPair, type DkimKey } from '../mail/dkim.js';
+import { type DkimKey, dkimRecordValue, generateDkimKeyPair } from '../mail/dkim.js';
 import type { Metrics } from '../ops/metrics.js';
-import { checkDomain, domainStatus, expectedRecords, normalizeDomain, organizationalDomain, type DnsRecord, type DomainCheck } from './dns-check.js';
-import { activationView, senderDomainView } from './sender-domains.views.js';
+import { checkDomain, type DnsRecord, type DomainCheck, domainStatus, expectedRecords, normalizeDomain, organizationalDomain } from './dns-check.js';
 import * as repo from './sender-domains.repo.js';
-import { TtlCache } from '../cache.js';
+import { activationView, senderDomainView } from './sender-domains.views.js';
 
 // Sender (campaign) domains: the DNS records each needs (SPF, DKIM, DMARC, return path, inbound
 // MX), their verification through THREADLINE_DNS_SERVERS, DKIM keys (sealed at rest, rotated
@@ -179,7 +179,17 @@ export function createSenderDomainsService(deps: {
         );
       }
       const now = clock.now();
-      const row: SenderDomainsTable = { id, org_id: orgId, name: opts.name ?? id, status: 'PENDING', created_at: now, check_results: null, checked_at: null, verified_at: null, next_check_at: now };
+      const row: SenderDomainsTable = {
+        id,
+        org_id: orgId,
+        name: opts.name ?? id,
+        status: 'PENDING',
+        created_at: now,
+        check_results: null,
+        checked_at: null,
+        verified_at: null,
+        next_check_at: now,
+      };
       await db.transaction().execute(async (trx) => {
         await repo.insertSenderDomain(trx, row);
         // The first key signs at once; its record is published with the others.
@@ -274,4 +284,3 @@ export function createSenderDomainsService(deps: {
     },
   };
 }
-

@@ -1,5 +1,5 @@
 import type { DkimKeysTable, SenderDomainsTable } from '../db/schema.js';
-import { combinedStatus, type CheckedRecord, type DnsRecord, type DomainCheck } from './dns-check.js';
+import { type CheckedRecord, combinedStatus, type DnsRecord, type DomainCheck } from './dns-check.js';
 
 // A sender domain as the API shows it: Genesys's OutboundDomain (cname/dkim/dmarc verification
 // results) with threadline's own record list and DKIM key states; and the activation result.
@@ -11,7 +11,12 @@ export function senderDomainView(row: SenderDomainsTable, keys: DkimKeysTable[],
   const check = row.check_results ? (JSON.parse(row.check_results) as DomainCheck) : null;
   const checked = records.map(
     (r): CheckedRecord =>
-      check?.records.find((c) => c.purpose === r.purpose && c.host === r.host && c.value === r.value) ?? { ...r, status: 'PENDING', found: [], detail: 'not checked yet: PUT …/activation checks now' },
+      check?.records.find((c) => c.purpose === r.purpose && c.host === r.host && c.value === r.value) ?? {
+        ...r,
+        status: 'PENDING',
+        found: [],
+        detail: 'not checked yet: PUT …/activation checks now',
+      },
   );
   const signing = keys.find((k) => k.state === 'active');
   const of = (purposes: string[]) => records.filter((r) => purposes.includes(r.purpose));
@@ -35,7 +40,16 @@ export function senderDomainView(row: SenderDomainsTable, keys: DkimKeysTable[],
       dateChecked: iso(row.checked_at),
       records: of(['dmarc']).map(genesysRecord),
     },
-    dnsRecords: checked.map((c) => ({ purpose: c.purpose, host: c.host, type: c.type, value: c.value, status: c.status, detail: c.detail, found: c.found, ...(c.selector ? { selector: c.selector } : {}) })),
+    dnsRecords: checked.map((c) => ({
+      purpose: c.purpose,
+      host: c.host,
+      type: c.type,
+      value: c.value,
+      status: c.status,
+      detail: c.detail,
+      found: c.found,
+      ...(c.selector ? { selector: c.selector } : {}),
+    })),
     dkimKeys: keys.map((k) => ({
       selector: k.selector,
       state: k.state,

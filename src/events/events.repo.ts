@@ -35,9 +35,7 @@ export const listEvents = (ex: Executor, o: { orgId: string; after: Cursor; type
     .select(['tx', 'seq', 'id', 'type', 'at', 'data'])
     .where('org_id', '=', o.orgId)
     .$if(o.postgres, (q) =>
-      q
-        .where((eb) => eb(eb.refTuple('tx', 'seq'), '>', eb.tuple(o.after.tx, o.after.seq)))
-        .where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`),
+      q.where((eb) => eb(eb.refTuple('tx', 'seq'), '>', eb.tuple(o.after.tx, o.after.seq))).where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`),
     )
     .$if(!o.postgres, (q) => q.where('tx', '=', 0).where('seq', '>', o.after.seq))
     .$if(o.types !== null, (q) => q.where('type', 'in', o.types!))

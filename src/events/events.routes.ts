@@ -3,11 +3,9 @@ import { PERMISSIONS } from '../auth/permissions.js';
 import { badRequest } from '../errors.js';
 import { json, newRouter, permit, standardErrors } from '../http/router.js';
 import type { EventsService } from './events.service.js';
-import { decodeCursor, EVENT_TYPES, isEventType, type EventType } from './events.views.js';
+import { decodeCursor, EVENT_TYPES, type EventType, isEventType } from './events.views.js';
 
-const Event = z
-  .object({ id: z.string(), type: z.enum(EVENT_TYPES), timestamp: z.string(), data: z.record(z.string(), z.unknown()) })
-  .openapi('Event');
+const Event = z.object({ id: z.string(), type: z.enum(EVENT_TYPES), timestamp: z.string(), data: z.record(z.string(), z.unknown()) }).openapi('Event');
 
 const list = createRoute({
   method: 'get',

@@ -3,7 +3,7 @@ import type { Dialect } from '../db/open.js';
 import type { Db, Executor } from '../db/schema.js';
 import { newId } from '../ids.js';
 import * as repo from './events.repo.js';
-import { encodeCursor, eventView, START, type Cursor, type EventData, type EventType } from './events.views.js';
+import { type Cursor, type EventData, type EventType, encodeCursor, eventView, START } from './events.views.js';
 
 export interface NewEvent {
   orgId: string;
@@ -31,7 +31,10 @@ export function createEventsService({ db, clock, dialect }: { db: Db; clock: Clo
   async function recordMany(ex: Executor, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
     const at = clock.now();
-    await repo.insertEvents(ex, events.map((e) => row(e, at)));
+    await repo.insertEvents(
+      ex,
+      events.map((e) => row(e, at)),
+    );
   }
 
   return {

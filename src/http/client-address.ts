@@ -24,7 +24,10 @@ export function clientAddressResolver(trustedProxies: string[]): (c: Context) =>
     // Outside the Node adapter (app.request() in tests) there is no socket.
     const peer = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket.remoteAddress ?? 'unknown';
     if (trustedProxies.length === 0 || !isTrusted(peer)) return peer;
-    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
     let client = peer;
     while (hops.length > 0 && isTrusted(client)) client = hops.pop()!;
     return client;

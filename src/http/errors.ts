@@ -22,7 +22,11 @@ const valueAt = (input: unknown, path: readonly PropertyKey[]) =>
   path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
 const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 /** `toAddresses[0].email`, as the send limits name fields. */
-const fieldName = (path: readonly PropertyKey[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+const fieldName = (path: readonly PropertyKey[]) =>
+  path
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
 const article = (type: string) => (type === 'array' || type === 'object' || type === 'integer' ? `an ${type}` : `a ${type}`);
 
 /**
@@ -56,7 +60,10 @@ export function fromZodError(error: ZodError, input?: unknown): AppError {
 function fromHttpException(status: number): AppError {
   if (status === 413) return new AppError(413, 'request.entity.too.large', 'The request body is too large.');
   if (status === 415) return new AppError(415, 'unsupported.media.type', 'The Content-Type is not one this route takes (application/json, or a form for /oauth/token).');
-  if (status === 400) return new AppError(400, 'bad.request', 'The request body could not be parsed: send valid JSON (or, to /oauth/token, a URL-encoded form).', [{ errorCode: 'invalid.value', fieldName: 'body' }]);
+  if (status === 400)
+    return new AppError(400, 'bad.request', 'The request body could not be parsed: send valid JSON (or, to /oauth/token, a URL-encoded form).', [
+      { errorCode: 'invalid.value', fieldName: 'body' },
+    ]);
   return new AppError(status, 'bad.request', 'The request could not be read.');
 }
 

@@ -1,7 +1,6 @@
 import type { Executor, IdempotencyKeysTable } from '../db/schema.js';
 
-export const find = (db: Executor, orgId: string, key: string) =>
-  db.selectFrom('idempotency_keys').selectAll().where('org_id', '=', orgId).where('key', '=', key).executeTakeFirst();
+export const find = (db: Executor, orgId: string, key: string) => db.selectFrom('idempotency_keys').selectAll().where('org_id', '=', orgId).where('key', '=', key).executeTakeFirst();
 
 /**
  * Takes the key for this request, or nothing if another request holds it. On PostgreSQL a
@@ -9,7 +8,14 @@ export const find = (db: Executor, orgId: string, key: string) =>
  * two instances never both proceed with one key.
  */
 export const claim = async (db: Executor, row: IdempotencyKeysTable) =>
-  (await db.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.columns(['org_id', 'key']).doNothing()).returning('key').execute()).length > 0;
+  (
+    await db
+      .insertInto('idempotency_keys')
+      .values(row)
+      .onConflict((oc) => oc.columns(['org_id', 'key']).doNothing())
+      .returning('key')
+      .execute()
+  ).length > 0;
 
 /** Re-takes an expired key; false when someone else re-took it first. */
 export const reclaimExpired = async (db: Executor, row: IdempotencyKeysTable, expiredBefore: number) =>

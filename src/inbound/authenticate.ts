@@ -4,7 +4,7 @@ import type { InboundAuthPolicy } from '../config.js';
 import type { Lookup } from '../dns/resolver.js';
 import { organizationalDomain } from '../domains/dns-check.js';
 import { domainOf } from '../mail/address.js';
-import { settleAuthor, type Author } from './author.js';
+import { type Author, settleAuthor } from './author.js';
 
 // Inbound mail authentication with mailauth (SPF against the connecting IP and MAIL FROM, DKIM,
 // DMARC alignment, ARC), from the SMTP session's own facts (never from Received headers), and
@@ -41,8 +41,7 @@ export interface SessionFacts {
   mta: string;
 }
 
-const aligned = (a: string | null | undefined, b: string | null | undefined) =>
-  !!a && !!b && organizationalDomain(a.toLowerCase()) === organizationalDomain(b.toLowerCase());
+const aligned = (a: string | null | undefined, b: string | null | undefined) => !!a && !!b && organizationalDomain(a.toLowerCase()) === organizationalDomain(b.toLowerCase());
 
 type MailauthResult = {
   headers: string;
@@ -153,8 +152,10 @@ export function authorizeReply(s: AuthSummary, read: Author, customerEmail: stri
     if (s.dmarc.result === 'pass' && sameCompany) return { allowed: true, rule: 'dmarc-pass', reason: `DMARC passes for ${fromDomain}, the customer's domain` };
     const spf = s.spf.result === 'pass' && aligned(s.spf.domain, fromDomain);
     const dkim = s.dkim.find((d) => d.result === 'pass' && aligned(d.domain, fromDomain));
-    if (isCustomer && spf) return { allowed: true, rule: 'customer-aligned-spf', reason: `From is the conversation's customer and SPF passes for ${s.spf.domain}, aligned with ${fromDomain}` };
-    if (isCustomer && dkim) return { allowed: true, rule: 'customer-aligned-dkim', reason: `From is the conversation's customer and DKIM passes for ${dkim.domain}, aligned with ${fromDomain}` };
+    if (isCustomer && spf)
+      return { allowed: true, rule: 'customer-aligned-spf', reason: `From is the conversation's customer and SPF passes for ${s.spf.domain}, aligned with ${fromDomain}` };
+    if (isCustomer && dkim)
+      return { allowed: true, rule: 'customer-aligned-dkim', reason: `From is the conversation's customer and DKIM passes for ${dkim.domain}, aligned with ${fromDomain}` };
     if (policy === 'relaxed' && isCustomer && s.publishesNothing) {
       return { allowed: true, rule: 'relaxed-publishes-nothing', reason: `${fromDomain} publishes no SPF, DMARC or DKIM, and From is the conversation's customer (relaxed policy)` };
     }

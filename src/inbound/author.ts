@@ -63,7 +63,9 @@ function headerBlock(raw: Buffer): string {
  */
 function fromFields(raw: Buffer): string[] {
   const fields: string[] = [];
-  for (const line of headerBlock(raw).replace(/[\r\n]+$/, '').split(/\r?\n/)) {
+  for (const line of headerBlock(raw)
+    .replace(/[\r\n]+$/, '')
+    .split(/\r?\n/)) {
     if (/^\s/.test(line) && fields.length) fields[fields.length - 1] += `\r\n${line}`;
     else fields.push(line);
   }

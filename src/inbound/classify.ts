@@ -27,7 +27,10 @@ const INBOUND_KIND: Record<ReportKind, InboundKind> = {
 export function mailHead(parsed: InboundHeaders): MailHead {
   const fields = parsed.headerLines.map(({ key, line }) => ({
     name: key.toLowerCase(),
-    value: line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim(),
+    value: line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .trim(),
   }));
   return { fields, subject: parsed.subject ?? '', fromAddress: parsed.from?.value[0]?.address ?? '' };
 }

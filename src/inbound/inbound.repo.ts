@@ -32,8 +32,7 @@ export async function findRaw(db: Executor, messageId: string): Promise<Buffer |
   return row ? readRaw(db, messageId, row.raw) : null;
 }
 
-export const findDetails = (db: Executor, messageId: string) =>
-  db.selectFrom('inbound_details').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+export const findDetails = (db: Executor, messageId: string) => db.selectFrom('inbound_details').selectAll().where('message_id', '=', messageId).executeTakeFirst();
 
 const findDuplicateOnce = compiled((ex: Executor, v: { orgId: string; header: string; hash: string; to: string }) =>
   ex
@@ -50,12 +49,32 @@ const findDuplicateOnce = compiled((ex: Executor, v: { orgId: string; header: st
 export const findDuplicate = async (db: Executor, orgId: string, messageIdHeader: string, contentHash: string, envelopeTo: string) =>
   (await findDuplicateOnce(db, { orgId, header: messageIdHeader, hash: contentHash, to: envelopeTo })).rows[0];
 
-
 export const insertQuarantine = (db: Executor, row: QuarantineTable) => db.insertInto('quarantine').values(row).execute();
 /** An entry without its bytes (listing and showing never need them). */
-const ENTRY = ['id', 'org_id', 'conversation_id', 'signal', 'reason', 'from_email', 'subject', 'message_id_header', 'envelope_from', 'recipients', 'remote_address', 'helo', 'auth_results', 'auth_summary', 'decision', 'state', 'created_at', 'resolved_at', 'resolved_by', 'resolution', 'result_message_id'] as const;
-export const findQuarantine = (db: Executor, orgId: string, id: string) =>
-  db.selectFrom('quarantine').select(ENTRY).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+const ENTRY = [
+  'id',
+  'org_id',
+  'conversation_id',
+  'signal',
+  'reason',
+  'from_email',
+  'subject',
+  'message_id_header',
+  'envelope_from',
+  'recipients',
+  'remote_address',
+  'helo',
+  'auth_results',
+  'auth_summary',
+  'decision',
+  'state',
+  'created_at',
+  'resolved_at',
+  'resolved_by',
+  'resolution',
+  'result_message_id',
+] as const;
+export const findQuarantine = (db: Executor, orgId: string, id: string) => db.selectFrom('quarantine').select(ENTRY).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 export async function findQuarantinedRaw(db: Executor, id: string): Promise<Buffer | null> {
   const first = (await db.selectFrom('quarantine').select('raw').where('id', '=', id).executeTakeFirst())?.raw ?? null;
   return first ? readRaw(db, id, first) : null;
@@ -69,8 +88,22 @@ export const listQuarantine = (db: Executor, orgId: string, state: string | null
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
 };
 /** Marks a held entry resolved and deletes its bytes; false when it was no longer held. */
-export async function resolveQuarantine(db: Executor, id: string, set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>): Promise<boolean> {
-  const updated = Number((await db.updateTable('quarantine').set({ ...set, raw: null }).where('id', '=', id).where('state', '=', 'held').executeTakeFirst()).numUpdatedRows) === 1;
+export async function resolveQuarantine(
+  db: Executor,
+  id: string,
+  set: Pick<QuarantineTable, 'state' | 'resolved_at' | 'resolved_by' | 'resolution' | 'result_message_id'>,
+): Promise<boolean> {
+  const updated =
+    Number(
+      (
+        await db
+          .updateTable('quarantine')
+          .set({ ...set, raw: null })
+          .where('id', '=', id)
+          .where('state', '=', 'held')
+          .executeTakeFirst()
+      ).numUpdatedRows,
+    ) === 1;
   if (updated) await deleteRawChunks(db, id);
   return updated;
 }

@@ -1,3 +1,4 @@
+import type { BouncesService } from '../bounces/bounces.service.js';
 import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
@@ -6,19 +7,18 @@ import type { DomainsService } from '../domains/domains.service.js';
 import type { SenderDomainsService } from '../domains/sender-domains.js';
 import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
+import { type TokenKeys, verifyBounceAddress } from '../mail/tokens.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseIdList } from '../threading/signals.js';
 import { threadIndexRoot } from '../threading/thread-index.js';
 import type { Decision, ThreadingService } from '../threading/threading.service.js';
-import { authorizeReply, type AuthResult } from './authenticate.js';
+import { type AuthResult, authorizeReply } from './authenticate.js';
 import { filedAddress } from './author.js';
 import * as repo from './inbound.repo.js';
-import { mainRecipient, type Delivery, type Prepared } from './prepare.js';
+import { type Delivery, mainRecipient, type Prepared } from './prepare.js';
 import { type Preparer, sourceOf } from './preparer.js';
 import { createQuarantine } from './quarantine.js';
 import { createReportDispatch, type ReportResult } from './reports.js';
-import type { BouncesService } from '../bounces/bounces.service.js';
-import { verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
 import type { Spooled } from './spool.js';
 
 /** What the inbound path needs from the agent queue. */
@@ -201,7 +201,15 @@ export function createInboundService(deps: {
         }
         const to = mainRecipient(recipients);
         const d: Delivery = { raw: sourceOf(mail), envelopeFrom: mail.envelopeFrom, remoteAddress: mail.remoteAddress, helo: mail.helo, recipients, to };
-        const duplicate = (m: { id: string; conversation_id: string }): Stored => ({ orgId, messageId: m.id, conversationId: m.conversation_id, duplicate: true, kind: p.kind.kind, outcome: 'duplicate', workItem: false });
+        const duplicate = (m: { id: string; conversation_id: string }): Stored => ({
+          orgId,
+          messageId: m.id,
+          conversationId: m.conversation_id,
+          duplicate: true,
+          kind: p.kind.kind,
+          outcome: 'duplicate',
+          workItem: false,
+        });
         results.push(
           await batcher.run(async (trx): Promise<Stored> => {
             const dup = await repo.findDuplicate(trx, orgId, p.messageIdHeader, p.hash, to.toLowerCase());

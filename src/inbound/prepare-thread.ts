@@ -1,7 +1,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import { createDnsResolver } from '../dns/resolver.js';
 import { serveRequests } from '../threads/pool.js';
-import { examine, type Arrival, type PrepareThreadData } from './preparer.js';
+import { type Arrival, examine, type PrepareThreadData } from './preparer.js';
 
 // An inbound thread (see preparer.ts): parses and authenticates the messages the main thread
 // posts, with a DNS cache of its own.

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { parseIdList } from '../threading/signals.js';
-import { readAuthor, type Author } from './author.js';
+import { type Author, readAuthor } from './author.js';
 import { classifyInbound } from './classify.js';
-import { extractReplyText } from './reply-text.js';
 import { headBlock, headerEnd, INBOUND_LIMITS, type Skipped } from './limits.js';
+import { extractReplyText } from './reply-text.js';
 import { bufferSource, type RawSource } from './spool.js';
 
 // An inbound message read once: parsed, classified, its reply text extracted and its identity
@@ -61,7 +61,9 @@ export const headerText = (parsed: ParsedMail, name: string) => {
 export function contentHash(parsed: ParsedMail, body: string | null = null): string {
   const h = createHash('sha256');
   for (const name of ['message-id', 'from', 'to', 'cc', 'date', 'subject']) h.update(`${name}:${headerText(parsed, name)}\n`);
-  h.update(parsed.text ?? '').update('\0').update(typeof parsed.html === 'string' ? parsed.html : '');
+  h.update(parsed.text ?? '')
+    .update('\0')
+    .update(typeof parsed.html === 'string' ? parsed.html : '');
   for (const a of parsed.attachments) h.update('\0').update(a.checksum ?? '');
   if (body !== null) h.update('\0').update(body);
   return h.digest('hex');
@@ -140,7 +142,13 @@ export async function prepareHeaders(raw: Buffer, envelopeFrom: string, skipped:
   return fromParsed(raw, parsed, envelopeFrom, { text: null, html: null, replyText: null, skipped, unparseable });
 }
 
-function fromParsed(raw: Buffer, parsed: ParsedMail, envelopeFrom: string, body: Pick<Prepared, 'text' | 'html' | 'replyText' | 'skipped' | 'unparseable'>, digest: string | null = null): Prepared {
+function fromParsed(
+  raw: Buffer,
+  parsed: ParsedMail,
+  envelopeFrom: string,
+  body: Pick<Prepared, 'text' | 'html' | 'replyText' | 'skipped' | 'unparseable'>,
+  digest: string | null = null,
+): Prepared {
   const hash = contentHash(parsed, digest);
   const replyTo = parsed.replyTo?.value[0];
   return {

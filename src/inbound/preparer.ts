@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
 import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
-import { authenticateMessage, skippedAuth, type AuthResult } from './authenticate.js';
+import { type AuthResult, authenticateMessage, skippedAuth } from './authenticate.js';
 import { settleAuthor } from './author.js';
 import { INBOUND_LIMITS } from './limits.js';
-import { prepare, prepareHeaders, type Prepared, type Stage } from './prepare.js';
+import { type Prepared, prepare, prepareHeaders, type Stage } from './prepare.js';
 import { bufferSource, fileSource, type RawSource, type Spooled } from './spool.js';
 
 // The CPU-heavy half of receiving a message (MIME parse, classification, reply text, SPF, DKIM,

@@ -16,7 +16,8 @@ const list = createRoute({
   method: 'get',
   path: BASE,
   summary: 'Replies held in quarantine',
-  description: 'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results. A reply whose author cannot be determined unambiguously (several From fields or mailboxes, a group, a From that does not parse strictly) is held under every policy with the rule `ambiguous-author`.',
+  description:
+    'Newest first. Each entry names the conversation the reply pointed at, the reason it was held, and its Authentication-Results. A reply whose author cannot be determined unambiguously (several From fields or mailboxes, a group, a From that does not parse strictly) is held under every policy with the rule `ambiguous-author`.',
   tags,
   ...permit(MANAGE),
   request: {
@@ -28,7 +29,15 @@ const list = createRoute({
   },
   responses: { 200: json(z.object({ entities: z.array(Entry), pageSize: z.number(), pageNumber: z.number() }).openapi('QuarantineListing'), 'The entries.'), ...standardErrors },
 });
-const get = createRoute({ method: 'get', path: `${BASE}/{quarantineId}`, summary: 'One quarantined reply', tags, ...permit(MANAGE), request: { params: Id }, responses: { 200: json(Entry, 'The entry.'), ...standardErrors } });
+const get = createRoute({
+  method: 'get',
+  path: `${BASE}/{quarantineId}`,
+  summary: 'One quarantined reply',
+  tags,
+  ...permit(MANAGE),
+  request: { params: Id },
+  responses: { 200: json(Entry, 'The entry.'), ...standardErrors },
+});
 const release = createRoute({
   method: 'post',
   path: `${BASE}/{quarantineId}/release`,

@@ -5,12 +5,12 @@ import { AppError, notFound } from '../errors.js';
 import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { Decision } from '../threading/threading.service.js';
-import type { AuthResult, AuthSummary, Authorization } from './authenticate.js';
+import type { Authorization, AuthResult, AuthSummary } from './authenticate.js';
 import { filedAddress, settleAuthor } from './author.js';
 import * as repo from './inbound.repo.js';
+import { type Delivery, mainRecipient, type Prepared, prepare } from './prepare.js';
 import { writeRaw } from './raw-chunks.js';
 import { bufferSource } from './spool.js';
-import { mainRecipient, prepare, type Delivery, type Prepared } from './prepare.js';
 
 // Replies that named a conversation but failed the organization's authentication rule: held
 // with their bytes until an administrator releases them (stored through the normal path) or
@@ -65,7 +65,14 @@ const view = (q: Omit<QuarantineTable, 'raw'>): QuarantineView => ({
 });
 
 /** What storing a released message needs from the inbound path. */
-type Store = (trx: Executor, orgId: string, p: Prepared, d: Delivery, decision: Decision, auth: AuthResult) => Promise<{ messageId: string; conversationId: string; kind: string; outcome: string; workItem: boolean }>;
+type Store = (
+  trx: Executor,
+  orgId: string,
+  p: Prepared,
+  d: Delivery,
+  decision: Decision,
+  auth: AuthResult,
+) => Promise<{ messageId: string; conversationId: string; kind: string; outcome: string; workItem: boolean }>;
 
 export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Clock; events: EventsService; store: Store; onStored?(s: { kind: string; outcome: string }): void }) {
   const { db, batcher, clock } = deps;
@@ -133,7 +140,12 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
       if (!raw) throw resolved(id, 'resolved');
       const parsed = await prepare(raw, q.envelope_from);
       const held = JSON.parse(q.decision) as Decision;
-      const authentication = { policy: held.authentication?.policy ?? 'require', allowed: true, rule: 'released', reason: `released from quarantine by ${by} (${into}); held because: ${q.reason}` };
+      const authentication = {
+        policy: held.authentication?.policy ?? 'require',
+        allowed: true,
+        rule: 'released',
+        reason: `released from quarantine by ${by} (${into}); held because: ${q.reason}`,
+      };
       const decision: Decision =
         into === 'conversation'
           ? { ...held, authentication }
@@ -143,7 +155,8 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
       const auth = { header: q.auth_results, summary: JSON.parse(q.auth_summary) as AuthSummary };
       const p = { ...parsed, author: settleAuthor(parsed.author, auth.summary.dmarcFrom) };
       const stored = await batcher.run(async (trx) => {
-        if (!(await repo.resolveQuarantine(trx, id, { state: 'released', resolved_at: clock.now(), resolved_by: by, resolution: into, result_message_id: null }))) throw resolved(id, 'resolved');
+        if (!(await repo.resolveQuarantine(trx, id, { state: 'released', resolved_at: clock.now(), resolved_by: by, resolution: into, result_message_id: null })))
+          throw resolved(id, 'resolved');
         const s = await deps.store(trx, orgId, p, d, decision, auth);
         await repo.setQuarantineResult(trx, id, s.messageId);
         return s;
@@ -156,7 +169,8 @@ export function createQuarantine(deps: { db: Db; batcher: TxBatcher; clock: Cloc
     async drop(orgId: string, id: string, by: string) {
       const q = await get(orgId, id);
       await batcher.run(async (trx) => {
-        if (!(await repo.resolveQuarantine(trx, id, { state: 'dropped', resolved_at: clock.now(), resolved_by: by, resolution: 'dropped', result_message_id: null }))) throw resolved(id, q.state);
+        if (!(await repo.resolveQuarantine(trx, id, { state: 'dropped', resolved_at: clock.now(), resolved_by: by, resolution: 'dropped', result_message_id: null })))
+          throw resolved(id, q.state);
       });
       return view(await get(orgId, id));
     },

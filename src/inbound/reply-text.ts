@@ -8,8 +8,8 @@
 // planer (talon's port) was passed over: it needs jsdom's XPath, returns HTML we would convert
 // anyway, and is CoffeeScript-built CommonJS last released in 2024.
 import EmailReplyParser from 'email-reply-parser';
-import { convert } from 'html-to-text';
 import type { FormatCallback, HtmlToTextOptions } from 'html-to-text';
+import { convert } from 'html-to-text';
 
 export type ReplyTextMethod = 'text' | 'html' | 'text-fallback' | 'html-fallback' | 'empty';
 

@@ -5,7 +5,7 @@ import type { TxBatcher } from '../db/batcher.js';
 import type { Db } from '../db/schema.js';
 import type { DomainsService } from '../domains/domains.service.js';
 import type { Logger } from '../log.js';
-import { verifyBounceAddress, type TokenKeys } from '../mail/tokens.js';
+import { type TokenKeys, verifyBounceAddress } from '../mail/tokens.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RawSource } from './spool.js';
 
@@ -77,7 +77,11 @@ export function createReportDispatch(deps: {
         const report = await deps.bounces.read(await head(mail.raw), { from: mail.envelopeFrom, to: rcpt });
         if (report.kind === 'dsn' || report.kind === 'arf' || report.kind === 'nonstandard-bounce') {
           out.results.push(await apply(m.org_id, report));
-        } else if (report.kind === 'autoreply' && m.reply_to_email && (await deps.domains.inboundDomainOrg(deps.db, m.reply_to_email.slice(m.reply_to_email.lastIndexOf('@') + 1))) === m.org_id) {
+        } else if (
+          report.kind === 'autoreply' &&
+          m.reply_to_email &&
+          (await deps.domains.inboundDomainOrg(deps.db, m.reply_to_email.slice(m.reply_to_email.lastIndexOf('@') + 1))) === m.org_id
+        ) {
           if (!out.recipients.includes(m.reply_to_email)) out.recipients.push(m.reply_to_email);
         } else {
           out.results.push(dropped(m.org_id, report, `mail to a return path that is not a report (${report.kind})`));

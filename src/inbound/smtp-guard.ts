@@ -145,7 +145,7 @@ export function createSmtpGuard(opts: GuardOptions, deps: GuardDeps): SmtpGuard 
       const key = peer(session.remoteAddress, session.remotePort);
       const socket = accepted.get(key) ?? null;
       accepted.delete(key);
-      if (!socket) log.error({ session: session.id, remote: key }, 'SMTP session without its socket: it is timed by smtp-server\'s idle timeout only');
+      if (!socket) log.error({ session: session.id, remote: key }, "SMTP session without its socket: it is timed by smtp-server's idle timeout only");
       const w: Watched = { session, client, socket: null, onData: (chunk) => observe(w, chunk), mode: 'command', since: 0, bytes: 0, head: '', routed: [], routedFlood: false, timer: null };
       watched.set(session.id, w);
       watch(w, socket);

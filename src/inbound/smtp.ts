@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { InboundService } from './inbound.service.js';
 import { createSmtpGuard, type GuardOptions } from './smtp-guard.js';
-import { spool, type Spooled, unspool } from './spool.js';
+import { type Spooled, spool, unspool } from './spool.js';
 
 export interface SmtpOptions {
   host: string;

@@ -93,7 +93,9 @@ export async function spool(dir: string, input: Readable, maxBytes: number): Pro
         .then((fh) => fh.write(chunk))
         .then(
           () => {},
-          (err: unknown) => void (failed ??= err),
+          (err: unknown) => {
+            failed ??= err;
+          },
         )
         .finally(() => input.resume());
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { encodeWord, encodeWords, foldLines, hasLongerLines, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import { dkimSign, type DkimKey } from './dkim.js';
+import { type DkimKey, dkimSign } from './dkim.js';
 import type { HeaderField, Rendered } from './rendered.js';
 
 // The messages threadline sends have one shape: a few known header fields and a text part, an

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, type KeyObject, sign } from 'node:crypto';
 import { promisify } from 'node:util';
 import { foldLines } from 'nodemailer/lib/mime-funcs';
 import { TtlCache } from '../cache.js';
@@ -22,8 +22,21 @@ export interface DkimKey {
 
 /** Header fields signed when present. */
 const SIGNED = new Set([
-  'from', 'to', 'cc', 'subject', 'date', 'message-id', 'reply-to', 'in-reply-to', 'references',
-  'mime-version', 'content-type', 'content-transfer-encoding', 'auto-submitted', 'thread-index', 'thread-topic',
+  'from',
+  'to',
+  'cc',
+  'subject',
+  'date',
+  'message-id',
+  'reply-to',
+  'in-reply-to',
+  'references',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'auto-submitted',
+  'thread-index',
+  'thread-topic',
 ]);
 
 /** A new RSA key pair, made off the event loop: finding 2048-bit primes would stall every request. */
@@ -58,7 +71,10 @@ function keyObject(k: DkimKey): KeyObject {
  * streaming RelaxedHash, which reads byte by byte (test/unit/dkim.test.ts compares the two).
  */
 export function relaxedBody(body: string): string {
-  const s = body.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/[ \t]+/g, ' ').replace(/(?:\r\n)+$/, '');
+  const s = body
+    .replace(/[ \t]+(?=\r\n|$)/g, '')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/(?:\r\n)+$/, '');
   return s.length === 0 ? '' : `${s}\r\n`;
 }
 

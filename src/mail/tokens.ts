@@ -21,8 +21,7 @@ export function deriveTokenKeys(secret: Buffer): TokenKeys {
 }
 
 const compact = (uuid: string) => uuid.replace(/-/g, '').toLowerCase();
-const expand = (hex: string) =>
-  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const expand = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 
 function sign(key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('hex').slice(0, SIG_HEX);

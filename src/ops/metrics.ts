@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -103,5 +103,24 @@ export function createMetrics(opts: { outboxDepth: () => Promise<number>; defaul
     help: 'Work-item leases that ran out, putting the item back in its queue.',
     registers: [registry],
   });
-  return { registry, reportsAppliedTotal, reportsDroppedTotal, jobsTotal, leaseExpiriesTotal, dkimSignedTotal, domainChecksTotal, domainStatusChangesTotal, quarantinedTotal, inboundDmarcTotal, inboundTotal, inboundDuplicatesTotal, smtpRejectionsTotal, inboundSeconds, acceptedTotal, rejectedTotal, deliveriesTotal, acceptSeconds };
+  return {
+    registry,
+    reportsAppliedTotal,
+    reportsDroppedTotal,
+    jobsTotal,
+    leaseExpiriesTotal,
+    dkimSignedTotal,
+    domainChecksTotal,
+    domainStatusChangesTotal,
+    quarantinedTotal,
+    inboundDmarcTotal,
+    inboundTotal,
+    inboundDuplicatesTotal,
+    smtpRejectionsTotal,
+    inboundSeconds,
+    acceptedTotal,
+    rejectedTotal,
+    deliveriesTotal,
+    acceptSeconds,
+  };
 }

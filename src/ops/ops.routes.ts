@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { databaseUnavailable } from '../db/unavailable.js';
@@ -42,7 +42,14 @@ const ops = ['Operations'];
 // These take no body, but every route bounds one: a client may still send it.
 const OPS_BODY = { 'x-max-body-bytes': BODY_LIMITS.json };
 const documented = [
-  createRoute({ method: 'get', path: '/', ...OPS_BODY, summary: 'Where to go: links to /docs, /openapi.json and /console', tags: ops, responses: { 200: { description: 'An HTML page of links, or the same as JSON (Accept: application/json).', content: { 'text/html': { schema: z.string() } } } } }),
+  createRoute({
+    method: 'get',
+    path: '/',
+    ...OPS_BODY,
+    summary: 'Where to go: links to /docs, /openapi.json and /console',
+    tags: ops,
+    responses: { 200: { description: 'An HTML page of links, or the same as JSON (Accept: application/json).', content: { 'text/html': { schema: z.string() } } } },
+  }),
   createRoute({ method: 'get', path: '/healthz', ...OPS_BODY, summary: 'Liveness: the process answers', tags: ops, responses: { 200: json(Status, '`{"status":"ok"}`.') } }),
   createRoute({
     method: 'get',

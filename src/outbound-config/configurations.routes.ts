@@ -27,7 +27,14 @@ const VIEW = [PERMISSIONS.outboundConfigurationView, ...EDIT];
 const id = z.object({ configurationId: z.string().max(100) });
 const PATH = '/api/v2/outbound/configurations';
 
-const list = createRoute({ method: 'get', path: PATH, summary: 'List outbound configurations', tags, ...permit(VIEW), responses: { 200: json(z.object({ entities: z.array(ConfigurationSchema) }), 'The configurations.'), ...standardErrors } });
+const list = createRoute({
+  method: 'get',
+  path: PATH,
+  summary: 'List outbound configurations',
+  tags,
+  ...permit(VIEW),
+  responses: { 200: json(z.object({ entities: z.array(ConfigurationSchema) }), 'The configurations.'), ...standardErrors },
+});
 const create = createRoute({
   method: 'post',
   path: PATH,
@@ -37,7 +44,15 @@ const create = createRoute({
   request: { body: jsonBody(ConfigurationInputSchema) },
   responses: { 200: json(ConfigurationSchema, 'The configuration; `id` is what invocations name.'), ...standardErrors },
 });
-const get = createRoute({ method: 'get', path: `${PATH}/{configurationId}`, summary: 'Get an outbound configuration', tags, ...permit(VIEW), request: { params: id }, responses: { 200: json(ConfigurationSchema, 'The configuration.'), ...standardErrors } });
+const get = createRoute({
+  method: 'get',
+  path: `${PATH}/{configurationId}`,
+  summary: 'Get an outbound configuration',
+  tags,
+  ...permit(VIEW),
+  request: { params: id },
+  responses: { 200: json(ConfigurationSchema, 'The configuration.'), ...standardErrors },
+});
 const update = createRoute({
   method: 'put',
   path: `${PATH}/{configurationId}`,
@@ -47,7 +62,15 @@ const update = createRoute({
   request: { params: id, body: jsonBody(ConfigurationInputSchema) },
   responses: { 200: json(ConfigurationSchema, 'The configuration.'), ...standardErrors },
 });
-const remove = createRoute({ method: 'delete', path: `${PATH}/{configurationId}`, summary: 'Delete an outbound configuration', tags, ...permit(EDIT), request: { params: id }, responses: { 204: { description: 'Deleted; messages it sent stay.' }, ...standardErrors } });
+const remove = createRoute({
+  method: 'delete',
+  path: `${PATH}/{configurationId}`,
+  summary: 'Delete an outbound configuration',
+  tags,
+  ...permit(EDIT),
+  request: { params: id },
+  responses: { 204: { description: 'Deleted; messages it sent stay.' }, ...standardErrors },
+});
 
 export function configurationsRoutes(configurations: ConfigurationsService) {
   const r = newRouter();

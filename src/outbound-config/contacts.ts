@@ -3,7 +3,7 @@ import { AppError, badRequest } from '../errors.js';
 import { addressProblem, displayNameProblem } from '../mail/address.js';
 import { checkContent } from '../send/draft.js';
 import type { Segment } from '../templates/placeholders.js';
-import { MissingValues, renderTemplate, valueMap, type Rendered, type TemplateInput } from '../templates/template.model.js';
+import { MissingValues, type Rendered, renderTemplate, type TemplateInput, valueMap } from '../templates/template.model.js';
 
 // A Dynamics 365 contact list entry (msdyn_InvokeOutboundAPI's ContactList), and what one
 // contact gets: a rendered message, or the reason it is skipped. Pure.
@@ -31,9 +31,7 @@ export const ContactSchema = z
 
 export type Contact = z.infer<typeof ContactSchema>;
 
-export type Prepared =
-  | { skip: { reason: string; missing?: string[] } }
-  | { to: { email: string; name: string | null }; rendered: Rendered; regardingObjectId: string | null };
+export type Prepared = { skip: { reason: string; missing?: string[] } } | { to: { email: string; name: string | null }; rendered: Rendered; regardingObjectId: string | null };
 
 /** Dynamics sends opt-in as a boolean or as "true"/"false"; `optin` wins over the older `option`. */
 export function optedIn(c: Contact, field: string): boolean {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
-import { json, jsonBody, newRouter, permit, standardErrors, ErrorBodySchema } from '../http/router.js';
+import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import { checkKey, requestHash } from '../idempotency/idempotency.service.js';
 import { configurationTags } from './configurations.routes.js';
 import { ContactSchema, MAX_CONTACTS } from './contacts.js';
@@ -28,7 +28,12 @@ const route = createRoute({
   request: {
     params: z.object({ configurationId: z.string().max(100) }),
     headers: z.object({ 'idempotency-key': z.string().optional() }),
-    body: jsonBody(z.object({ contactList: z.array(ContactSchema).openapi({ description: `1 to ${MAX_CONTACTS} contacts.` }) }).strict().openapi('OutboundInvokeRequest')),
+    body: jsonBody(
+      z
+        .object({ contactList: z.array(ContactSchema).openapi({ description: `1 to ${MAX_CONTACTS} contacts.` }) })
+        .strict()
+        .openapi('OutboundInvokeRequest'),
+    ),
   },
   responses: {
     202: json(z.object({ results: z.array(ResultSchema) }).openapi('OutboundInvokeResponse'), 'Accepted: the queued contacts are durably queued for delivery.'),

@@ -4,12 +4,12 @@ import { AppError, tooManyRequests } from '../errors.js';
 import type { IdempotencyService } from '../idempotency/idempotency.service.js';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
 import type { Draft, OutboundService, Submit } from '../send/outbound.js';
-import type { TemplatesService } from '../templates/templates.service.js';
 import type { Segment } from '../templates/placeholders.js';
 import type { TemplateInput } from '../templates/template.model.js';
-import { checkContactList, prepareContact, type Contact } from './contacts.js';
-import type { ConfigurationsService } from './configurations.service.js';
+import type { TemplatesService } from '../templates/templates.service.js';
 import * as repo from './configurations.repo.js';
+import type { ConfigurationsService } from './configurations.service.js';
+import { type Contact, checkContactList, prepareContact } from './contacts.js';
 
 export interface ContactResult {
   tocontactid: string;
@@ -58,7 +58,16 @@ export function createInvokeService(deps: {
    * Renders and submits one contact: queued, or skipped with the reason. The one step a
    * schedule or a batch repeats; `sent` collects the invocation's record of each message.
    */
-  async function sendOne(trx: Executor, submit: Submit, cfg: OutboundConfigurationsTable, template: Loaded, c: Contact, i: number, sent: OutboundMessagesTable[], at?: number): Promise<ContactResult> {
+  async function sendOne(
+    trx: Executor,
+    submit: Submit,
+    cfg: OutboundConfigurationsTable,
+    template: Loaded,
+    c: Contact,
+    i: number,
+    sent: OutboundMessagesTable[],
+    at?: number,
+  ): Promise<ContactResult> {
     const p = prepareContact(c, i, template.input, template.parsed);
     if ('skip' in p) return { tocontactid: c.tocontactid, status: 'skipped', ...p.skip };
     const draft: Draft = {

@@ -8,7 +8,14 @@ const tags = ['Queues'];
 const EDIT = [PERMISSIONS.queueEdit];
 const VIEW = [PERMISSIONS.queueView, ...EDIT];
 
-const list = createRoute({ method: 'get', path: '/api/v2/routing/queues', summary: 'List queues', tags, ...permit(VIEW), responses: { 200: json(z.object({ entities: z.array(QueueSchema) }), 'The queues.'), ...standardErrors } });
+const list = createRoute({
+  method: 'get',
+  path: '/api/v2/routing/queues',
+  summary: 'List queues',
+  tags,
+  ...permit(VIEW),
+  responses: { 200: json(z.object({ entities: z.array(QueueSchema) }), 'The queues.'), ...standardErrors },
+});
 const create = createRoute({
   method: 'post',
   path: '/api/v2/routing/queues',
@@ -18,8 +25,24 @@ const create = createRoute({
   request: { body: jsonBody(z.object({ name: z.string().min(1).max(200), description: z.string().optional() })) },
   responses: { 200: json(QueueSchema, 'The queue.'), ...standardErrors },
 });
-const get = createRoute({ method: 'get', path: '/api/v2/routing/queues/{queueId}', summary: 'Get a queue', tags, ...permit(VIEW), request: { params: z.object({ queueId: z.string() }) }, responses: { 200: json(QueueSchema, 'The queue.'), ...standardErrors } });
-const remove = createRoute({ method: 'delete', path: '/api/v2/routing/queues/{queueId}', summary: 'Delete a queue no route points to', tags, ...permit(EDIT), request: { params: z.object({ queueId: z.string() }) }, responses: { 204: { description: 'Deleted.' }, ...standardErrors } });
+const get = createRoute({
+  method: 'get',
+  path: '/api/v2/routing/queues/{queueId}',
+  summary: 'Get a queue',
+  tags,
+  ...permit(VIEW),
+  request: { params: z.object({ queueId: z.string() }) },
+  responses: { 200: json(QueueSchema, 'The queue.'), ...standardErrors },
+});
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/v2/routing/queues/{queueId}',
+  summary: 'Delete a queue no route points to',
+  tags,
+  ...permit(EDIT),
+  request: { params: z.object({ queueId: z.string() }) },
+  responses: { 204: { description: 'Deleted.' }, ...standardErrors },
+});
 
 export function queuesRoutes(queues: QueuesService) {
   const r = newRouter();

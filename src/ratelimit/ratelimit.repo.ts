@@ -28,14 +28,8 @@ export const decrement = (db: Executor, key: string, windowStart: number) =>
     .execute();
 
 export async function countAt(db: Executor, key: string, windowStart: number): Promise<number> {
-  const row = await db
-    .selectFrom('rate_counters')
-    .select('count')
-    .where('org_id', '=', key)
-    .where('window_start', '=', windowStart)
-    .executeTakeFirst();
+  const row = await db.selectFrom('rate_counters').select('count').where('org_id', '=', key).where('window_start', '=', windowStart).executeTakeFirst();
   return row ? Number(row.count) : 0;
 }
 
-export const deleteBefore = (db: Executor, windowStart: number) =>
-  db.deleteFrom('rate_counters').where('window_start', '<', windowStart).execute();
+export const deleteBefore = (db: Executor, windowStart: number) => db.deleteFrom('rate_counters').where('window_start', '<', windowStart).execute();

@@ -1,6 +1,6 @@
+import { TtlCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { Executor } from '../db/schema.js';
-import { TtlCache } from '../cache.js';
 import { tooManyRequests } from '../errors.js';
 import * as repo from './ratelimit.repo.js';
 import { estimate, retryAfterSeconds, WINDOW_MS, windowStart } from './sliding-window.js';
@@ -45,7 +45,10 @@ export function createRateLimitService({ clock }: { clock: Clock }) {
     async take(ex: Executor, orgId: string, limitPerMinute: number): Promise<void> {
       const { retry } = await count(ex, orgId, limitPerMinute, WINDOW_MS, (w) => previousCount(ex, orgId, w));
       if (retry !== null) {
-        throw tooManyRequests(`Rate limit exceeded: this organization may send ${limitPerMinute} emails per minute (agentless sends and agent replies together). Retry after ${retry} s.`, retry);
+        throw tooManyRequests(
+          `Rate limit exceeded: this organization may send ${limitPerMinute} emails per minute (agentless sends and agent replies together). Retry after ${retry} s.`,
+          retry,
+        );
       }
     },
 

@@ -4,8 +4,8 @@ import { BODY_LIMITS } from '../http/body-limit.js';
 import { json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { Logger } from '../log.js';
 import { domainOf } from '../mail/address.js';
-import { EmailAddressSchema } from './send.schema.js';
 import type { AgentReplyService } from './agent-reply.js';
+import { EmailAddressSchema } from './send.schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -18,9 +18,7 @@ const route = createRoute({
   request: {
     params: z.object({ conversationId: z.string() }),
     body: jsonBody(
-      z
-        .object({ textBody: z.string().optional(), htmlBody: z.string().optional(), subject: z.string().optional(), from: EmailAddressSchema.optional() })
-        .openapi('EmailMessageReply'),
+      z.object({ textBody: z.string().optional(), htmlBody: z.string().optional(), subject: z.string().optional(), from: EmailAddressSchema.optional() }).openapi('EmailMessageReply'),
     ),
   },
   responses: { 202: json(z.record(z.string(), z.unknown()), 'The queued message, as GET …/messages/{messageId} shows it.'), ...standardErrors },
@@ -33,7 +31,17 @@ export function agentReplyRoutes(replies: AgentReplyService, log: Logger) {
     const body = c.req.valid('json');
     const from = body.from?.email ? { email: body.from.email, ...(body.from.name ? { name: body.from.name } : {}) } : undefined;
     const msg = await replies.reply(p.orgId, c.req.valid('param').conversationId, { ...body, from });
-    log.info({ contextId: c.get('contextId'), orgId: p.orgId, messageId: msg.id, conversationId: c.req.valid('param').conversationId, userId: p.userId ?? null, toDomain: domainOf(msg.to[0]!.email) }, 'agent reply accepted');
+    log.info(
+      {
+        contextId: c.get('contextId'),
+        orgId: p.orgId,
+        messageId: msg.id,
+        conversationId: c.req.valid('param').conversationId,
+        userId: p.userId ?? null,
+        toDomain: domainOf(msg.to[0]!.email),
+      },
+      'agent reply accepted',
+    );
     return c.json(msg, 202);
   });
   return r;

@@ -9,10 +9,10 @@ import { newId } from '../ids.js';
 import { domainOf } from '../mail/address.js';
 import { messageIdHeader, replyAddress, type TokenKeys } from '../mail/tokens.js';
 import type { RateLimitService } from '../ratelimit/ratelimit.service.js';
+import type { SuppressionService } from '../suppression/suppression.service.js';
 import { threadIndexRoot } from '../threading/thread-index.js';
 import type { ThreadingService } from '../threading/threading.service.js';
 import { checkContent, checkParty, type Party } from './draft.js';
-import type { SuppressionService } from '../suppression/suppression.service.js';
 import type { SendLimit } from './send-limit.js';
 
 // The one way out: every message threadline sends (an agentless send, an agent's answer, a
@@ -86,9 +86,7 @@ export function createOutbound(deps: {
     await deps.rateLimit.take(trx, orgId, limit);
 
     const conversation =
-      'existing' in d.conversation
-        ? { id: d.conversation.existing, stitched: false }
-        : await conversations.startOrContinue(trx, orgId, d.conversation.send, to.email, d.subject);
+      'existing' in d.conversation ? { id: d.conversation.existing, stitched: false } : await conversations.startOrContinue(trx, orgId, d.conversation.send, to.email, d.subject);
     const now = clock.now();
     const id = newId(now);
     if (!replyTo) {
@@ -96,24 +94,28 @@ export function createOutbound(deps: {
       if (inbound) replyTo = { email: replyAddress(keys, id, inbound), name: null };
     }
     const status = suppressed ? 'suppressed' : 'queued';
-    const createdAt = await conversations.recordOutbound(trx, {
-      id,
-      org_id: orgId,
-      conversation_id: conversation.id,
-      direction: 'outbound',
-      sender_type: d.senderType,
-      stitched: conversation.stitched ? 1 : 0,
-      from_email: from.email,
-      from_name: from.name,
-      to_email: to.email,
-      to_name: to.name,
-      reply_to_email: replyTo?.email ?? null,
-      reply_to_name: replyTo?.name ?? null,
-      subject: d.subject,
-      text_body: d.text,
-      html_body: d.html,
-      message_id_header: messageIdHeader(keys, id, fromDomain),
-    }, suppressed ? { status: 'suppressed', detail: `${to.email} is suppressed (${suppressed.reason})` } : undefined);
+    const createdAt = await conversations.recordOutbound(
+      trx,
+      {
+        id,
+        org_id: orgId,
+        conversation_id: conversation.id,
+        direction: 'outbound',
+        sender_type: d.senderType,
+        stitched: conversation.stitched ? 1 : 0,
+        from_email: from.email,
+        from_name: from.name,
+        to_email: to.email,
+        to_name: to.name,
+        reply_to_email: replyTo?.email ?? null,
+        reply_to_name: replyTo?.name ?? null,
+        subject: d.subject,
+        text_body: d.text,
+        html_body: d.html,
+        message_id_header: messageIdHeader(keys, id, fromDomain),
+      },
+      suppressed ? { status: 'suppressed', detail: `${to.email} is suppressed (${suppressed.reason})` } : undefined,
+    );
     if (d.thread) {
       await deps.threading.recordHeaders(trx, {
         message_id: id,

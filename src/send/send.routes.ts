@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
+import { BODY_LIMITS } from '../http/body-limit.js';
+import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import { checkKey, requestHash } from '../idempotency/idempotency.service.js';
 import type { Logger } from '../log.js';
 import { domainOf } from '../mail/address.js';
 import type { Metrics } from '../ops/metrics.js';
-import { BODY_LIMITS } from '../http/body-limit.js';
-import { json, jsonBody, newRouter, permit, standardErrors, ErrorBodySchema } from '../http/router.js';
 import { AgentlessEmailSendRequestSchema, AgentlessEmailSendResponseSchema } from './send.schema.js';
 import type { SendService } from './send.service.js';
 
@@ -54,7 +54,15 @@ export function sendRoutes(send: SendService, metrics: Metrics, log: Logger) {
       // Checked first: the benchmarks run at warn, and the line's fields cost on every send.
       if (log.isLevelEnabled('info')) {
         log.info(
-          { contextId: c.get('contextId'), orgId: p.orgId, messageId: b.id, conversationId: b.conversationId, fromDomain: domainOf(b.fromAddress.email), toDomain: domainOf(b.toAddresses[0]!.email), replayed: result.replayed },
+          {
+            contextId: c.get('contextId'),
+            orgId: p.orgId,
+            messageId: b.id,
+            conversationId: b.conversationId,
+            fromDomain: domainOf(b.fromAddress.email),
+            toDomain: domainOf(b.toAddresses[0]!.email),
+            replayed: result.replayed,
+          },
           result.replayed ? 'send replayed (Idempotency-Key)' : 'send accepted',
         );
       }

@@ -12,7 +12,12 @@ export interface InitResult {
   senderDomain: string;
 }
 
-const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'org';
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'org';
 
 /**
  * A ready-to-use organization: an admin client, a default queue, an inbound domain with a
@@ -20,10 +25,7 @@ const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
  * operator's own, so the inbound domain receives mail without a DNS proof. When one already
  * belongs to another organization, this one gets `<org-slug>.<domain>` instead.
  */
-export async function initOrganization(
-  services: Services,
-  opts: { orgName: string; inboundDomain: string; senderDomain: string; allowExistingName?: boolean },
-): Promise<InitResult> {
+export async function initOrganization(services: Services, opts: { orgName: string; inboundDomain: string; senderDomain: string; allowExistingName?: boolean }): Promise<InitResult> {
   // A second "Default" is nearly always a mistake (init run after serve, or run twice).
   if (!opts.allowExistingName && (await services.auth.findOrganizations(opts.orgName)).some((o) => o.name === opts.orgName)) {
     throw conflict('organization.name.exists', `An organization named "${opts.orgName}" exists already; choose another --org NAME, or add --allow-existing-name to create a second one.`);

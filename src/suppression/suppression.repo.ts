@@ -24,7 +24,9 @@ export const upsert = (ex: Executor, row: SuppressionRow) =>
   ex
     .insertInto('suppressions')
     .values(row)
-    .onConflict((oc) => oc.columns(['org_id', 'email']).doUpdateSet({ reason: row.reason, detail: row.detail, message_id: row.message_id, created_at: row.created_at, expires_at: row.expires_at }))
+    .onConflict((oc) =>
+      oc.columns(['org_id', 'email']).doUpdateSet({ reason: row.reason, detail: row.detail, message_id: row.message_id, created_at: row.created_at, expires_at: row.expires_at }),
+    )
     .execute();
 
 export const remove = async (ex: Executor, orgId: string, email: string) =>
@@ -45,7 +47,13 @@ export const list = (ex: Executor, orgId: string, now: number, contains: string 
   listed(ex, orgId, now, contains).selectAll().orderBy('created_at', 'desc').orderBy('email').limit(limit).offset(offset).execute();
 
 export const count = async (ex: Executor, orgId: string, now: number, contains: string | null) =>
-  Number((await listed(ex, orgId, now, contains).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await listed(ex, orgId, now, contains)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 /** Counts a soft bounce in its window (a new window once the last one has passed); returns the count. */
 export async function countSoftBounce(ex: Executor, orgId: string, email: string, now: number, windowMs: number): Promise<number> {
@@ -58,9 +66,13 @@ export async function countSoftBounce(ex: Executor, orgId: string, email: string
       .execute();
     return 1;
   }
-  await ex.updateTable('soft_bounces').set({ count: row.count + 1 }).where('org_id', '=', orgId).where('email', '=', email).execute();
+  await ex
+    .updateTable('soft_bounces')
+    .set({ count: row.count + 1 })
+    .where('org_id', '=', orgId)
+    .where('email', '=', email)
+    .execute();
   return row.count + 1;
 }
 
-export const clearSoftBounces = (ex: Executor, orgId: string, email: string) =>
-  ex.deleteFrom('soft_bounces').where('org_id', '=', orgId).where('email', '=', email).execute();
+export const clearSoftBounces = (ex: Executor, orgId: string, email: string) => ex.deleteFrom('soft_bounces').where('org_id', '=', orgId).where('email', '=', email).execute();

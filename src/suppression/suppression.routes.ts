@@ -24,7 +24,8 @@ const list = createRoute({
   method: 'get',
   path: '/api/v2/suppressions',
   summary: "The organization's suppression list, newest first",
-  description: 'Addresses threadline will not mail: hard bounces, complaints, repeated soft bounces (for a while) and entries an administrator added. `email` finds the entries whose address contains it.',
+  description:
+    'Addresses threadline will not mail: hard bounces, complaints, repeated soft bounces (for a while) and entries an administrator added. `email` finds the entries whose address contains it.',
   tags,
   ...permit(VIEW),
   request: {
@@ -34,9 +35,26 @@ const list = createRoute({
       pageNumber: z.coerce.number().int().min(1).optional(),
     }),
   },
-  responses: { 200: json(z.object({ entities: z.array(SuppressionSchema) }).passthrough().openapi('SuppressionListing'), 'One page of entries.'), ...standardErrors },
+  responses: {
+    200: json(
+      z
+        .object({ entities: z.array(SuppressionSchema) })
+        .passthrough()
+        .openapi('SuppressionListing'),
+      'One page of entries.',
+    ),
+    ...standardErrors,
+  },
 });
-const get = createRoute({ method: 'get', path: '/api/v2/suppressions/{email}', summary: "An address's entry", tags, ...permit(VIEW), request: { params }, responses: { 200: json(SuppressionSchema, 'The entry.'), ...standardErrors } });
+const get = createRoute({
+  method: 'get',
+  path: '/api/v2/suppressions/{email}',
+  summary: "An address's entry",
+  tags,
+  ...permit(VIEW),
+  request: { params },
+  responses: { 200: json(SuppressionSchema, 'The entry.'), ...standardErrors },
+});
 const put = createRoute({
   method: 'put',
   path: '/api/v2/suppressions/{email}',

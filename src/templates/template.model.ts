@@ -1,6 +1,6 @@
 import { AppError, badRequest } from '../errors.js';
 import { canonicalLocale, chooseLocale } from './locale.js';
-import { PlaceholderError, parse, render, RenderTooLarge, type Mode, type Segment } from './placeholders.js';
+import { type Mode, PlaceholderError, parse, RenderTooLarge, render, type Segment } from './placeholders.js';
 
 // A template as stored and as rendered for one contact. Checked when saved (every placeholder
 // parses, locales are BCP 47, sizes are bounded), so a send never meets a broken template. Pure.
@@ -90,7 +90,11 @@ export class MissingValues extends Error {
  * invocation parses its template once for all its contacts).
  */
 export function renderTemplate(t: TemplateInput, locale: string | null | undefined, values: ReadonlyMap<string, string>, parsed = new Map<string, Segment[]>()): Rendered {
-  const chosen = chooseLocale(locale, t.localizations.map((l) => l.locale), t.defaultLocale);
+  const chosen = chooseLocale(
+    locale,
+    t.localizations.map((l) => l.locale),
+    t.defaultLocale,
+  );
   const l = t.localizations.find((x) => x.locale === chosen)!;
   const missing = new Set<string>();
   const one = (v: string | undefined, mode: Mode): string | null => {
@@ -103,7 +107,10 @@ export function renderTemplate(t: TemplateInput, locale: string | null | undefin
     try {
       return render(segments, values, mode, RENDER_MAX_CHARS, missing);
     } catch (err) {
-      if (err instanceof RenderTooLarge) throw new AppError(400, 'bad.request', `The rendered ${mode === 'html' ? 'htmlBody' : mode === 'text' ? 'textBody' : 'subject'} is longer than ${RENDER_MAX_CHARS} characters.`, [{ errorCode: 'rendered.too.large', fieldName: 'values' }]);
+      if (err instanceof RenderTooLarge)
+        throw new AppError(400, 'bad.request', `The rendered ${mode === 'html' ? 'htmlBody' : mode === 'text' ? 'textBody' : 'subject'} is longer than ${RENDER_MAX_CHARS} characters.`, [
+          { errorCode: 'rendered.too.large', fieldName: 'values' },
+        ]);
       throw err;
     }
   };

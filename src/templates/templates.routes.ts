@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
-import { json, jsonBody, newRouter, permit, standardErrors, ErrorBodySchema } from '../http/router.js';
+import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { TemplatesService } from './templates.service.js';
 
 const LocalizationSchema = z
@@ -34,9 +34,7 @@ const PreviewSchema = z
   .strict()
   .openapi('OutboundTemplatePreviewRequest');
 
-const RenderedSchema = z
-  .object({ locale: z.string(), subject: z.string(), textBody: z.string().nullable(), htmlBody: z.string().nullable() })
-  .openapi('OutboundTemplatePreview');
+const RenderedSchema = z.object({ locale: z.string(), subject: z.string(), textBody: z.string().nullable(), htmlBody: z.string().nullable() }).openapi('OutboundTemplatePreview');
 
 const tags = ['Outbound templates'];
 const EDIT = [PERMISSIONS.outboundTemplateEdit];
@@ -45,7 +43,14 @@ const id = z.object({ templateId: z.string().max(100) });
 const PATH = '/api/v2/outbound/templates';
 const placeholders = 'Placeholders: `{Key}`, `{Key|default}`, the Dynamics slugs `{Field{Entity}}` such as `{FullName{Customer}}`; `{{` and `}}` are literal braces.';
 
-const list = createRoute({ method: 'get', path: PATH, summary: 'List message templates', tags, ...permit(VIEW), responses: { 200: json(z.object({ entities: z.array(TemplateSchema) }), 'The templates.'), ...standardErrors } });
+const list = createRoute({
+  method: 'get',
+  path: PATH,
+  summary: 'List message templates',
+  tags,
+  ...permit(VIEW),
+  responses: { 200: json(z.object({ entities: z.array(TemplateSchema) }), 'The templates.'), ...standardErrors },
+});
 const create = createRoute({
   method: 'post',
   path: PATH,
@@ -56,7 +61,15 @@ const create = createRoute({
   request: { body: jsonBody(TemplateInputSchema) },
   responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors },
 });
-const get = createRoute({ method: 'get', path: `${PATH}/{templateId}`, summary: 'Get a message template', tags, ...permit(VIEW), request: { params: id }, responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors } });
+const get = createRoute({
+  method: 'get',
+  path: `${PATH}/{templateId}`,
+  summary: 'Get a message template',
+  tags,
+  ...permit(VIEW),
+  request: { params: id },
+  responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors },
+});
 const update = createRoute({
   method: 'put',
   path: `${PATH}/{templateId}`,

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Executor, OutboundTemplatesTable } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { checkTemplate, MissingValues, renderTemplate, valueMap, type Rendered, type TemplateInput } from './template.model.js';
+import { checkTemplate, MissingValues, type Rendered, renderTemplate, type TemplateInput, valueMap } from './template.model.js';
 import * as repo from './templates.repo.js';
 
 export interface TemplateView extends TemplateInput {
@@ -43,7 +43,16 @@ export function createTemplatesService({ db, clock, usersOf }: { db: Db; clock: 
     async create(orgId: string, input: TemplateInput): Promise<TemplateView> {
       const t = checkTemplate(input);
       const now = clock.now();
-      const r: OutboundTemplatesTable = { id: newId(now), org_id: orgId, name: t.name, channel: t.channel, default_locale: t.defaultLocale, localizations: JSON.stringify(t.localizations), created_at: now, updated_at: now };
+      const r: OutboundTemplatesTable = {
+        id: newId(now),
+        org_id: orgId,
+        name: t.name,
+        channel: t.channel,
+        default_locale: t.defaultLocale,
+        localizations: JSON.stringify(t.localizations),
+        created_at: now,
+        updated_at: now,
+      };
       await repo.insertTemplate(db, r);
       return view(r);
     },
@@ -64,7 +73,12 @@ export function createTemplatesService({ db, clock, usersOf }: { db: Db; clock: 
         const users = await usersOf(trx, orgId, id);
         if (users.length > 0) {
           const names = users.map((u) => `"${u.name}" (${u.id})`).join(', ');
-          throw new AppError(409, 'template.in.use', `Template ${id} is used by the outbound configurations ${names}; point them at another template or delete them first.`, users.map((u) => ({ errorCode: 'template.in.use', entityId: u.id, entityName: u.name })));
+          throw new AppError(
+            409,
+            'template.in.use',
+            `Template ${id} is used by the outbound configurations ${names}; point them at another template or delete them first.`,
+            users.map((u) => ({ errorCode: 'template.in.use', entityId: u.id, entityName: u.name })),
+          );
         }
         await repo.deleteTemplate(trx, orgId, id);
       });
@@ -82,7 +96,12 @@ export function createTemplatesService({ db, clock, usersOf }: { db: Db; clock: 
         return renderTemplate(t, locale, valueMap(values));
       } catch (err) {
         if (!(err instanceof MissingValues)) throw err;
-        throw new AppError(400, 'bad.request', err.message, err.keys.map((k) => ({ errorCode: 'missing.value', fieldName: 'values', entityName: k })));
+        throw new AppError(
+          400,
+          'bad.request',
+          err.message,
+          err.keys.map((k) => ({ errorCode: 'missing.value', fieldName: 'values', entityName: k })),
+        );
       }
     },
   };

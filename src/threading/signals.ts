@@ -31,7 +31,10 @@ export function parseIdList(value: string | string[] | null | undefined): string
   const ids = text.match(/<[^<>\s]+>/g);
   if (ids) return ids.map(stripId).filter((id) => id.includes('@'));
   // Some clients omit the brackets.
-  return text.split(/[\s,]+/).map(stripId).filter((id) => /^[^@\s]+@[^@\s]+$/.test(id));
+  return text
+    .split(/[\s,]+/)
+    .map(stripId)
+    .filter((id) => /^[^@\s]+@[^@\s]+$/.test(id));
 }
 
 export function candidates(keys: TokenKeys, h: ThreadingHeaders): Candidate[] {

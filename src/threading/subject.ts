@@ -9,7 +9,10 @@ export function stripReplyPrefixes(subject: string | null | undefined): string {
   let s = (subject ?? '').replace(/\s+/g, ' ').trim();
   for (let prev = ''; prev !== s; ) {
     prev = s;
-    s = s.replace(PREFIX, '').replace(/\s*\((fwd|fw)\)\s*$/i, '').trim();
+    s = s
+      .replace(PREFIX, '')
+      .replace(/\s*\((fwd|fw)\)\s*$/i, '')
+      .trim();
   }
   return s;
 }

@@ -15,8 +15,7 @@ const insertThreadingOnce = compiledInsert('message_threading', {
 });
 export const insertThreading = (db: Executor, row: MessageThreadingTable) => insertThreadingOnce(db, row);
 
-export const findThreading = (db: Executor, messageId: string) =>
-  db.selectFrom('message_threading').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+export const findThreading = (db: Executor, messageId: string) => db.selectFrom('message_threading').selectAll().where('message_id', '=', messageId).executeTakeFirst();
 
 /** The newest message of the organization whose Thread-Index has this header block. */
 export const findByThreadIndexRoot = (db: Executor, orgId: string, root: string) =>
@@ -57,14 +56,15 @@ export const insertDecision = (db: Executor, row: ThreadingDecisionsTable) => in
 export const findDecision = (db: Executor, orgId: string, messageId: string) =>
   db.selectFrom('threading_decisions').selectAll().where('org_id', '=', orgId).where('message_id', '=', messageId).executeTakeFirst();
 
-export const findSettings = (db: Executor, orgId: string) =>
-  db.selectFrom('threading_settings').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+export const findSettings = (db: Executor, orgId: string) => db.selectFrom('threading_settings').selectAll().where('org_id', '=', orgId).executeTakeFirst();
 
 export const upsertSettings = (db: Executor, row: ThreadingSettingsTable) =>
   db
     .insertInto('threading_settings')
     .values(row)
-    .onConflict((oc) => oc.column('org_id').doUpdateSet({ window_days: row.window_days, subject_threading: row.subject_threading, inbound_auth: row.inbound_auth ?? null, updated_at: row.updated_at }))
+    .onConflict((oc) =>
+      oc.column('org_id').doUpdateSet({ window_days: row.window_days, subject_threading: row.subject_threading, inbound_auth: row.inbound_auth ?? null, updated_at: row.updated_at }),
+    )
     .execute();
 
 export const findThreadingMany = (db: Executor, ids: string[]) =>

@@ -1,12 +1,12 @@
+import { TtlCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import { INBOUND_AUTH_POLICIES, type InboundAuthPolicy } from '../config.js';
 import type { Db, Executor } from '../db/schema.js';
 import { badRequest, notFound } from '../errors.js';
 import type { TokenKeys } from '../mail/tokens.js';
-import * as repo from './threading.repo.js';
-import { candidates, type Candidate, type Signal, type ThreadingHeaders } from './signals.js';
+import { type Candidate, candidates, type Signal, type ThreadingHeaders } from './signals.js';
 import { baseSubject } from './subject.js';
-import { TtlCache } from '../cache.js';
+import * as repo from './threading.repo.js';
 
 export const DEFAULT_WINDOW_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -18,14 +18,7 @@ export interface Settings {
   inboundAuth: InboundAuthPolicy;
 }
 
-export type CandidateOutcome =
-  | 'matched'
-  | 'unknown'
-  | 'bad-signature'
-  | 'other-organization'
-  | 'outside-window'
-  | 'subject-changed'
-  | 'not-considered';
+export type CandidateOutcome = 'matched' | 'unknown' | 'bad-signature' | 'other-organization' | 'outside-window' | 'subject-changed' | 'not-considered';
 
 export interface CandidateResult {
   signal: Signal;
@@ -103,7 +96,13 @@ export function createThreadingService(deps: {
         throw badRequest('windowDays', 'windowDays must be a whole number of days from 0 (threading off) to 30.');
       }
       if (!INBOUND_AUTH_POLICIES.includes(next.inboundAuth)) throw badRequest('inboundAuth', `inboundAuth must be one of ${INBOUND_AUTH_POLICIES.join(', ')}.`);
-      await repo.upsertSettings(db, { org_id: orgId, window_days: next.windowDays, subject_threading: next.subjectThreading ? 1 : 0, inbound_auth: next.inboundAuth, updated_at: clock.now() });
+      await repo.upsertSettings(db, {
+        org_id: orgId,
+        window_days: next.windowDays,
+        subject_threading: next.subjectThreading ? 1 : 0,
+        inbound_auth: next.inboundAuth,
+        updated_at: clock.now(),
+      });
       cache.delete(orgId);
       return next;
     },
@@ -130,7 +129,15 @@ export function createThreadingService(deps: {
           const theirs = await deps.conversationSubject(ex, orgId, r.conversationId!);
           if (baseSubject(theirs) !== baseSubject(subject)) {
             r.outcome = 'subject-changed';
-            decided = { ...base, conversationId: null, previousConversationId: r.conversationId!, signal: c.signal, outcome: 'new-subject-changed', matchedMessageId: r.messageId!, candidates: results };
+            decided = {
+              ...base,
+              conversationId: null,
+              previousConversationId: r.conversationId!,
+              signal: c.signal,
+              outcome: 'new-subject-changed',
+              matchedMessageId: r.messageId!,
+              candidates: results,
+            };
           }
         }
         if (r.ageDays !== undefined) r.ageDays = Math.round(r.ageDays * 100) / 100;
@@ -142,7 +149,15 @@ export function createThreadingService(deps: {
       }
       if (decided) return decided;
       if (expired) {
-        return { ...base, conversationId: null, previousConversationId: expired.conversationId!, signal: expired.signal, outcome: 'new-after-window', matchedMessageId: expired.messageId!, candidates: results };
+        return {
+          ...base,
+          conversationId: null,
+          previousConversationId: expired.conversationId!,
+          signal: expired.signal,
+          outcome: 'new-after-window',
+          matchedMessageId: expired.messageId!,
+          candidates: results,
+        };
       }
       return { ...base, conversationId: null, signal: 'none', outcome: 'new', candidates: results };
     },
@@ -154,7 +169,15 @@ export function createThreadingService(deps: {
         conversation_id: conversationId,
         signal: d.signal,
         outcome: d.outcome,
-        detail: JSON.stringify({ matchedMessageId: d.matchedMessageId, previousConversationId: d.previousConversationId, windowDays: d.windowDays, subjectThreading: d.subjectThreading, candidates: d.candidates, ...(d.authentication ? { authentication: d.authentication } : {}), ...(d.authorProblem ? { authorProblem: d.authorProblem } : {}) }),
+        detail: JSON.stringify({
+          matchedMessageId: d.matchedMessageId,
+          previousConversationId: d.previousConversationId,
+          windowDays: d.windowDays,
+          subjectThreading: d.subjectThreading,
+          candidates: d.candidates,
+          ...(d.authentication ? { authentication: d.authentication } : {}),
+          ...(d.authorProblem ? { authorProblem: d.authorProblem } : {}),
+        }),
         created_at: clock.now(),
       });
     },
@@ -166,7 +189,14 @@ export function createThreadingService(deps: {
     async explain(orgId: string, messageId: string) {
       const row = await repo.findDecision(db, orgId, messageId);
       if (!row) throw notFound(`A threading decision for message ${messageId}`);
-      return { messageId, conversationId: row.conversation_id, signal: row.signal, outcome: row.outcome, decidedAt: new Date(Number(row.created_at)).toISOString(), ...JSON.parse(row.detail) };
+      return {
+        messageId,
+        conversationId: row.conversation_id,
+        signal: row.signal,
+        outcome: row.outcome,
+        decidedAt: new Date(Number(row.created_at)).toISOString(),
+        ...JSON.parse(row.detail),
+      };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parentPort, Worker, type TransferListItem } from 'node:worker_threads';
+import { parentPort, type TransferListItem, Worker } from 'node:worker_threads';
 
 // A small pool of worker threads that all run one module answering one kind of request: CPU
 // work moved off the main thread (HTTP, SMTP, the database) onto the other cores. Each request

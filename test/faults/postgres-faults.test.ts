@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
-import { call, duplicateCount, missingSends, prepareTarget, sendBody, startCustomerDns, startLoad, timeToRecover, type FaultTarget } from '../helpers/fault-load.js';
-import { createDatabase, startCluster, type Cluster } from '../helpers/postgres.js';
+import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { call, duplicateCount, type FaultTarget, missingSends, prepareTarget, sendBody, startCustomerDns, startLoad, timeToRecover } from '../helpers/fault-load.js';
+import { type Cluster, createDatabase, startCluster } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
@@ -161,7 +161,10 @@ async function statusesOf(subjects: string[]) {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
-    const rows = await c.query('select m.subject, m.status, o.attempts, o.next_attempt_at, o.claimed_by, o.claimed_until, extract(epoch from now())*1000 as now from messages m left join outbox o on o.message_id = m.id where m.subject = any($1) limit 20', [subjects]);
+    const rows = await c.query(
+      'select m.subject, m.status, o.attempts, o.next_attempt_at, o.claimed_by, o.claimed_until, extract(epoch from now())*1000 as now from messages m left join outbox o on o.message_id = m.id where m.subject = any($1) limit 20',
+      [subjects],
+    );
     return rows.rows;
   } finally {
     await c.end();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, freePort, killChildren, serve, type Served } from '../helpers/child-service.js';
-import { duplicateCount, missingSends, prepareTarget, startCustomerDns, startLoad, type FaultTarget } from '../helpers/fault-load.js';
+import { BUILT, freePort, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { duplicateCount, type FaultTarget, missingSends, prepareTarget, startCustomerDns, startLoad } from '../helpers/fault-load.js';
 import { tempDir, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 import { tcpProxy } from '../helpers/tcp-proxy.js';
@@ -54,7 +54,11 @@ describe('the relay failing under load', { timeout: 300_000 }, () => {
       const downAt = Date.now();
       const before = load.sends.size;
       // Sends are still accepted; their deliveries wait for the relay.
-      await waitFor(() => (load.sends.size >= before + 300 && /"delivery deferred"/.test(svc.output()) ? true : undefined), 60_000, 'sends accepted and deliveries deferred while the relay is down');
+      await waitFor(
+        () => (load.sends.size >= before + 300 && /"delivery deferred"/.test(svc.output()) ? true : undefined),
+        60_000,
+        'sends accepted and deliveries deferred while the relay is down',
+      );
       await load.stop();
       waiting = missingSends(load, sink.messages).length;
       await relay.up();
@@ -65,7 +69,10 @@ describe('the relay failing under load', { timeout: 300_000 }, () => {
       firstMs = Date.now() - upAt;
       await waitFor(() => (missingSends(load, sink.messages).length === 0 ? true : undefined), 60_000, 'every acknowledged send delivered').catch((err: Error) => {
         const missing = missingSends(load, sink.messages).map((n) => load.sendIds.get(n)!);
-        const lines = svc.output().split('\n').filter((l) => missing.some((id) => l.includes(id)));
+        const lines = svc
+          .output()
+          .split('\n')
+          .filter((l) => missing.some((id) => l.includes(id)));
         throw new Error(`${err.message}: ${missing.length} missing (${missing.join(', ')}); their log lines:\n${lines.join('\n')}\n${svc.output().slice(-1500)}`);
       });
       recoverMs = Date.now() - upAt;

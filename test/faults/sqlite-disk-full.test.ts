@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
-import { call, duplicateCount, missingSends, prepareTarget, sendBody, startCustomerDns, startLoad, timeToRecover, type FaultTarget } from '../helpers/fault-load.js';
+import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { call, duplicateCount, type FaultTarget, missingSends, prepareTarget, sendBody, startCustomerDns, startLoad, timeToRecover } from '../helpers/fault-load.js';
 import { tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
@@ -69,7 +69,11 @@ function fillDisk(file: string): void {
   }
 }
 
-const logLines = (re: RegExp) => svc.output().split('\n').filter((l) => re.test(l));
+const logLines = (re: RegExp) =>
+  svc
+    .output()
+    .split('\n')
+    .filter((l) => re.test(l));
 
 describe('SQLite with a full disk', { timeout: 300_000 }, () => {
   it('answers 503/451 while the disk is full, says so once, loses nothing and sends nothing twice', async () => {
@@ -130,7 +134,9 @@ describe('SQLite with a full disk', { timeout: 300_000 }, () => {
     try {
       integrity = db.pragma('integrity_check', { simple: true });
       const stored = new Set(
-        (db.prepare("select message_id_header as h from messages where direction = 'inbound' union select message_id_header from quarantine").all() as { h: string }[]).map((r) => `<${r.h}>`),
+        (db.prepare("select message_id_header as h from messages where direction = 'inbound' union select message_id_header from quarantine").all() as { h: string }[]).map(
+          (r) => `<${r.h}>`,
+        ),
       );
       lostReplies = [...load.replies].filter((n) => !stored.has(`<fault-reply-${n}@example.com>`));
       sending = (db.prepare("select count(*) as n from messages where status = 'sending'").get() as { n: number }).n;

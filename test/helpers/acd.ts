@@ -63,5 +63,13 @@ export const act = (svc: TestService, agent: Agent, itemId: string, action: 'lea
 export const stats = async (svc: TestService, queueId: string) => {
   const res = await svc.api('GET', `/api/v2/routing/queues/${queueId}/stats`);
   expect(res.status).toBe(200);
-  return res.body as { waiting: number; offered: number; inProgress: number; oldestWaitingSeconds: number | null; completedToday: number; leaseExpiriesToday: number; leaseExpiriesTotal: number };
+  return res.body as {
+    waiting: number;
+    offered: number;
+    inProgress: number;
+    oldestWaitingSeconds: number | null;
+    completedToday: number;
+    leaseExpiriesToday: number;
+    leaseExpiriesTotal: number;
+  };
 };

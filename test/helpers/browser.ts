@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 // A real headless Chromium from npm: @sparticuz/chromium ships one, brotli-compressed, with the
 // libraries a bare Debian lacks (NSS, NSPR, expat). It unpacks them only when it believes it runs
@@ -67,6 +67,15 @@ export async function launchBrowser(): Promise<Browser> {
     },
     // As root there is no sandbox to use; the background-networking flags keep Chromium from
     // trying hosts this closed machine cannot reach.
-    args: ['--no-sandbox', '--no-zygote', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-domain-reliability'],
+    args: [
+      '--no-sandbox',
+      '--no-zygote',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-domain-reliability',
+    ],
   });
 }

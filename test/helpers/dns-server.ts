@@ -1,4 +1,4 @@
-import { startDnsServer as start, type DnsServer, type Zone } from '../../support/dns-server.js';
+import { type DnsServer, startDnsServer as start, type Zone } from '../../support/dns-server.js';
 import { atEnd } from './cleanup.js';
 
 export { publish, publishListed, type Zone, type ZoneRecord } from '../../support/dns-server.js';

@@ -49,7 +49,12 @@ export const sendBody = (sender: string, n: number) => ({
 
 /** Logs in as the admin `serve` created, lifts the rate limit, verifies the sender domain and sends once (for a reply address). */
 export async function prepareTarget(svc: Served, dns: Awaited<ReturnType<typeof startCustomerDns>>): Promise<FaultTarget> {
-  const cred = JSON.parse(svc.output().split('\n').find((l) => l.includes('clientSecretOnce'))!) as { clientId: string; clientSecretOnce: string };
+  const cred = JSON.parse(
+    svc
+      .output()
+      .split('\n')
+      .find((l) => l.includes('clientSecretOnce'))!,
+  ) as { clientId: string; clientSecretOnce: string };
   const grant = async (form: Record<string, string>) => {
     const res = await fetch(`${svc.url}/oauth/token`, {
       method: 'POST',
@@ -91,11 +96,15 @@ export function startLoad(t: FaultTarget, o: { senders: number; repliers: number
   const senders = Array.from({ length: o.senders }, async () => {
     while (running) {
       const n = next++;
-      const res = await call(t, 'POST', '/api/v2/conversations/emails/agentless', sendBody(t.sender, n)).catch((err: Error) => ({ status: 0, retryAfter: null, body: { code: err.message } }));
+      const res = await call(t, 'POST', '/api/v2/conversations/emails/agentless', sendBody(t.sender, n)).catch((err: Error) => ({
+        status: 0,
+        retryAfter: null,
+        body: { code: err.message },
+      }));
       if (res.status === 202) {
         load.sends.add(n);
         load.sendIds.set(n, String(res.body.id));
-      }      else {
+      } else {
         refuse(`HTTP ${res.status} ${res.body?.code} retry-after=${res.retryAfter}`);
         await new Promise((r) => setTimeout(r, 50)); // a client honouring Retry-After, shortened
       }
@@ -138,7 +147,11 @@ let probes = 1_000_000;
 export async function timeToRecover(t: FaultTarget): Promise<number> {
   const started = Date.now();
   // Each probe its own number: one accepted twice would count as a duplicate delivery.
-  await waitFor(async () => ((await call(t, 'POST', '/api/v2/conversations/emails/agentless', sendBody(t.sender, probes++))).status === 202 ? true : undefined), 30_000, 'a send accepted again');
+  await waitFor(
+    async () => ((await call(t, 'POST', '/api/v2/conversations/emails/agentless', sendBody(t.sender, probes++))).status === 202 ? true : undefined),
+    30_000,
+    'a send accepted again',
+  );
   return Date.now() - started;
 }
 

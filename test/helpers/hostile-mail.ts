@@ -2,7 +2,10 @@
 // markup nested a million levels deep, and mail no parser should try to read to the end.
 
 /** A header block (CRLF line ends, no empty line after it) from name → value pairs. */
-const head = (headers: Record<string, string>) => Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+const head = (headers: Record<string, string>) =>
+  Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
 
 /** An HTML-only message of about 11 MB: a million nested <div>s around one word. */
 export function nestedDivs(headers: Record<string, string>, depth = 1_000_000): string {

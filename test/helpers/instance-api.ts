@@ -26,7 +26,12 @@ export async function token(inst: Served, clientId: string, secret: string, extr
 
 /** The admin client that the first instance to start on an empty database created (it logs the secret once). */
 export function firstStartClient(instances: Served[]) {
-  const creds = instances.flatMap((i) => i.output().split('\n').filter((x) => x.includes('clientSecretOnce')));
+  const creds = instances.flatMap((i) =>
+    i
+      .output()
+      .split('\n')
+      .filter((x) => x.includes('clientSecretOnce')),
+  );
   if (!creds[0]) throw new Error('no instance logged the client it created at first start (THREADLINE_LOG_LEVEL above warn?)');
   return { count: creds.length, ...(JSON.parse(creds[0]) as { clientId: string; clientSecretOnce: string }) };
 }

@@ -2,7 +2,7 @@ import { createDatabase as createDatabaseOn } from '../../support/postgres.js';
 
 // The cluster code lives in support/postgres.ts (the benchmarks use it too, without vitest); this
 // module adds what only the tests need: the cluster that globalSetup provides to test files.
-export { findPostgresBin, startCluster, type Cluster } from '../../support/postgres.js';
+export { type Cluster, findPostgresBin, startCluster } from '../../support/postgres.js';
 
 /**
  * Creates an empty database on the cluster and returns its URL. Without `adminUrl`, uses the

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { atEnd } from './cleanup.js';
-import { publishListed, startDnsServer } from './dns-server.js';
-import { verifySenderDomain as verifySender_ } from '../../support/verify-domain.js';
-import type { DnsServer } from '../../support/dns-server.js';
-import { testDatabaseUrl } from './postgres.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { start, type Running, type StartOptions } from '../../src/main.js';
+import { type Running, type StartOptions, start } from '../../src/main.js';
 import type { InitResult } from '../../src/setup/init.js';
+import type { DnsServer } from '../../support/dns-server.js';
+import { verifySenderDomain as verifySender_ } from '../../support/verify-domain.js';
+import { atEnd } from './cleanup.js';
+import { publishListed, startDnsServer } from './dns-server.js';
+import { testDatabaseUrl } from './postgres.js';
 
 export function tempDir(prefix = 'threadline-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

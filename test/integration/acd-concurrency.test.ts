@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, createQueue, enqueue, newConversation, pull, stats, type Agent } from '../helpers/acd.js';
+import { type Agent, createAgent, createQueue, enqueue, newConversation, pull, stats } from '../helpers/acd.js';
 import { startService, type TestService } from '../helpers/service.js';
 
 const AGENTS = 50;

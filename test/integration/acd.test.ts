@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { act, createAgent, createQueue, enqueue, newConversation, pull, stats, type Agent } from '../helpers/acd.js';
-import { startService, waitFor, type TestService } from '../helpers/service.js';
+import { type Agent, act, createAgent, createQueue, enqueue, newConversation, pull, stats } from '../helpers/acd.js';
+import { startService, type TestService, waitFor } from '../helpers/service.js';
 
 describe('the agent queue: pull, lease, decline, transfer, complete, last agent', () => {
   const clock = manualClock(Date.UTC(2026, 10, 22, 8));
@@ -46,7 +46,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     expect(await stats(svc, q)).toMatchObject({ waiting: 0, inProgress: 4, oldestWaitingSeconds: null });
   });
 
-  it('pulls from any of the caller\'s queues, and a lease length can be chosen within bounds', async () => {
+  it("pulls from any of the caller's queues, and a lease length can be chosen within bounds", async () => {
     const q1 = await createQueue(svc, [a]);
     const q2 = await createQueue(svc, [a]);
     const older = await item(q2);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { deriveTokenKeys, parseReplyAddress } from '../../src/mail/tokens.js';
 import { threadIndexRoot } from '../../src/threading/thread-index.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -22,7 +22,17 @@ beforeAll(async () => {
 });
 
 const sunk = (messageId: string) =>
-  waitFor(() => sink.messages.find((m) => m.raw.toString('latin1').replace(/\r\n\s+/g, ' ').includes(messageId)), 10_000, `delivery of ${messageId}`);
+  waitFor(
+    () =>
+      sink.messages.find((m) =>
+        m.raw
+          .toString('latin1')
+          .replace(/\r\n\s+/g, ' ')
+          .includes(messageId),
+      ),
+    10_000,
+    `delivery of ${messageId}`,
+  );
 
 describe('an agent reply', () => {
   it('carries In-Reply-To, References, one Re:, a child Thread-Index, Thread-Topic and a reply token', async () => {

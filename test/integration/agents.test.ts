@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { createAgent, createQueue, passwordToken, PASSWORD } from '../helpers/acd.js';
+import { createAgent, createQueue, PASSWORD, passwordToken } from '../helpers/acd.js';
 import { startService, type TestService } from '../helpers/service.js';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -17,7 +17,13 @@ describe('agents: users, password login, queue membership', () => {
   it('creates users with the agent permissions, never showing the password, one per email', async () => {
     const res = await svc.api('POST', '/api/v2/users', { body: { name: 'Ada Agent', email: 'Ada@Example.com', password: PASSWORD } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'Ada Agent', email: 'ada@example.com', username: 'ada@example.com', state: 'active', permissions: ['conversation:email:view', 'conversation:email:reply', 'routing:queue:view', 'acd:workitem:pull'] });
+    expect(res.body).toMatchObject({
+      name: 'Ada Agent',
+      email: 'ada@example.com',
+      username: 'ada@example.com',
+      state: 'active',
+      permissions: ['conversation:email:view', 'conversation:email:reply', 'routing:queue:view', 'acd:workitem:pull'],
+    });
     expect(JSON.stringify(res.body)).not.toContain(PASSWORD);
     const dup = await svc.api('POST', '/api/v2/users', { body: { name: 'Ada Again', email: 'ADA@example.com', password: PASSWORD } });
     expect(dup.status).toBe(409);
@@ -44,7 +50,10 @@ describe('agents: users, password login, queue membership', () => {
 
   it('logs an agent in with grant_type=password, the client authenticating by Basic or form fields', async () => {
     const agent = await createAgent(svc);
-    const byForm = await tokenRequest({}, { grant_type: 'password', username: agent.email.toUpperCase(), password: PASSWORD, client_id: svc.init.clientId, client_secret: svc.init.clientSecret });
+    const byForm = await tokenRequest(
+      {},
+      { grant_type: 'password', username: agent.email.toUpperCase(), password: PASSWORD, client_id: svc.init.clientId, client_secret: svc.init.clientSecret },
+    );
     expect(byForm.status).toBe(200);
     expect(byForm.headers.get('cache-control')).toBe('no-store');
     const body = await byForm.json();

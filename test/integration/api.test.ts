@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 
 let svc: TestService;
 beforeAll(async () => {
@@ -68,7 +68,13 @@ describe('interactions: conversations and message search', () => {
     const after = new Date(Date.now() + 1000).toISOString();
     expect((await search(`interval=${before}/${after}`)).body.total).toBe(3);
     expect((await search(`interval=2020-01-01T00:00:00Z/${before}`)).body.total).toBe(0);
-    for (const [q, field] of [['interval=yesterday', 'interval'], [`interval=${after}/${before}`, 'interval'], ['status=lost', 'status'], ['direction=sideways', 'direction'], ['pageSize=101', 'pageSize']]) {
+    for (const [q, field] of [
+      ['interval=yesterday', 'interval'],
+      [`interval=${after}/${before}`, 'interval'],
+      ['status=lost', 'status'],
+      ['direction=sideways', 'direction'],
+      ['pageSize=101', 'pageSize'],
+    ]) {
       const bad = await search(q!);
       expect(bad.status, q).toBe(400);
       expect(bad.body.details[0].fieldName, q).toBe(field);

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS, LOGIN_WINDOW_MS } from '../../src/auth/login-throttle.js';
 import { manualClock } from '../../src/clock.js';
-import { createAgent, PASSWORD, type Agent } from '../helpers/acd.js';
+import { type Agent, createAgent, PASSWORD } from '../helpers/acd.js';
 import { pool, sendBody, startService, type TestService } from '../helpers/service.js';
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -130,7 +130,10 @@ describe('OAuth client credentials, permissions and tenant isolation', () => {
     expect(link.status).toBe(400);
     expect(link.body.details[0].fieldName).toBe('fromAddress.email');
     await svc.running.services.domains.createSenderDomain(other.id, 'mail.other.example.com');
-    const link2 = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: theirs, body: sendBody(svc, { conversationId, fromAddress: { email: 'x@mail.other.example.com' } }) });
+    const link2 = await svc.api('POST', '/api/v2/conversations/emails/agentless', {
+      token: theirs,
+      body: sendBody(svc, { conversationId, fromAddress: { email: 'x@mail.other.example.com' } }),
+    });
     expect(link2.status).toBe(400);
     expect(link2.body.details[0].fieldName).toBe('conversationId');
     // And they cannot register a domain we own.
@@ -153,7 +156,12 @@ describe('password grant throttling', () => {
     new Promise<{ status: number; retryAfter: string | undefined; body: any }>((resolve, reject) => {
       const url = new URL(`${svc.url}/oauth/token`);
       const body = form({ grant_type: 'password', username, password });
-      const headers = { authorization: basic(svc.init.clientId, svc.init.clientSecret), 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) };
+      const headers = {
+        authorization: basic(svc.init.clientId, svc.init.clientSecret),
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(Buffer.byteLength(body)),
+        ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+      };
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, agent: false, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (d) => (text += d));

@@ -43,9 +43,7 @@ describe('request body limits', () => {
 
   it('keeps /healthz answering while three huge uploads are refused', async () => {
     let uploading = true;
-    const uploads = Promise.all(
-      [0, 1, 2].map(() => rawRequest(svc.url, { method: 'POST', path: '/oauth/token', headers: FORM, body: bytes(500 * MB) })),
-    ).finally(() => (uploading = false));
+    const uploads = Promise.all([0, 1, 2].map(() => rawRequest(svc.url, { method: 'POST', path: '/oauth/token', headers: FORM, body: bytes(500 * MB) }))).finally(() => (uploading = false));
     let slowest = 0;
     let probes = 0;
     do {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { verifyBounceAddress } from '../../src/mail/tokens.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -21,16 +21,21 @@ beforeAll(async () => {
 
 const messageOf = async (sent: { conversationId: string; id: string }) => (await svc.api('GET', `/api/v2/conversations/emails/${sent.conversationId}/messages/${sent.id}`)).body;
 const statusIs = (sent: { conversationId: string; id: string }, status: string) =>
-  waitFor(async () => {
-    const m = await messageOf(sent);
-    return m.deliveryStatus.status === status ? m : undefined;
-  }, 10_000, `message ${sent.id} ${status}`);
+  waitFor(
+    async () => {
+      const m = await messageOf(sent);
+      return m.deliveryStatus.status === status ? m : undefined;
+    },
+    10_000,
+    `message ${sent.id} ${status}`,
+  );
 
 /** Sends to `to`, waits for the relay to take it, and returns the send and its return path. */
 async function sentTo(to: string) {
   const sent = (await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: to }] }) })).body;
   await statusIs(sent, 'sent');
-  const returnPath = sink.messages.find((m) => m.to.includes(to) && m.raw.toString('latin1').includes(sent.id.replace(/-/g, '')))?.from ?? sink.messages.filter((m) => m.to.includes(to)).at(-1)!.from;
+  const returnPath =
+    sink.messages.find((m) => m.to.includes(to) && m.raw.toString('latin1').includes(sent.id.replace(/-/g, '')))?.from ?? sink.messages.filter((m) => m.to.includes(to)).at(-1)!.from;
   return { sent, returnPath };
 }
 
@@ -41,7 +46,7 @@ function dsn(o: { to: string; recipient: string; status: string; diagnostic: str
     'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>',
     `To: ${o.to}`,
     'Subject: Undelivered Mail Returned to Sender',
-    'Message-ID: <dsn-' + Math.random().toString(36).slice(2) + '@mx.example.net>',
+    `Message-ID: <dsn-${Math.random().toString(36).slice(2)}@mx.example.net>`,
     'Date: Tue, 01 Dec 2026 12:01:00 +0000',
     'MIME-Version: 1.0',
     'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
@@ -96,11 +101,16 @@ describe('bounces and complaints', () => {
     expect(m.bounce).toMatchObject({ type: 'hard', status: '5.1.1', action: 'failed', source: 'smtp', reason: 'userunknown' });
     expect(m.bounce.diagnostic).toContain('User unknown');
     expect((await svc.api('GET', '/api/v2/suppressions/ghost@example.com')).body).toMatchObject({ reason: 'hard-bounce', messageId: sent.id });
-    expect((await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: 'ghost@example.com' }] }) })).body.code).toBe('recipient.suppressed');
+    expect((await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: 'ghost@example.com' }] }) })).body.code).toBe(
+      'recipient.suppressed',
+    );
   });
 
   it('ends a message whose retries ran out as failed with a soft bounce, and does not suppress on one', async () => {
-    refusals.set('busy@example.com', [[452, '4.2.2 Mailbox full'], [452, '4.2.2 Mailbox full']]);
+    refusals.set('busy@example.com', [
+      [452, '4.2.2 Mailbox full'],
+      [452, '4.2.2 Mailbox full'],
+    ]);
     const sent = (await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: 'busy@example.com' }] }) })).body;
     await statusIs(sent, 'deferred');
     clock.advance(60_000);
@@ -111,7 +121,13 @@ describe('bounces and complaints', () => {
 
   it('applies an RFC 3464 report sent to the return path: bounced, with status, action, diagnostic and class; suppressed', async () => {
     const { sent, returnPath } = await sentTo('gone@example.com');
-    const report = dsn({ to: returnPath, recipient: 'gone@example.com', status: '5.1.1', diagnostic: '550 5.1.1 The email account that you tried to reach does not exist', original: '<whatever@example.com>' });
+    const report = dsn({
+      to: returnPath,
+      recipient: 'gone@example.com',
+      status: '5.1.1',
+      diagnostic: '550 5.1.1 The email account that you tried to reach does not exist',
+      original: '<whatever@example.com>',
+    });
     const conversations = (await svc.api('GET', '/api/v2/conversations/emails?pageSize=100')).body.total;
     expect(await deliver(svc.running.smtpPort, { from: '', to: [returnPath], raw: report })).toMatch(/^250/);
     const m = await statusIs(sent, 'bounced');

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { freePort, killChildren, serve } from '../helpers/child-service.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/service.js';
-import { freePort, killChildren, serve } from '../helpers/child-service.js';
 
 // The CLI as a user runs it: the compiled bin, a fresh data folder, only environment variables.
 // In the integration-pg project each test also gets a fresh PostgreSQL database; the data folder
@@ -14,7 +14,6 @@ const BIN = 'bin/threadline.js';
 beforeAll(() => {
   if (!fs.existsSync('dist/src/main.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
-
 
 /** A fresh data folder, and on integration-pg a fresh database: the variables naming them. */
 async function freshStore(sub = ''): Promise<{ dir: string; env: Record<string, string> }> {
@@ -35,7 +34,13 @@ describe('threadline CLI', () => {
     const res = cli(['init', '--org', 'Acme', '--json'], env);
     expect(res.status, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
-    expect(out).toMatchObject({ orgId: expect.any(String), clientId: expect.any(String), clientSecret: expect.any(String), inboundDomain: 'replies.localhost', senderDomain: 'notify.localhost' });
+    expect(out).toMatchObject({
+      orgId: expect.any(String),
+      clientId: expect.any(String),
+      clientSecret: expect.any(String),
+      inboundDomain: 'replies.localhost',
+      senderDomain: 'notify.localhost',
+    });
     // A second organization gets its own domains instead of failing.
     const second = JSON.parse(cli(['init', '--org', 'Beta', '--json'], env).stdout);
     expect(second.senderDomain).toMatch(/^beta-[0-9a-f]{8}\.notify\.localhost$/);
@@ -71,10 +76,14 @@ describe('threadline CLI', () => {
     child.stdout.on('data', (c) => (out += c));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const creds = await waitFor(() => {
-        const line = out.split('\n').find((l) => l.includes('clientSecretOnce'));
-        return line ? (JSON.parse(line) as { clientId: string; clientSecretOnce: string }) : undefined;
-      }, 20_000, 'credentials in the log');
+      const creds = await waitFor(
+        () => {
+          const line = out.split('\n').find((l) => l.includes('clientSecretOnce'));
+          return line ? (JSON.parse(line) as { clientId: string; clientSecretOnce: string }) : undefined;
+        },
+        20_000,
+        'credentials in the log',
+      );
       await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200 ? true : undefined), 20_000, 'readyz');
       const tok = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
         method: 'POST',
@@ -90,7 +99,13 @@ describe('threadline CLI', () => {
       const sent = await fetch(`http://127.0.0.1:${port}/api/v2/conversations/emails/agentless`, {
         method: 'POST',
         headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ senderType: 'Outbound', fromAddress: { email: 'shop@notify.localhost' }, toAddresses: [{ email: 'customer@example.com' }], subject: 'Private', textBody: 'Only for you.' }),
+        body: JSON.stringify({
+          senderType: 'Outbound',
+          fromAddress: { email: 'shop@notify.localhost' },
+          toAddresses: [{ email: 'customer@example.com' }],
+          subject: 'Private',
+          textBody: 'Only for you.',
+        }),
       });
       expect(sent.status).toBe(202);
       const captured = path.join(dir, 'captured', `${((await sent.json()) as { id: string }).id}.eml`);
@@ -117,7 +132,13 @@ describe('threadline CLI', () => {
     expect([v.status, v.stdout.trim()]).toEqual([0, version]);
     const top = cli(['--help'], {});
     expect(top.status).toBe(0);
-    for (const [command, option] of [['serve', ''], ['migrate', ''], ['init', '--allow-existing-name'], ['clients create', '--permission'], ['users create', '--password-stdin']] as const) {
+    for (const [command, option] of [
+      ['serve', ''],
+      ['migrate', ''],
+      ['init', '--allow-existing-name'],
+      ['clients create', '--permission'],
+      ['users create', '--password-stdin'],
+    ] as const) {
       expect(top.stdout).toContain(command);
       const res = cli([...command.split(' '), '--help'], { THREADLINE_DATA_DIR: '/nonexistent/threadline' });
       expect(res.status, command).toBe(0);
@@ -174,11 +195,18 @@ describe('threadline CLI', () => {
 
     const svc = await serve(env, 60_000);
     const token = async (body: string) => {
-      const res = await fetch(`${svc.url}/oauth/token`, { method: 'POST', headers: { authorization: basicAuth(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body });
+      const res = await fetch(`${svc.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(c.clientId, c.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
       return { status: res.status, body: (await res.json()) as { access_token?: string } };
     };
     expect((await token('grant_type=client_credentials')).status).toBe(200);
-    for (const [username, password] of [['alex@example.com', 'correct horse battery'], ['sam@example.com', generated.password]]) {
+    for (const [username, password] of [
+      ['alex@example.com', 'correct horse battery'],
+      ['sam@example.com', generated.password],
+    ]) {
       const res = await token(`grant_type=password&username=${encodeURIComponent(username!)}&password=${encodeURIComponent(password!)}`);
       expect(res.status, username).toBe(200);
     }

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_LEASE_MS } from '../../src/delivery/worker.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
+import { BIN, BUILT, childEnv, killChildren, ROOT, serve } from '../helpers/child-service.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { pool, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
-import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
-import { startDnsServer } from '../helpers/dns-server.js';
-import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // No threadline left running, even when an assertion failed half-way.
 afterAll(killChildren);
@@ -26,7 +26,6 @@ const IN_FLIGHT = 20;
 const LOAD_MS = 1_500;
 /** Killed only with at least this many accepted sends not yet at the sink, or the test proves nothing. */
 const MIN_BACKLOG = 20;
-
 
 /** The Message-ID header of a raw message, unfolded: `<hex.sig@domain>`. */
 function messageIdOf(raw: Buffer): string | null {
@@ -201,7 +200,14 @@ describe('crash recovery', () => {
 
     // Delivery is background work: both delivery threads run below the main thread's priority
     // (Linux: a nice value per thread, field 19 of /proc/PID/task/TID/stat).
-    const nice = fs.readdirSync(`/proc/${second.child.pid}/task`).map((tid) => Number(fs.readFileSync(`/proc/${second.child.pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]));
+    const nice = fs.readdirSync(`/proc/${second.child.pid}/task`).map((tid) =>
+      Number(
+        fs
+          .readFileSync(`/proc/${second.child.pid}/task/${tid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[16],
+      ),
+    );
     expect(nice[0], 'the main thread keeps the default priority').toBe(0);
     expect(nice.filter((n) => n === 10)).toHaveLength(2);
 

@@ -2,8 +2,8 @@ import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { deriveTokenKeys, parseMessageIdHeader, parseReplyAddress } from '../../src/mail/tokens.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
-import { startSink, type SunkMessage } from '../helpers/smtp-sink.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
+import { type SunkMessage, startSink } from '../helpers/smtp-sink.js';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 const keys = deriveTokenKeys(Buffer.from(SECRET));
@@ -12,7 +12,13 @@ async function statusOf(svc: TestService, sent: { conversationId: string; id: st
   return (await svc.api('GET', `/api/v2/conversations/emails/${sent.conversationId}/messages/${sent.id}`)).body;
 }
 
-const sunkWith = (messages: SunkMessage[], messageId: string) => messages.find((m) => m.raw.toString('latin1').replace(/\r\n\s+/g, ' ').includes(messageId));
+const sunkWith = (messages: SunkMessage[], messageId: string) =>
+  messages.find((m) =>
+    m.raw
+      .toString('latin1')
+      .replace(/\r\n\s+/g, ' ')
+      .includes(messageId),
+  );
 
 describe('delivery through an SMTP relay', () => {
   let svc: TestService;
@@ -27,10 +33,14 @@ describe('delivery through an SMTP relay', () => {
       body: sendBody(svc, { htmlBody: '<p>Your parcel is <b>on its way</b>.</p>', subject: 'Bestellung versandt – Nr. 42' }),
     });
     expect(res.status).toBe(202);
-    const m = await waitFor(async () => {
-      const s = await statusOf(svc, res.body);
-      return s.deliveryStatus.status === 'sent' ? s : undefined;
-    }, 10_000, 'status sent');
+    const m = await waitFor(
+      async () => {
+        const s = await statusOf(svc, res.body);
+        return s.deliveryStatus.status === 'sent' ? s : undefined;
+      },
+      10_000,
+      'status sent',
+    );
     expect(m.statusHistory.map((h: { status: string }) => h.status)).toEqual(['queued', 'sending', 'sent']);
     expect(m.deliveryStatus.smtpResponse).toMatch(/^250/);
     expect(m.deliveryStatus.attempts).toBe(1);
@@ -57,7 +67,12 @@ describe('delivery through an SMTP relay', () => {
     expect(replyTo.endsWith(`@${svc.init.inboundDomain}`)).toBe(true);
     expect(parseReplyAddress(keys, replyTo)).toBe(res.body.id);
     // A tampered token does not verify.
-    expect(parseReplyAddress(keys, replyTo.replace(/[0-9a-f](?=-)/, (c) => (c === '0' ? '1' : '0')))).toBeNull();
+    expect(
+      parseReplyAddress(
+        keys,
+        replyTo.replace(/[0-9a-f](?=-)/, (c) => (c === '0' ? '1' : '0')),
+      ),
+    ).toBeNull();
   });
 
   it("keeps the caller's replyToAddress instead of adding a token", async () => {
@@ -80,10 +95,14 @@ describe('deferral, retry and failure', () => {
   });
 
   const waitStatus = (sent: { conversationId: string; id: string }, status: string, attempts: number) =>
-    waitFor(async () => {
-      const s = await statusOf(svc, sent);
-      return s.deliveryStatus.status === status && s.deliveryStatus.attempts === attempts ? s : undefined;
-    }, 10_000, `${status} after ${attempts} attempts`);
+    waitFor(
+      async () => {
+        const s = await statusOf(svc, sent);
+        return s.deliveryStatus.status === status && s.deliveryStatus.attempts === attempts ? s : undefined;
+      },
+      10_000,
+      `${status} after ${attempts} attempts`,
+    );
 
   it('defers on a 4xx, retries on the schedule, then delivers', async () => {
     refusals.set('later@example.com', [[451, '4.3.0 Mailbox temporarily unavailable']]);
@@ -141,10 +160,14 @@ describe('capture mode', () => {
     const parsed = await simpleParser(raw.body as string);
     expect(parsed.subject).toBe('Your order has shipped');
     // The file is written before the status is recorded: wait for the status too.
-    const m = await waitFor(async () => {
-      const s = await statusOf(svc, res.body);
-      return s.deliveryStatus.status === 'sent' ? s : undefined;
-    }, 10_000, 'status sent');
+    const m = await waitFor(
+      async () => {
+        const s = await statusOf(svc, res.body);
+        return s.deliveryStatus.status === 'sent' ? s : undefined;
+      },
+      10_000,
+      'status sent',
+    );
     expect(m.deliveryStatus).toMatchObject({ status: 'sent', smtpResponse: expect.stringMatching(/^250 captured/) });
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // THREADLINE_OUTBOUND_URL=direct: the MX is looked up from a real DNS server on loopback (the
@@ -24,10 +24,14 @@ beforeAll(async () => {
 const deliver = async (to: string) => {
   const res = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: to }] }) });
   expect(res.status).toBe(202);
-  return waitFor(async () => {
-    const m = (await svc.api('GET', `/api/v2/conversations/emails/${res.body.conversationId}/messages/${res.body.id}`)).body;
-    return ['sent', 'failed', 'deferred'].includes(m.deliveryStatus.status) ? m : undefined;
-  }, 15_000, `an outcome for ${to}`);
+  return waitFor(
+    async () => {
+      const m = (await svc.api('GET', `/api/v2/conversations/emails/${res.body.conversationId}/messages/${res.body.id}`)).body;
+      return ['sent', 'failed', 'deferred'].includes(m.deliveryStatus.status) ? m : undefined;
+    },
+    15_000,
+    `an outcome for ${to}`,
+  );
 };
 
 describe('direct delivery', () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { act, createAgent, createQueue, enqueue, newConversation, pull, type Agent } from '../helpers/acd.js';
-import { startService, waitFor, type TestService } from '../helpers/service.js';
+import { type Agent, act, createAgent, createQueue, enqueue, newConversation, pull } from '../helpers/acd.js';
+import { startService, type TestService, waitFor } from '../helpers/service.js';
 
 // GET /api/v2/events as a caller sees it: organization-scoped, filtered, paged by an opaque
 // cursor, refusing bad parameters by name; and a transaction that rolls back leaves no event.
@@ -25,10 +25,14 @@ const list = async (query = '', token?: string) => {
 
 /** The listing once `ok` holds: on PostgreSQL an event shows once every older transaction of the cluster has ended. */
 const listWhen = (query: string, ok: (l: Awaited<ReturnType<typeof list>>) => boolean, token?: string) =>
-  waitFor(async () => {
-    const l = await list(query, token);
-    return ok(l) ? l : undefined;
-  }, 10_000, `events ${query}`);
+  waitFor(
+    async () => {
+      const l = await list(query, token);
+      return ok(l) ? l : undefined;
+    },
+    10_000,
+    `events ${query}`,
+  );
 
 /** An item in `queueId` for a new conversation (a send, then what the inbound path would enqueue). */
 async function item() {
@@ -78,7 +82,7 @@ describe('the listing', () => {
     expect(res.body.message).toMatch(message);
   });
 
-  it("shows an organization its own events only, and needs events:event:view", async () => {
+  it('shows an organization its own events only, and needs events:event:view', async () => {
     const other = await svc.running.services.auth.createOrganization('Other');
     const reader = await svc.running.services.auth.createClient(other.id, 'reader', ['events:event:view']);
     const theirs = await svc.token(reader.id, reader.secret);
@@ -137,5 +141,4 @@ describe('a transaction that rolls back', () => {
     const created = (await listWhen('?types=workitem.created', (l) => l.entities.some((e) => e.data.conversationId === kept.conversationId))).entities;
     expect(created.map((e) => e.data.conversationId)).not.toContain(lost.conversationId);
   });
-
 });

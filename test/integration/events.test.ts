@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { act, createAgent, pull, type Agent } from '../helpers/acd.js';
+import { type Agent, act, createAgent, pull } from '../helpers/acd.js';
 import { publishListed } from '../helpers/dns-server.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -53,10 +53,14 @@ const about = (events: Event[], key: string, id: string) => events.filter((e) =>
  * an event shows once every older transaction of the cluster has ended (events.repo.ts).
  */
 async function eventsAbout(key: string, id: string, types: string[]) {
-  return waitFor(async () => {
-    const mine = about(await allEvents(), key, id);
-    return mine.map((e) => e.type).join() === types.join() ? mine : undefined;
-  }, 10_000, `${types.join(', ')} for ${key} ${id}`);
+  return waitFor(
+    async () => {
+      const mine = about(await allEvents(), key, id);
+      return mine.map((e) => e.type).join() === types.join() ? mine : undefined;
+    },
+    10_000,
+    `${types.join(', ')} for ${key} ${id}`,
+  );
 }
 
 async function send(to: string) {

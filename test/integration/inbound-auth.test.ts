@@ -76,8 +76,22 @@ async function send(r: Reply) {
   return reply.split(' ').at(-1)!;
 }
 
-const messagesOf = async (conversationId: string) => (await svc.api('GET', `/api/v2/conversations/emails/${conversationId}/messages`)).body.entities as Array<{ id: string; direction: string; messageId: string; inbound?: { authenticationResults?: string; authentication?: { dmarc: { result: string } } } }>;
-const held = async () => (await svc.api('GET', '/api/v2/routing/email/quarantine')).body.entities as Array<{ id: string; conversationId: string; reason: string; messageId: string; authenticationResults: string; threading: { authentication: { rule: string } } }>;
+const messagesOf = async (conversationId: string) =>
+  (await svc.api('GET', `/api/v2/conversations/emails/${conversationId}/messages`)).body.entities as Array<{
+    id: string;
+    direction: string;
+    messageId: string;
+    inbound?: { authenticationResults?: string; authentication?: { dmarc: { result: string } } };
+  }>;
+const held = async () =>
+  (await svc.api('GET', '/api/v2/routing/email/quarantine')).body.entities as Array<{
+    id: string;
+    conversationId: string;
+    reason: string;
+    messageId: string;
+    authenticationResults: string;
+    threading: { authentication: { rule: string } };
+  }>;
 const heldFor = async (id: string) => (await held()).find((q) => q.id === id);
 
 describe('authenticated threading (policy: require)', () => {
@@ -162,7 +176,10 @@ describe('authenticated threading (policy: require)', () => {
     const other = await initOrganization(svc.running.services, { orgName: 'Other', inboundDomain: 'replies.other.test', senderDomain: 'notify.other.test' });
     const cTheirs = await (async () => {
       const t = await svc.token(other.clientId, other.clientSecret);
-      const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { token: t, body: { ...sendBody(svc), fromAddress: { email: `n@${other.senderDomain}` }, toAddresses: [{ email: 'pat@customer.test' }] } });
+      const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', {
+        token: t,
+        body: { ...sendBody(svc), fromAddress: { email: `n@${other.senderDomain}` }, toAddresses: [{ email: 'pat@customer.test' }] },
+      });
       expect(sent.status).toBe(202);
       return { conversationId: sent.body.conversationId as string, token: sent.body.replyToAddress.email as string, orgToken: t };
     })();

@@ -86,7 +86,9 @@ async function send(c: { token: string; messageId: string }, m: Mail, via: Via =
 type Message = { id: string; direction: string; from: { email: string; name?: string } };
 const messagesOf = async (conversationId: string) => (await svc.api('GET', `/api/v2/conversations/emails/${conversationId}/messages`)).body.entities as Message[];
 const heldEntry = async (id: string) =>
-  ((await svc.api('GET', '/api/v2/routing/email/quarantine')).body.entities as Array<{ id: string; reason: string; threading: { signal: string; authentication: { rule: string } } }>).find((q) => q.id === id);
+  ((await svc.api('GET', '/api/v2/routing/email/quarantine')).body.entities as Array<{ id: string; reason: string; threading: { signal: string; authentication: { rule: string } } }>).find(
+    (q) => q.id === id,
+  );
 const decisionOf = async (conversationId: string, id: string) => (await svc.api('GET', `/api/v2/conversations/emails/${conversationId}/messages/${id}/threading`)).body;
 
 const PAT = 'From: Pat <pat@pat.test>';
@@ -94,29 +96,52 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 // What was let in before: each of these reached the conversation by an authentication rule.
 const ambiguous: Array<[string, Mail, RegExp]> = [
-  ['a second From field with a space before the colon; SPF passes for the attacker', { from: ['From : <mallory@evil.test>', PAT], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER }, /2 From fields/],
+  [
+    'a second From field with a space before the colon; SPF passes for the attacker',
+    { from: ['From : <mallory@evil.test>', PAT], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER },
+    /2 From fields/,
+  ],
   ['the same, the fields the other way round', { from: [PAT, 'From : <mallory@evil.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER }, /2 From fields/],
   ['a tab before the colon', { from: ['From\t: <mallory@evil.test>', PAT], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER }, /2 From fields/],
   ['From repeated in another case', { from: ['FROM: <mallory@evil.test>', PAT], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER }, /2 From fields/],
-  ['an empty group and the attacker, signed by her domain', { from: ['From: undisclosed:;, <mallory@evil.test>'], mailFrom: 'pat@pat.test', server: ATTACKER_SERVER, sign: 'evil.test' }, /more than one mailbox/],
-  ['a group holding the customer, then the attacker', { from: ['From: g: <pat@pat.test>;, <mallory@evil.test>'], mailFrom: 'pat@pat.test', server: ATTACKER_SERVER, sign: 'evil.test' }, /more than one mailbox/],
-  ['two mailboxes, the customer first', { from: ['From: Pat <pat@pat.test>, <mallory@evil.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test' }, /more than one mailbox/],
+  [
+    'an empty group and the attacker, signed by her domain',
+    { from: ['From: undisclosed:;, <mallory@evil.test>'], mailFrom: 'pat@pat.test', server: ATTACKER_SERVER, sign: 'evil.test' },
+    /more than one mailbox/,
+  ],
+  [
+    'a group holding the customer, then the attacker',
+    { from: ['From: g: <pat@pat.test>;, <mallory@evil.test>'], mailFrom: 'pat@pat.test', server: ATTACKER_SERVER, sign: 'evil.test' },
+    /more than one mailbox/,
+  ],
+  [
+    'two mailboxes, the customer first',
+    { from: ['From: Pat <pat@pat.test>, <mallory@evil.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test' },
+    /more than one mailbox/,
+  ],
   ['a group alone, from the customer server', { from: ['From: Pat: <pat@pat.test>;'], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER }, /group syntax/],
   ['no From field at all, from the customer server', { from: [], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER }, /no From field/],
   ['a From that does not parse strictly', { from: ['From: pat@pat.test <mallory@evil.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test' }, /not a phrase/],
-  ['two fields joined by a bare CR', { from: ['From: <mallory@evil.test>\rFrom: Pat <pat@pat.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test' }, /control character|From fields/],
+  [
+    'two fields joined by a bare CR',
+    { from: ['From: <mallory@evil.test>\rFrom: Pat <pat@pat.test>'], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test' },
+    /control character|From fields/,
+  ],
 ];
 
 describe('a reply without one author is never appended', () => {
-  it.each(ambiguous.flatMap(([name, mail, why]) => (['reply-token', 'in-reply-to'] as const).map((via) => [`${name} (${via})`, mail, why, via] as const)))('%s', async (_name, mail, why, via) => {
-    const c = await conversationWith('pat@pat.test');
-    const id = await send(c, mail, via);
-    expect((await messagesOf(c.id)).filter((m) => m.direction === 'inbound')).toEqual([]);
-    const q = await heldEntry(id);
-    expect(q?.threading).toMatchObject({ signal: via, authentication: { rule: 'ambiguous-author' } });
-    expect(q!.reason).toMatch(/^The author cannot be determined unambiguously: /);
-    expect(q!.reason).toMatch(why);
-  });
+  it.each(ambiguous.flatMap(([name, mail, why]) => (['reply-token', 'in-reply-to'] as const).map((via) => [`${name} (${via})`, mail, why, via] as const)))(
+    '%s',
+    async (_name, mail, why, via) => {
+      const c = await conversationWith('pat@pat.test');
+      const id = await send(c, mail, via);
+      expect((await messagesOf(c.id)).filter((m) => m.direction === 'inbound')).toEqual([]);
+      const q = await heldEntry(id);
+      expect(q?.threading).toMatchObject({ signal: via, authentication: { rule: 'ambiguous-author' } });
+      expect(q!.reason).toMatch(/^The author cannot be determined unambiguously: /);
+      expect(q!.reason).toMatch(why);
+    },
+  );
 
   it('not even under the monitor policy, which lets every other failure in', async () => {
     await svc.api('PUT', '/api/v2/organizations/me/threading', { body: { inboundAuth: 'monitor' } });
@@ -149,19 +174,32 @@ const genuine: Array<[string, Mail, string, string]> = [
   ['SPF from the customer server', { from: [PAT], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER }, 'pat@pat.test', 'customer-aligned-spf'],
   ['DKIM through a forwarder', { from: [PAT], mailFrom: 'fwd@relay.example.net', server: RELAY, sign: 'pat.test' }, 'pat@pat.test', 'customer-aligned-dkim'],
   ['DMARC for the customer domain', { from: ['From: Pat <pat@shop.test>'], mailFrom: 'pat@shop.test', server: CUSTOMER_SERVER, sign: 'shop.test' }, 'pat@shop.test', 'dmarc-pass'],
-  ['a folded field, quoted name and a comment', { from: ['From:\n  "Pat"\n <pat@pat.test> (home)'], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER }, 'pat@pat.test', 'customer-aligned-spf'],
-  ['an encoded-word name, lower-case field name', { from: [`from: =?utf-8?b?${b64('Pat')}?= <PAT@pat.test>`], mailFrom: 'fwd@relay.example.net', server: RELAY, sign: 'pat.test' }, 'pat@pat.test', 'customer-aligned-dkim'],
+  [
+    'a folded field, quoted name and a comment',
+    { from: ['From:\n  "Pat"\n <pat@pat.test> (home)'], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER },
+    'pat@pat.test',
+    'customer-aligned-spf',
+  ],
+  [
+    'an encoded-word name, lower-case field name',
+    { from: [`from: =?utf-8?b?${b64('Pat')}?= <PAT@pat.test>`], mailFrom: 'fwd@relay.example.net', server: RELAY, sign: 'pat.test' },
+    'pat@pat.test',
+    'customer-aligned-dkim',
+  ],
   ['a Sender naming someone else', { from: [PAT], mailFrom: 'pat@pat.test', server: CUSTOMER_SERVER, headers: { Sender: 'mallory@evil.test' } }, 'pat@pat.test', 'customer-aligned-spf'],
 ];
 
 describe('a genuine reply still joins its conversation', () => {
-  it.each(genuine.flatMap(([name, mail, customer, rule]) => (['reply-token', 'in-reply-to'] as const).map((via) => [`${name} (${via})`, mail, customer, rule, via] as const)))('%s', async (_name, mail, customer, rule, via) => {
-    const c = await conversationWith(customer);
-    const id = await send(c, mail, via);
-    const stored = (await messagesOf(c.id)).find((m) => m.id === id);
-    expect(stored?.from).toEqual({ email: customer, name: 'Pat' });
-    expect(await decisionOf(c.id, id)).toMatchObject({ signal: via, authentication: { allowed: true, rule } });
-  });
+  it.each(genuine.flatMap(([name, mail, customer, rule]) => (['reply-token', 'in-reply-to'] as const).map((via) => [`${name} (${via})`, mail, customer, rule, via] as const)))(
+    '%s',
+    async (_name, mail, customer, rule, via) => {
+      const c = await conversationWith(customer);
+      const id = await send(c, mail, via);
+      const stored = (await messagesOf(c.id)).find((m) => m.id === id);
+      expect(stored?.from).toEqual({ email: customer, name: 'Pat' });
+      expect(await decisionOf(c.id, id)).toMatchObject({ signal: via, authentication: { allowed: true, rule } });
+    },
+  );
 });
 
 describe("an agent's answer", () => {
@@ -180,7 +218,13 @@ describe("an agent's answer", () => {
 
   it('goes to the customer after a reply an administrator let in, which shows no borrowed name', async () => {
     const c = await conversationWith('pat@pat.test');
-    const id = await send(c, { from: [`From: =?utf-8?b?${b64('Pat <pat@pat.test>')}?= <mallory@evil.test>`], mailFrom: 'mallory@evil.test', server: ATTACKER_SERVER, sign: 'evil.test', headers: { 'Reply-To': 'mallory@evil.test' } });
+    const id = await send(c, {
+      from: [`From: =?utf-8?b?${b64('Pat <pat@pat.test>')}?= <mallory@evil.test>`],
+      mailFrom: 'mallory@evil.test',
+      server: ATTACKER_SERVER,
+      sign: 'evil.test',
+      headers: { 'Reply-To': 'mallory@evil.test' },
+    });
     expect((await heldEntry(id))?.threading.authentication.rule).toBe('unauthenticated');
     const released = await svc.api('POST', `/api/v2/routing/email/quarantine/${id}/release`, { body: { into: 'conversation' } });
     expect(released.status).toBe(200);

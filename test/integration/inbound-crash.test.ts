@@ -5,10 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { BIN, BUILT, childEnv, killChildren, ROOT, serve } from '../helpers/child-service.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
-import { startDnsServer } from '../helpers/dns-server.js';
-import { BIN, BUILT, ROOT, childEnv, killChildren, serve } from '../helpers/child-service.js';
 
 // No threadline left running, even when an assertion failed half-way.
 afterAll(killChildren);
@@ -30,9 +30,7 @@ const MIN_ACKED = 100;
 /** Longest a session may take before the kill (a session cut by the kill may never end). */
 const SESSION_MS = 10_000;
 
-
-const withDeadline = <T>(p: Promise<T>, ms: number, fallback: T) =>
-  Promise.race([p, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
+const withDeadline = <T>(p: Promise<T>, ms: number, fallback: T) => Promise.race([p, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms).unref())]);
 
 interface Reply {
   n: number;
@@ -113,7 +111,13 @@ describe('inbound SMTP and SIGKILL', () => {
         const conv = conversations[n % CONVERSATIONS]!;
         const header = `crash-${n}@mail.gmail.com`;
         const to = n % 2 === 0 ? conv.replyTo : `support@${init.inboundDomain}`;
-        const raw = withHeaders(base, { 'Message-Id': `<${header}>`, To: to, 'In-Reply-To': conv.messageId, References: conv.messageId, Subject: `Re: Order ${n % CONVERSATIONS} has shipped` });
+        const raw = withHeaders(base, {
+          'Message-Id': `<${header}>`,
+          To: to,
+          'In-Reply-To': conv.messageId,
+          References: conv.messageId,
+          Subject: `Re: Order ${n % CONVERSATIONS} has shipped`,
+        });
         attempted.set(header, { n, header, conversationId: conv.id });
         inFlight++;
         const reply = await withDeadline(

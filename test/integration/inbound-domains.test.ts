@@ -64,7 +64,7 @@ describe('inbound domain ownership', () => {
     expect((await svc.api('POST', DOMAINS, { body: { id: 'help.example.com' } })).body.code).toBe('domain.exists');
   });
 
-  it("tells another organization nothing, and never gives it a domain that another one verified", async () => {
+  it('tells another organization nothing, and never gives it a domain that another one verified', async () => {
     await svc.api('POST', DOMAINS, { body: { id: 'owned.example.com' } });
     await svc.verifyInboundDomain('owned.example.com');
 

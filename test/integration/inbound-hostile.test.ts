@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { longHeaderLine, manyHeaderLines, nestedDivs, nestedMultiparts } from '../helpers/hostile-mail.js';
 import { sendBody, startService, type TestService } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
-import { longHeaderLine, manyHeaderLines, nestedDivs, nestedMultiparts } from '../helpers/hostile-mail.js';
 
 // Hostile mail over SMTP, examined in-line (the thread path: inbound-threads.test.ts). What
 // cannot be parsed is kept and held, never refused with a 451 the sender would retry for days;
@@ -48,7 +48,16 @@ describe('a reply that holds up a stage', () => {
     const list = await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}/messages`);
     const inbound = list.body.entities.find((m: { direction: string }) => m.direction === 'inbound');
     // Only its start is parsed (and its HTML, too long, not converted); its bytes are kept whole.
-    expect(inbound).toMatchObject({ subject: 'Re: nested', inbound: { kind: 'reply', skipped: [{ stage: 'parse', reason: expect.stringMatching(/^the message is \d+ bytes: its text was read from the first /) }, { stage: 'reply-text', reason: expect.stringMatching(/^HTML not converted to text/) }] } });
+    expect(inbound).toMatchObject({
+      subject: 'Re: nested',
+      inbound: {
+        kind: 'reply',
+        skipped: [
+          { stage: 'parse', reason: expect.stringMatching(/^the message is \d+ bytes: its text was read from the first /) },
+          { stage: 'reply-text', reason: expect.stringMatching(/^HTML not converted to text/) },
+        ],
+      },
+    });
     const source = await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}/messages/${inbound.id}/raw`);
     expect(source.status).toBe(200);
     expect(source.body).toBe(raw);

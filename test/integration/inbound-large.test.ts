@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, BUILT, ROOT, childEnv, killChildren, serve, type Served } from '../helpers/child-service.js';
+import { BIN, BUILT, childEnv, killChildren, ROOT, type Served, serve } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { deliver } from '../helpers/smtp-client.js';
 
@@ -67,7 +67,7 @@ describe('large inbound messages', () => {
       THREADLINE_DNS_SERVERS: dns.address,
       THREADLINE_INBOUND_AUTH: 'monitor',
       THREADLINE_OUTBOUND_URL: 'capture',
-      THREADLINE_SECRET: 'decaf'.repeat(12) + 'beef',
+      THREADLINE_SECRET: `${'decaf'.repeat(12)}beef`,
       THREADLINE_LOG_LEVEL: 'warn',
     };
     const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json'], { cwd: ROOT, env: childEnv(vars), timeout: 30_000 });
@@ -84,7 +84,13 @@ describe('large inbound messages', () => {
       await fetch(`${served.url}/api/v2/conversations/emails/agentless`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ senderType: 'Outbound', fromAddress: { email: `billing@${init.senderDomain}` }, toAddresses: [{ email: 'customer@example.com' }], subject: 'Invoice', textBody: 'Please send the scan.' }),
+        body: JSON.stringify({
+          senderType: 'Outbound',
+          fromAddress: { email: `billing@${init.senderDomain}` },
+          toAddresses: [{ email: 'customer@example.com' }],
+          subject: 'Invoice',
+          textBody: 'Please send the scan.',
+        }),
       })
     ).json()) as { conversationId: string; replyToAddress: { email: string } };
     const to = sent.replyToAddress.email;
@@ -114,7 +120,9 @@ describe('large inbound messages', () => {
     await served.exited;
     served = await serve(vars);
     for (const m of [first, ...many]) expect((await rawSource(m.id)).equals(Buffer.from(m.raw))).toBe(true);
-    const list = (await (await fetch(`${served.url}/api/v2/conversations/emails/${sent.conversationId}/messages`, { headers: auth })).json()) as { entities: Array<{ id: string; textBody?: string }> };
+    const list = (await (await fetch(`${served.url}/api/v2/conversations/emails/${sent.conversationId}/messages`, { headers: auth })).json()) as {
+      entities: Array<{ id: string; textBody?: string }>;
+    };
     expect(list.entities.find((m) => m.id === first.id)?.textBody).toContain('Here is the scan you asked for (0).');
   });
 });

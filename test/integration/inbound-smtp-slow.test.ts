@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startService, waitFor, type TestService } from '../helpers/service.js';
+import { startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, smtpSession, withHeaders } from '../helpers/smtp-client.js';
 
 // Slow and greedy clients against the inbound SMTP server's defaults (per-address cap,
@@ -125,12 +125,16 @@ describe('connections per client address', () => {
       expect(await deliver(port, { from: 'sender@example.com', to: ['support@replies.localhost'], raw, localAddress: '127.0.0.41' })).toMatch(/^250 /);
       // A slot given back can be taken again.
       held.pop()!.close();
-      const again = await waitFor(async () => {
-        const s = await smtpSession(port, '127.0.0.1', '127.0.0.40');
-        if (s.greeting.startsWith('220')) return s;
-        s.close();
-        return undefined;
-      }, 5000, 'a freed slot');
+      const again = await waitFor(
+        async () => {
+          const s = await smtpSession(port, '127.0.0.1', '127.0.0.40');
+          if (s.greeting.startsWith('220')) return s;
+          s.close();
+          return undefined;
+        },
+        5000,
+        'a freed slot',
+      );
       held.push(again);
     } finally {
       for (const s of held) s.close();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, smtpSession, withHeaders } from '../helpers/smtp-client.js';
 
 // The inbound SMTP server as a sending MTA meets it: real SMTP over 127.0.0.1.
@@ -64,10 +64,17 @@ describe('inbound SMTP policy', () => {
       await waitFor(() => (said.startsWith('220') ? true : undefined), 5000, 'the greeting');
       // One write, as a pipelining client sends them.
       socket.write(['EHLO mx.example.com', 'MAIL FROM:<sender@example.com>', ...lines, ''].join('\r\n'));
-      const replies = await waitFor(() => {
-        const r = said.split('\r\n').filter((l) => /^\d{3} /.test(l)).slice(3);
-        return r.length === lines.length ? r : undefined;
-      }, 10_000, 'a reply to every RCPT');
+      const replies = await waitFor(
+        () => {
+          const r = said
+            .split('\r\n')
+            .filter((l) => /^\d{3} /.test(l))
+            .slice(3);
+          return r.length === lines.length ? r : undefined;
+        },
+        10_000,
+        'a reply to every RCPT',
+      );
       for (const r of replies) expect(r).toMatch(/^550 5\.7\.1 /);
     } finally {
       socket.destroy();

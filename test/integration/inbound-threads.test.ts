@@ -3,11 +3,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDnsResolver } from '../../src/dns/resolver.js';
-import { inlinePreparer, threadPreparer, type Arrival, type Preparer } from '../../src/inbound/preparer.js';
+import { type Arrival, inlinePreparer, type Preparer, threadPreparer } from '../../src/inbound/preparer.js';
 import { ROOT } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { nestedDivs } from '../helpers/hostile-mail.js';
-import { sendBody, startService, tempDir, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, tempDir } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
 
 // Inbound threads (src/inbound/preparer.ts): the compiled build parses and authenticates each
@@ -81,7 +81,13 @@ async function ordinaryBesideHostile(svc: TestService, preparer: Preparer, start
   return { ordinaryMs, stored };
 }
 
-const hostileHeaders = (token: string, extra: Record<string, string> = {}) => ({ From: 'Pat Customer <customer@example.com>', To: token, Subject: 'Re: Order 7', 'Message-ID': '<hostile@example.com>', ...extra });
+const hostileHeaders = (token: string, extra: Record<string, string> = {}) => ({
+  From: 'Pat Customer <customer@example.com>',
+  To: token,
+  Subject: 'Re: Order 7',
+  'Message-ID': '<hostile@example.com>',
+  ...extra,
+});
 
 const FIXTURES = ['replies/talon__gmail.eml', 'replies/flanker__iphone.eml', 'autoreplies/sisimai__rfc3834-01.eml', 'bounces/bounceparser__aol.unknown.msg.eml'];
 const arrival = (fixture: string): Arrival & { raw: Buffer } => ({
@@ -148,14 +154,26 @@ describe('inbound threads', () => {
     const { ordinaryMs, stored } = await ordinaryBesideHostile(svc, spy, started, (token) => nestedDivs(hostileHeaders(token)));
     expect(ordinaryMs).toBeLessThan(1000);
     // Only its start is parsed (and its HTML, too long, not converted).
-    expect(stored).toMatchObject({ subject: 'Re: Order 7', inbound: { kind: 'reply', skipped: [{ stage: 'parse', reason: expect.stringMatching(/^the message is \d+ bytes: its text was read from the first /) }, { stage: 'reply-text', reason: expect.stringMatching(/^HTML not converted to text/) }] } });
+    expect(stored).toMatchObject({
+      subject: 'Re: Order 7',
+      inbound: {
+        kind: 'reply',
+        skipped: [
+          { stage: 'parse', reason: expect.stringMatching(/^the message is \d+ bytes: its text was read from the first /) },
+          { stage: 'reply-text', reason: expect.stringMatching(/^HTML not converted to text/) },
+        ],
+      },
+    });
   });
 
   it('stops a thread stuck past the time limit, stores its message with the stage skipped, and answers the others meanwhile', async () => {
     const dns = await startDnsServer();
     const { spy, started } = watched(threadPreparer({ mta: MTA, dnsServers: [dns.address] }, { threads: 1, timeLimitMs: 1500 }, crashingThread())!, 'hostile@example.com');
     const svc = await startService({}, { dns, preparer: spy });
-    const hostile = (token: string) => `${Object.entries(hostileHeaders(token, { [SPIN_HEADER]: 'yes' })).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\nWhere is my order?\r\n`;
+    const hostile = (token: string) =>
+      `${Object.entries(hostileHeaders(token, { [SPIN_HEADER]: 'yes' }))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\r\n')}\r\n\r\nWhere is my order?\r\n`;
     const { ordinaryMs, stored } = await ordinaryBesideHostile(svc, spy, started, hostile);
     expect(ordinaryMs).toBeLessThan(1000);
     // Kept as it is (its bytes), threaded by its headers, with what was not done and why.

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startService, tempDir, waitFor, type TestService } from '../helpers/service.js';
+import { startService, type TestService, tempDir, waitFor } from '../helpers/service.js';
 import { smtpSession } from '../helpers/smtp-client.js';
 
 // STARTTLS with a configured certificate, and the connection limit.

@@ -36,7 +36,11 @@ describe('operator logs', () => {
     });
     const token = ((await tok.json()) as { access_token: string }).access_token;
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${svc.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${svc.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return (await res.json()) as Record<string, any>;
     };
 
@@ -61,15 +65,21 @@ describe('operator logs', () => {
     expect(await deliver(svc.smtpPort, { from: 'pat@example.com', to: ['support@replies.localhost'], raw: reply('support@replies.localhost', 'Hello', 'A new question.') })).toMatch(/^250/);
     expect(await deliver(svc.smtpPort, { from: 'pat@example.com', to: ['someone@elsewhere.example'], raw: reply('someone@elsewhere.example', 'Hi', 'x') })).toMatch(/^550/);
 
-    const inbound = await waitFor(() => {
-      const found = lines().filter((l) => l.msg.startsWith('inbound '));
-      return found.length >= 4 ? found : undefined;
-    }, 10_000, 'four inbound lines');
+    const inbound = await waitFor(
+      () => {
+        const found = lines().filter((l) => l.msg.startsWith('inbound '));
+        return found.length >= 4 ? found : undefined;
+      },
+      10_000,
+      'four inbound lines',
+    );
     const all = lines();
     const accepted = all.filter((l) => l.msg === 'send accepted');
     expect(accepted).toHaveLength(1);
     expect(accepted[0]).toMatchObject({ level: INFO, messageId: sent.id, conversationId: sent.conversationId, fromDomain: 'notify.localhost', toDomain: 'example.com' });
-    expect(all.filter((l) => l.msg === 'delivery sent')).toEqual([expect.objectContaining({ level: INFO, messageId: sent.id, conversationId: sent.conversationId, toDomain: 'example.com' })]);
+    expect(all.filter((l) => l.msg === 'delivery sent')).toEqual([
+      expect.objectContaining({ level: INFO, messageId: sent.id, conversationId: sent.conversationId, toDomain: 'example.com' }),
+    ]);
     expect(inbound.map((l) => [l.msg, l.level])).toEqual([
       ['inbound quarantined', INFO],
       ['inbound threaded', INFO],

@@ -2,7 +2,7 @@ import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stats } from '../helpers/acd.js';
 import { configuration, contact, template } from '../helpers/outbound.js';
-import { startService, waitFor, type TestService } from '../helpers/service.js';
+import { startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -67,7 +67,15 @@ describe('invoking a configuration', () => {
       contact('html@example.com', { CustomerName: 'Pat <script>alert(1)</script>', CaseName: 'X\r\nBcc: victim@example.com' }),
     ]);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
-    expect(res.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['queued', 'no opt-in', 'queued', 'no opt-in', 'invalid address', 'missing values', 'queued']);
+    expect(res.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual([
+      'queued',
+      'no opt-in',
+      'queued',
+      'no opt-in',
+      'invalid address',
+      'missing values',
+      'queued',
+    ]);
     expect(res.body.results[5].missing).toEqual(['{CaseName}', '{FullName{Customer}}']);
     expect(await messagesTo(svc, 'no@example.com')).toBe(0);
     // What schedules and the timeline will read: the configuration and the record regarded.

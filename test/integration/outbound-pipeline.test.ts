@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -43,7 +43,7 @@ describe('the outbound pipeline', () => {
     expect(badFrom.body.details[0].fieldName).toBe('from.email');
   });
 
-  it("answers a customer whose subject is longer than a send may be, its Re: subject cut to fit", async () => {
+  it('answers a customer whose subject is longer than a send may be, its Re: subject cut to fit', async () => {
     const subject = `About my order ${'and more '.repeat(60)}`.trim();
     const conversationId = await customerConversation(subject);
     const answer = await svc.api('POST', `/api/v2/conversations/emails/${conversationId}/messages`, { body: { textBody: 'We are on it.' } });

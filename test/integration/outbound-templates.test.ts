@@ -10,7 +10,6 @@ beforeAll(async () => {
   svc = await startService();
 });
 
-
 const fieldOf = (res: { body: any }) => res.body.details?.[0]?.fieldName;
 
 describe('templates', () => {
@@ -30,9 +29,27 @@ describe('templates', () => {
 
   it.each([
     [{ localizations: [{ locale: 'en', subject: 'Hi {CustomerName', textBody: 'x' }] }, 'localizations[0].subject', /subject \(en\): the placeholder at character 4 is not closed/],
-    [{ localizations: [{ locale: 'en', subject: 'ok' , textBody: 'x' }, { locale: 'fr', subject: 'ok', htmlBody: '<p>{Nom{}}</p>' }] }, 'localizations[1].htmlBody', /htmlBody \(fr\): the slug at character 4 must read/],
+    [
+      {
+        localizations: [
+          { locale: 'en', subject: 'ok', textBody: 'x' },
+          { locale: 'fr', subject: 'ok', htmlBody: '<p>{Nom{}}</p>' },
+        ],
+      },
+      'localizations[1].htmlBody',
+      /htmlBody \(fr\): the slug at character 4 must read/,
+    ],
     [{ localizations: [{ locale: 'en_US!', subject: 'x', textBody: 'x' }] }, 'localizations[0].locale', /BCP 47/],
-    [{ localizations: [{ locale: 'en', subject: 'x', textBody: 'x' }, { locale: 'EN', subject: 'y', textBody: 'y' }] }, 'localizations[1].locale', /twice/],
+    [
+      {
+        localizations: [
+          { locale: 'en', subject: 'x', textBody: 'x' },
+          { locale: 'EN', subject: 'y', textBody: 'y' },
+        ],
+      },
+      'localizations[1].locale',
+      /twice/,
+    ],
     [{ defaultLocale: 'de' }, 'defaultLocale', /must be the locale of one of the localizations/],
     [{ localizations: [{ locale: 'en', subject: 'a\r\nBcc: x@example.com', textBody: 'x' }] }, 'localizations[0].subject', /CR or LF/],
     [{ localizations: [{ locale: 'en', subject: 'x' }] }, 'localizations[0].textBody', /needs a textBody or an htmlBody/],
@@ -77,7 +94,13 @@ describe('outbound configurations', () => {
     const queueId = (await svc.api('POST', '/api/v2/routing/queues', { body: { name: 'Outbound replies' } })).body.id;
     const created = await svc.api('POST', '/api/v2/outbound/configurations', { body: config(templateId, { queueId }) });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
-    expect(created.body).toMatchObject({ templateId, queueId, conversationRecord: 'onSend', showInTimeline: true, fromAddress: { email: `support@${svc.init.senderDomain}`, name: 'Support' } });
+    expect(created.body).toMatchObject({
+      templateId,
+      queueId,
+      conversationRecord: 'onSend',
+      showInTimeline: true,
+      fromAddress: { email: `support@${svc.init.senderDomain}`, name: 'Support' },
+    });
     const id = created.body.id;
     const put = await svc.api('PUT', `/api/v2/outbound/configurations/${id}`, { body: config(templateId, { conversationRecord: 'onResponse', showInTimeline: false }) });
     expect(put.body).toMatchObject({ id, conversationRecord: 'onResponse', showInTimeline: false });

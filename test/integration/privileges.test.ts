@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { passwordToken, PASSWORD } from '../helpers/acd.js';
+import { PASSWORD, passwordToken } from '../helpers/acd.js';
 import { startService, type TestService } from '../helpers/service.js';
 
 // Nobody hands out a permission they do not hold; a password-grant token carries only what both
@@ -107,7 +107,11 @@ describe('password-grant tokens', () => {
     [['*:*:*'], [Q_VIEW], ['listQueues', 'me']],
     [[Q_VIEW], ['*:*:*'], ['listQueues', 'me']],
     [['routing:*:*'], ['*:queue:view', 'directory:organization:view'], ['listQueues', 'me']],
-    [['routing:queue:*', 'directory:*:view'], ['routing:queue:edit', '*:organization:*'], ['listQueues', 'createQueue', 'readOrganization', 'me']],
+    [
+      ['routing:queue:*', 'directory:*:view'],
+      ['routing:queue:edit', '*:organization:*'],
+      ['listQueues', 'createQueue', 'readOrganization', 'me'],
+    ],
     [['routing:queue:view'], ['routing:queue:edit'], ['me']],
   ])('user %j through client %j may: %j', async (userPermissions, clientPermissions, allowed) => {
     const email = `p-${randomUUID().slice(0, 8)}@example.com`;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { BIN, ROOT, freePort, killChildren, serve } from '../helpers/child-service.js';
+import { BIN, freePort, killChildren, ROOT, serve } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { testDatabaseUrl } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/service.js';
@@ -129,7 +129,14 @@ describe('the README walk-through, verbatim', () => {
 
   it('says what failed instead of going on with an empty token', { timeout: 120_000 }, async () => {
     const { dir, env } = await reader();
-    const running = await serve({ THREADLINE_DATA_DIR: env.THREADLINE_DATA_DIR, THREADLINE_DNS_SERVERS: env.THREADLINE_DNS_SERVERS, ...(env.THREADLINE_DATABASE_URL ? { THREADLINE_DATABASE_URL: env.THREADLINE_DATABASE_URL } : {}) }, 60_000);
+    const running = await serve(
+      {
+        THREADLINE_DATA_DIR: env.THREADLINE_DATA_DIR,
+        THREADLINE_DNS_SERVERS: env.THREADLINE_DNS_SERVERS,
+        ...(env.THREADLINE_DATABASE_URL ? { THREADLINE_DATABASE_URL: env.THREADLINE_DATABASE_URL } : {}),
+      },
+      60_000,
+    );
     onTestFinished(killChildren);
     // The helpers, then the token step with a wrong secret, as pasted: no `set -e`.
     const token = blocks.find((b) => b.includes('grant_type=client_credentials'))!;

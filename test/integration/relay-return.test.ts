@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../support/ports.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // A relay that is down (nothing listens on its port) and then comes back. The retry schedule is
@@ -20,20 +20,28 @@ describe('a relay that comes back', () => {
       expect(res.status).toBe(202);
       sent.push(res.body);
     }
-    const deferred = await waitFor(async () => {
-      const statuses = await Promise.all(sent.map((s) => statusOf(svc, s)));
-      return statuses.every((s) => s.status === 'deferred') ? statuses : undefined;
-    }, 30_000, 'every message deferred while the relay is down');
+    const deferred = await waitFor(
+      async () => {
+        const statuses = await Promise.all(sent.map((s) => statusOf(svc, s)));
+        return statuses.every((s) => s.status === 'deferred') ? statuses : undefined;
+      },
+      30_000,
+      'every message deferred while the relay is down',
+    );
     expect(deferred[0].smtpResponse).toMatch(/ECONNREFUSED|ESOCKET|ECONNECTION/);
 
     const sink = await startSink({ port });
     const back = Date.now();
     await waitFor(() => (sink.messages.length >= sent.length ? true : undefined), 20_000, 'the waiting messages at the relay');
     const recoveryMs = Date.now() - back;
-    const statuses = await waitFor(async () => {
-      const all = await Promise.all(sent.map((s) => statusOf(svc, s)));
-      return all.every((s) => s.status === 'sent') ? all : undefined;
-    }, 10_000, 'every message sent');
+    const statuses = await waitFor(
+      async () => {
+        const all = await Promise.all(sent.map((s) => statusOf(svc, s)));
+        return all.every((s) => s.status === 'sent') ? all : undefined;
+      },
+      10_000,
+      'every message sent',
+    );
     console.log(`relay back: ${sent.length} waiting messages delivered ${recoveryMs} ms after the relay returned (retry delay 600 s)`);
     expect(recoveryMs).toBeLessThan(10_000);
     expect(statuses.map((s) => s.attempts)).toEqual(sent.map(() => 2));

@@ -5,7 +5,7 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
 import type { Metrics } from '../../src/ops/metrics.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 
 // Walks every operation of the served OpenAPI document: each states its permissions and body
 // limit, and enforces both before reading a byte of the body. A new route cannot slip past:
@@ -61,9 +61,7 @@ describe('every route', () => {
   it('is in the OpenAPI document, with its permissions and its body limit', async () => {
     const stub = new Proxy({}, { get: () => ({}) }) as Services;
     const app = createApp({ services: stub, metrics: {} as Metrics, log: createLogger('silent'), ready: async () => null, version: '0', dataDir: '.' });
-    const served = app.routes
-      .filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/v2/'))
-      .map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`);
+    const served = app.routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/v2/')).map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`);
     const documented = operations.map(name);
     expect(new Set(served)).toEqual(new Set(documented.filter((n) => n.includes(' /api/v2/'))));
 

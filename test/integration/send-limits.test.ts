@@ -30,30 +30,10 @@ describe('agentless send limits', () => {
   it.each([
     ['subject', { subject: 'x'.repeat(400) }, { subject: 'x'.repeat(401) }, 'subject'],
     ['subject in characters, not bytes', { subject: 'é'.repeat(400) }, { subject: 'é'.repeat(401) }, 'subject'],
-    [
-      'local part',
-      { toAddresses: [{ email: `${local(64)}@example.com` }] },
-      { toAddresses: [{ email: `${local(65)}@example.com` }] },
-      'toAddresses[0].email',
-    ],
-    [
-      'display name',
-      { toAddresses: [{ email: 'c@example.com', name: 'n'.repeat(64) }] },
-      { toAddresses: [{ email: 'c@example.com', name: 'n'.repeat(65) }] },
-      'toAddresses[0].name',
-    ],
-    [
-      'from display name',
-      { fromAddress: { email: 'n@notify.localhost', name: 'n'.repeat(64) } },
-      { fromAddress: { email: 'n@notify.localhost', name: 'n'.repeat(65) } },
-      'fromAddress.name',
-    ],
-    [
-      'domain',
-      { toAddresses: [{ email: `c@${domainOfLength(253)}` }] },
-      { toAddresses: [{ email: `c@${domainOfLength(254)}` }] },
-      'toAddresses[0].email',
-    ],
+    ['local part', { toAddresses: [{ email: `${local(64)}@example.com` }] }, { toAddresses: [{ email: `${local(65)}@example.com` }] }, 'toAddresses[0].email'],
+    ['display name', { toAddresses: [{ email: 'c@example.com', name: 'n'.repeat(64) }] }, { toAddresses: [{ email: 'c@example.com', name: 'n'.repeat(65) }] }, 'toAddresses[0].name'],
+    ['from display name', { fromAddress: { email: 'n@notify.localhost', name: 'n'.repeat(64) } }, { fromAddress: { email: 'n@notify.localhost', name: 'n'.repeat(65) } }, 'fromAddress.name'],
+    ['domain', { toAddresses: [{ email: `c@${domainOfLength(253)}` }] }, { toAddresses: [{ email: `c@${domainOfLength(254)}` }] }, 'toAddresses[0].email'],
     ['body (3 MB)', { textBody: 'b'.repeat(3 * 1024 * 1024) }, { textBody: 'b'.repeat(3 * 1024 * 1024 + 1) }, 'textBody'],
     [
       'body, text and HTML together',

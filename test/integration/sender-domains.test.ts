@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
-import { dkimVerify } from 'mailauth';
 import { promises as dnsPromises } from 'node:dns';
+import { dkimVerify } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/open.js';
 import { publish, publishListed } from '../helpers/dns-server.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
-import { startSink, type SunkMessage } from '../helpers/smtp-sink.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
+import { type SunkMessage, startSink } from '../helpers/smtp-sink.js';
 
 // Sender domains for real: the records threadline asks for, looked up in a DNS server on
 // loopback; relaying refused until they verify; every message DKIM-signed and checked by
@@ -99,7 +99,10 @@ describe('sender domains', () => {
     // An SPF record that does not authorize us, and a key that is not ours.
     publish(svc.dns.zone, DOMAIN, { type: 'TXT', data: 'v=spf1 include:_spf.elsewhere.example -all' });
     const dkim = (await records()).find((r) => r.purpose === 'dkim')!;
-    publish(svc.dns.zone, dkim.host, { type: 'TXT', data: `v=DKIM1; k=rsa; p=${crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}` });
+    publish(svc.dns.zone, dkim.host, {
+      type: 'TXT',
+      data: `v=DKIM1; k=rsa; p=${crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
+    });
     const failed = await activate();
     expect(failed.senderStatus).toBe('FAILED');
     const f = Object.fromEntries((failed.dnsRecords as Listed[]).map((r) => [r.purpose, r]));
@@ -183,7 +186,7 @@ describe('sender domains', () => {
 
   it('check periodically, one instance per domain, and show a record that stops verifying', async () => {
     const { domains, batcher } = svc.running.services;
-    const checks = async () => Number(/threadline_sender_domain_checks_total\{status="VERIFIED"\} (\d+)/.exec((await (await fetch(`${svc.url}/metrics`)).text()))?.[1] ?? 0);
+    const checks = async () => Number(/threadline_sender_domain_checks_total\{status="VERIFIED"\} (\d+)/.exec(await (await fetch(`${svc.url}/metrics`)).text())?.[1] ?? 0);
     // The service's own periodic look (a recurring job) is not in the middle of one.
     const lookIdle = async () =>
       (await batcher.run((trx) => trx.selectFrom('jobs').select('claimed_by').where('kind', '=', 'domains.check-due').executeTakeFirst()))?.claimed_by === null ? true : undefined;
@@ -202,10 +205,14 @@ describe('sender domains', () => {
     // The active key's record is removed: the next periodic check (the service's job) changes the status.
     dropRecords(`tl20261122b._domainkey.${DOMAIN}`, 'TXT');
     clock.advance(3600_000 + 1);
-    const d = await waitFor(async () => {
-      const got = (await svc.api('GET', domainPath())).body;
-      return got.status === 'PENDING' ? got : undefined;
-    }, 10_000, 'the periodic check to find the record gone');
+    const d = await waitFor(
+      async () => {
+        const got = (await svc.api('GET', domainPath())).body;
+        return got.status === 'PENDING' ? got : undefined;
+      },
+      10_000,
+      'the periodic check to find the record gone',
+    );
     expect(d.status).toBe('PENDING');
     expect(d.dkimVerificationResult.status).toBe('PENDING');
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
@@ -220,10 +227,14 @@ describe('capture mode', () => {
     expect((await cap.api('GET', `/api/v2/routing/email/outbound/domains/${cap.init.senderDomain}`)).body.status).toBe('PENDING');
     const res = await cap.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(cap) });
     expect(res.status).toBe(202);
-    const eml = await waitFor(async () => {
-      const r = await fetch(`${cap.url}/api/v2/conversations/emails/${res.body.conversationId}/messages/${res.body.id}/raw`, { headers: { authorization: `Bearer ${await cap.token()}` } });
-      return r.status === 200 ? r.text() : undefined;
-    }, 10_000, 'the captured message');
+    const eml = await waitFor(
+      async () => {
+        const r = await fetch(`${cap.url}/api/v2/conversations/emails/${res.body.conversationId}/messages/${res.body.id}/raw`, { headers: { authorization: `Bearer ${await cap.token()}` } });
+        return r.status === 200 ? r.text() : undefined;
+      },
+      10_000,
+      'the captured message',
+    );
     expect(eml).toMatch(new RegExp(`^DKIM-Signature: .*d=${cap.init.senderDomain.replace(/\./g, '\\.')};`, 's'));
   });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { SOFT_BOUNCE_LIMIT, SOFT_SUPPRESSION_MS } from '../../src/suppression/suppression.service.js';
-import { sendBody, startService, waitFor, type TestService } from '../helpers/service.js';
+import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // The suppression list as an administrator and a sending system meet it: entries added by hand
@@ -76,7 +76,9 @@ describe('the suppression list', () => {
       expect(events.filter((e: { data: { messageId: string } }) => e.data.messageId === kept.body.id).map((e: { type: string }) => e.type)).toEqual(['message.suppressed']);
       // A send made after it is delivered: the worker has looked at the outbox, and the kept one was not in it.
       const later = await send('someone@example.com');
-      await waitFor(async () => ((await svc.api('GET', `/api/v2/conversations/emails/${later.body.conversationId}/messages/${later.body.id}`)).body.deliveryStatus.status === 'sent' ? true : undefined));
+      await waitFor(async () =>
+        (await svc.api('GET', `/api/v2/conversations/emails/${later.body.conversationId}/messages/${later.body.id}`)).body.deliveryStatus.status === 'sent' ? true : undefined,
+      );
       expect(sink.messages.some((m) => m.to.includes('kept@example.com'))).toBe(false);
     } finally {
       await svc.api('PATCH', '/api/v2/organizations/me', { body: { suppressedSends: 'refuse' } });

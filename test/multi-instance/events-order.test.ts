@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, startCluster, type Cluster } from '../helpers/postgres.js';
-import { pool, tempDir } from '../helpers/service.js';
-import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
+import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { call, firstStartClient, token } from '../helpers/instance-api.js';
+import { type Cluster, createDatabase, startCluster } from '../helpers/postgres.js';
+import { pool, tempDir } from '../helpers/service.js';
 
 // Two threadline processes write events into one PostgreSQL database at once (sends over HTTP
 // to both, and each one's delivery worker recording outcomes), while a reader follows the log
@@ -110,6 +110,9 @@ describe('the event log on two instances', () => {
     }
     console.log(`events-order: ${followed.length} events followed in ${polls} polls over two instances`);
     // (A change made since the reader stopped, such as a background domain check, may follow.)
-    expect(again.slice(0, ids.length).map((e) => e.id), 'the reader missed an event or saw one out of order').toEqual(ids);
+    expect(
+      again.slice(0, ids.length).map((e) => e.id),
+      'the reader missed an event or saw one out of order',
+    ).toEqual(ids);
   }, 600_000);
 });

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveTokenKeys, messageIdHeader } from '../../src/mail/tokens.js';
-import { createDatabase, startCluster, type Cluster } from '../helpers/postgres.js';
+import { verifySenderDomain } from '../../support/verify-domain.js';
+import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { startDnsServer } from '../helpers/dns-server.js';
+import { call, firstStartClient, token } from '../helpers/instance-api.js';
+import { type Cluster, createDatabase, startCluster } from '../helpers/postgres.js';
 import { pool, tempDir, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
-import { BUILT, killChildren, serve, type Served } from '../helpers/child-service.js';
-import { startDnsServer } from '../helpers/dns-server.js';
-import { call, firstStartClient, token } from '../helpers/instance-api.js';
-import { verifySenderDomain } from '../../support/verify-domain.js';
 
 // Two threadline processes on one PostgreSQL database, started at the same moment: 5,000 sends,
 // 1,000 replies and 50 agents pulling, spread over both. Every message must reach the sink
@@ -93,8 +93,20 @@ describe('two instances on one PostgreSQL', () => {
       expect(res.status).toBe(200);
       return res.body.id as string;
     });
-    expect((await call(a, 'POST', `/api/v2/routing/queues/${queueId}/members`, tokens[0]!, agentIds.map((id) => ({ id })))).status).toBe(204);
-    const agentTokens = await pool(AGENTS, 10, (i) => token(instances[i % 2]!, clientId, clientSecretOnce, { grant_type: 'password', username: `agent${i}@example.com`, password: `password-${i}-long-enough` }));
+    expect(
+      (
+        await call(
+          a,
+          'POST',
+          `/api/v2/routing/queues/${queueId}/members`,
+          tokens[0]!,
+          agentIds.map((id) => ({ id })),
+        )
+      ).status,
+    ).toBe(204);
+    const agentTokens = await pool(AGENTS, 10, (i) =>
+      token(instances[i % 2]!, clientId, clientSecretOnce, { grant_type: 'password', username: `agent${i}@example.com`, password: `password-${i}-long-enough` }),
+    );
     const handedOut: Array<{ item: string; agent: number }> = [];
     await Promise.all(
       agentTokens.map(async (t, agent) => {
@@ -117,16 +129,22 @@ describe('two instances on one PostgreSQL', () => {
     // Every send reaches the sink exactly once.
     const expected = new Set(sent.map((s) => messageIdHeader(keys, s.id, sender)));
     const counts = new Map<string, number>();
-    await waitFor(() => {
-      counts.clear();
-      for (const m of sink.messages) {
-        const id = /^Message-ID:\s*<([^>]+)>/im.exec(m.raw.toString('latin1').replace(/\r\n[ \t]+/g, ' '))?.[1];
-        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      return [...expected].every((id) => counts.has(id)) ? true : undefined;
-    }, 180_000, 'all 5,000 messages at the sink');
+    await waitFor(
+      () => {
+        counts.clear();
+        for (const m of sink.messages) {
+          const id = /^Message-ID:\s*<([^>]+)>/im.exec(m.raw.toString('latin1').replace(/\r\n[ \t]+/g, ' '))?.[1];
+          if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+        }
+        return [...expected].every((id) => counts.has(id)) ? true : undefined;
+      },
+      180_000,
+      'all 5,000 messages at the sink',
+    );
     const duplicates = [...counts.values()].filter((n) => n > 1).length;
-    console.log(`multi-instance: ${SENDS} sends, ${REPLIES} replies, ${handedOut.length} items to ${agentsThatWorked} agents, sink ${sink.messages.length} messages, duplicates ${duplicates}`);
+    console.log(
+      `multi-instance: ${SENDS} sends, ${REPLIES} replies, ${handedOut.length} items to ${agentsThatWorked} agents, sink ${sink.messages.length} messages, duplicates ${duplicates}`,
+    );
     expect(duplicates).toBe(0);
     expect(sink.messages.length).toBe(SENDS);
   }, 600_000);

@@ -11,7 +11,7 @@ describe('access tokens', () => {
     expect(verifyAccessToken(key, client, 1000)).toEqual({ clientId: 'c', orgId: 'o', expiresAt: 2000 });
   });
 
-  it('cannot be turned into another user\'s token or outlive their expiry', () => {
+  it("cannot be turned into another user's token or outlive their expiry", () => {
     const token = signAccessToken(key, { clientId: 'c', orgId: 'o', expiresAt: 2000, userId: 'u' });
     const [, , sig] = token.split('.');
     const forged = `tl1.${Buffer.from(JSON.stringify(['c', 'o', 2000, 'someone-else'])).toString('base64url')}.${sig}`;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { InboundAuthPolicy } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import { createSealer } from '../../src/crypto/sealed.js';
-import { domainStatus, expectedRecords, organizationalDomain, type CheckedRecord } from '../../src/domains/dns-check.js';
+import { type CheckedRecord, domainStatus, expectedRecords, organizationalDomain } from '../../src/domains/dns-check.js';
 import { datedSelector } from '../../src/domains/sender-domains.js';
-import { authorizeReply, type AuthSummary } from '../../src/inbound/authenticate.js';
+import { type AuthSummary, authorizeReply } from '../../src/inbound/authenticate.js';
 import type { Author } from '../../src/inbound/author.js';
-import type { InboundAuthPolicy } from '../../src/config.js';
 
 const summary = (over: Partial<AuthSummary> = {}): AuthSummary => ({
   dmarcFrom: 'pat@customer.test',
@@ -36,8 +36,13 @@ describe('the rule for appending a reply', () => {
   });
   it('lets the customer in on aligned SPF or DKIM, but not on unaligned ones', () => {
     expect(authorize(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), customer, customer, 'require').rule).toBe('customer-aligned-spf');
-    expect(authorize(summary({ dkim: [{ result: 'pass', domain: 'customer.test', selector: 's', aligned: true, comment: null }] }), customer, customer, 'require').rule).toBe('customer-aligned-dkim');
-    const unaligned = summary({ spf: { result: 'pass', domain: 'bulk.example', aligned: false }, dkim: [{ result: 'pass', domain: 'esp.example', selector: 's', aligned: false, comment: null }] });
+    expect(authorize(summary({ dkim: [{ result: 'pass', domain: 'customer.test', selector: 's', aligned: true, comment: null }] }), customer, customer, 'require').rule).toBe(
+      'customer-aligned-dkim',
+    );
+    const unaligned = summary({
+      spf: { result: 'pass', domain: 'bulk.example', aligned: false },
+      dkim: [{ result: 'pass', domain: 'esp.example', selector: 's', aligned: false, comment: null }],
+    });
     expect(authorize(unaligned, customer, customer, 'require')).toMatchObject({ allowed: false, reason: expect.stringContaining('not aligned') });
     // Aligned SPF for someone who is not the customer is not enough without DMARC.
     expect(authorize(summary({ spf: { result: 'pass', domain: 'customer.test', aligned: true } }), 'sam@customer.test', customer, 'require').allowed).toBe(false);
@@ -49,13 +54,23 @@ describe('the rule for appending a reply', () => {
     expect(authorize(nothing, 'sam@customer.test', customer, 'relaxed').allowed).toBe(false);
     const failing = summary({ dmarc: { result: 'fail', policy: 'reject', domain: 'customer.test', comment: null }, spf: { result: 'fail', domain: 'customer.test', aligned: true } });
     expect(authorize(failing, customer, customer, 'relaxed').allowed).toBe(false);
-    expect(authorize(failing, customer, customer, 'monitor')).toMatchObject({ allowed: true, rule: 'monitor', reason: expect.stringMatching(/^would be quarantined under require: .*DMARC fail \(p=reject\)/) });
+    expect(authorize(failing, customer, customer, 'monitor')).toMatchObject({
+      allowed: true,
+      rule: 'monitor',
+      reason: expect.stringMatching(/^would be quarantined under require: .*DMARC fail \(p=reject\)/),
+    });
   });
 });
 
 describe('sender domain records', () => {
   it('lists SPF, DKIM per key, DMARC, return path and inbound MX', () => {
-    const r = expectedRecords({ domain: 'notify.shop.test', inboundDomain: 'replies.shop.test', spfMechanism: 'include:_spf.relay.example', mxHost: 'mx.shop.test', dkim: [{ selector: 'tl20261122', value: 'v=DKIM1; k=rsa; p=AAA' }] });
+    const r = expectedRecords({
+      domain: 'notify.shop.test',
+      inboundDomain: 'replies.shop.test',
+      spfMechanism: 'include:_spf.relay.example',
+      mxHost: 'mx.shop.test',
+      dkim: [{ selector: 'tl20261122', value: 'v=DKIM1; k=rsa; p=AAA' }],
+    });
     expect(r.map((x) => [x.purpose, x.host, x.type, x.value])).toEqual([
       ['spf', 'notify.shop.test', 'TXT', 'v=spf1 include:_spf.relay.example -all'],
       ['dkim', 'tl20261122._domainkey.notify.shop.test', 'TXT', 'v=DKIM1; k=rsa; p=AAA'],

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { authorizeReply, type AuthSummary } from '../../src/inbound/authenticate.js';
+import { type AuthSummary, authorizeReply } from '../../src/inbound/authenticate.js';
 import { filedAddress, readAuthor, settleAuthor } from '../../src/inbound/author.js';
 
 // The one reading of who wrote a message: the header block as written, read strictly, with

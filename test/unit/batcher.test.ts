@@ -13,14 +13,7 @@ describe('TxBatcher', () => {
     const now = batcher.run((trx) => sql`select 'now'`.execute(trx));
     await Promise.all([later, now]);
     // Two pieces in one transaction: each in its own savepoint.
-    expect(statements(ran)).toEqual([
-      'savepoint tl_item',
-      "select 'later'",
-      'release savepoint tl_item',
-      'savepoint tl_item',
-      "select 'now'",
-      'release savepoint tl_item',
-    ]);
+    expect(statements(ran)).toEqual(['savepoint tl_item', "select 'later'", 'release savepoint tl_item', 'savepoint tl_item', "select 'now'", 'release savepoint tl_item']);
   });
 
   it('runs work queued with runSoon() by itself when nothing else comes', async () => {

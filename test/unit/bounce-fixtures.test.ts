@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readReport, type Report } from '../../src/bounces/read-report.js';
+import { type Report, readReport } from '../../src/bounces/read-report.js';
 import type { ReportKind } from '../../src/bounces/signals.js';
 
 // Every file of fixtures/bounces, complaints and autoreplies, with what a person reading it
@@ -152,7 +152,7 @@ const EXPECTED: Record<string, Row> = {
   'autoreplies/bounceparser__boxbe-cr.msg.eml': ['rfc3464', 'dsn', 'soft', 'challenge-response sent as a DSN, 4.7.0 held'],
   'autoreplies/bounceparser__non-autoreply.msg.eml': ['nonstandard', 'nonstandard-bounce', 'hard', 'Exim: no account by that name here'],
   'autoreplies/bounceparser__polish-autoreply.msg.eml': ['autoreply', 'autoreply', null, 'Polish subject marker'],
-  'autoreplies/bounceparser__warning-5.msg.eml': ['nonstandard', 'nonstandard-bounce', 'hard', "from <>: not a valid user here"],
+  'autoreplies/bounceparser__warning-5.msg.eml': ['nonstandard', 'nonstandard-bounce', 'hard', 'from <>: not a valid user here'],
   'autoreplies/bounceparser__warning-6.msg.eml': ['autoreply', 'autoreply', null, 'Notes AUTO: out of the office'],
   'autoreplies/flanker__disposition-notification.eml': ['autoreply', 'autoreply', null, 'read receipt'],
   'autoreplies/gitlab__auto_reply.eml': ['autoreply', 'autoreply', null, 'X-Autoreply'],
@@ -259,6 +259,8 @@ describe('readReport over the fixtures', () => {
 
 afterAll(() => {
   const rows = (['rfc3464', 'arf', 'nonstandard', 'autoreply'] as const).map((format) => ({ format, ...stats(format) }));
-  console.log(`bounce fixtures: recognised (kind), linked (original Message-ID found, of those that carry one), classified (kind and hard/soft)\n${rows.map((r) => `  ${r.format.padEnd(12)} files ${r.files}  recognised ${r.recognised}  linked ${r.linked}/${r.linkable}  classified ${r.classified}`).join('\n')}`);
+  console.log(
+    `bounce fixtures: recognised (kind), linked (original Message-ID found, of those that carry one), classified (kind and hard/soft)\n${rows.map((r) => `  ${r.format.padEnd(12)} files ${r.files}  recognised ${r.recognised}  linked ${r.linked}/${r.linkable}  classified ${r.classified}`).join('\n')}`,
+  );
   for (const [path, o] of outcomes) if (!o.classified || (o.linkable && !o.linked)) console.log(`  not as expected: ${path}: expected ${EXPECTED[path]!.slice(1).join(' | ')}; got ${o.got}`);
 });

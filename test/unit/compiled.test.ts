@@ -49,7 +49,13 @@ describe('compiled()', () => {
     const { db } = recording('sqlite');
     const inlined = compiled<{ label: string }>((ex, v) => ex.selectFrom('outbox').select(sql.lit(v.label).as('label')));
     await expect(inlined(db, { label: 'a' })).rejects.toThrow(/did not become a parameter/);
-    const dropped = compiled<{ id: string; unused: string }>((ex, v) => ex.selectFrom('outbox').select('message_id').where('message_id', '=', v.id).$if(v.unused === '', (q) => q));
+    const dropped = compiled<{ id: string; unused: string }>((ex, v) =>
+      ex
+        .selectFrom('outbox')
+        .select('message_id')
+        .where('message_id', '=', v.id)
+        .$if(v.unused === '', (q) => q),
+    );
     await expect(dropped(db, { id: 'a', unused: '' })).rejects.toThrow(/unused did not become a parameter/);
   });
 

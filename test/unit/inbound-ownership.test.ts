@@ -16,11 +16,23 @@ describe('checkOwnership', () => {
     ['unrelated records', ['google-site-verification=abc'], 'PENDING'],
     ["another claim's token", ['threadline-verify=ffffffffffffffffffffffffffffffff'], 'FAILED'],
   ])('%s: %s', async (_name, records, status) => {
-    expect((await checkOwnership(answering(async () => records), 'help.example.com', TOKEN)).status).toBe(status);
+    expect(
+      (
+        await checkOwnership(
+          answering(async () => records),
+          'help.example.com',
+          TOKEN,
+        )
+      ).status,
+    ).toBe(status);
   });
 
   it('says UNKNOWN, naming the lookup, when DNS does not answer', async () => {
-    const r = await checkOwnership(answering(() => Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' }))), 'help.example.com', TOKEN);
+    const r = await checkOwnership(
+      answering(() => Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEOUT' }))),
+      'help.example.com',
+      TOKEN,
+    );
     expect(r).toEqual({ status: 'UNKNOWN', detail: expect.stringContaining('_threadline-verify.help.example.com failed (ETIMEOUT)') });
   });
 });

@@ -10,8 +10,18 @@ import type { TemplateInput } from '../../src/templates/template.model.js';
 // on; any other refusal is the whole invocation's.
 
 const cfg: OutboundConfigurationsTable = {
-  id: 'cfg', org_id: 'org', name: 'n', channel_type: 'email', from_email: 'support@example.com', from_name: null, template_id: 't',
-  show_in_timeline: 1, conversation_record: 'onSend', queue_id: null, created_at: 0, updated_at: 0,
+  id: 'cfg',
+  org_id: 'org',
+  name: 'n',
+  channel_type: 'email',
+  from_email: 'support@example.com',
+  from_name: null,
+  template_id: 't',
+  show_in_timeline: 1,
+  conversation_record: 'onSend',
+  queue_id: null,
+  created_at: 0,
+  updated_at: 0,
 };
 const input: TemplateInput = { name: 't', channel: 'email', defaultLocale: 'en', localizations: [{ locale: 'en', subject: 'Hi {CustomerName}', textBody: 'x' }] };
 const template = { input, parsed: new Map() };
@@ -24,10 +34,21 @@ const invoke = createInvokeService({
   rateLimit: {} as never,
   invocationsPerHour: 1,
 });
-const submit = (refuse: string, code: string): Submit => async (d: Draft) => {
-  if (d.to.email === refuse) throw new AppError(400, code, 'refused');
-  return { id: `m-${d.to.email}`, status: 'queued', conversationId: 'c', from: { email: d.from.email, name: null }, to: { email: d.to.email, name: null }, replyTo: null, subject: d.subject, createdAt: 1 };
-};
+const submit =
+  (refuse: string, code: string): Submit =>
+  async (d: Draft) => {
+    if (d.to.email === refuse) throw new AppError(400, code, 'refused');
+    return {
+      id: `m-${d.to.email}`,
+      status: 'queued',
+      conversationId: 'c',
+      from: { email: d.from.email, name: null },
+      to: { email: d.to.email, name: null },
+      replyTo: null,
+      subject: d.subject,
+      createdAt: 1,
+    };
+  };
 const contact = (email: string) => ({ tocontactid: email, optin: true, CustomerName: 'Pat' });
 const trx = {} as Executor;
 

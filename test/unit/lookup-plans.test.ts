@@ -4,7 +4,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { openDatabase, type OpenedDb } from '../../src/db/open.js';
+import { type OpenedDb, openDatabase } from '../../src/db/open.js';
 import { listEvents } from '../../src/events/events.repo.js';
 import { findDuplicate } from '../../src/inbound/inbound.repo.js';
 import { findByMessageIdHeader } from '../../src/threading/threading.repo.js';

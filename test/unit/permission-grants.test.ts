@@ -29,7 +29,11 @@ describe('the permissions both sides hold', () => {
   });
 
   it('covers exactly what each side covers, for every permission of a small universe', () => {
-    const words = [['routing', 'directory'], ['queue', 'email'], ['view', 'edit']];
+    const words = [
+      ['routing', 'directory'],
+      ['queue', 'email'],
+      ['view', 'edit'],
+    ];
     const universe = words[0]!.flatMap((d) => words[1]!.flatMap((e) => words[2]!.map((a) => `${d}:${e}:${a}`)));
     const sides = [['*:*:*'], ['routing:*:*', '*:email:view'], ['*:queue:*'], ['directory:email:edit', 'routing:queue:view'], []];
     for (const a of sides) {

@@ -10,7 +10,7 @@ const ourMessageId = messageIdHeader(keys, id, 'notify.example.com');
 const verp = bounceAddress(keys, id, 'notify.example.com');
 const forged = verp.replace(/-([0-9a-f])/, (_m, c: string) => `-${c === 'a' ? 'b' : 'a'}`);
 
-const crlf = (text: string) => Buffer.from(text.trim().replace(/\r?\n/g, '\r\n') + '\r\n');
+const crlf = (text: string) => Buffer.from(`${text.trim().replace(/\r?\n/g, '\r\n')}\r\n`);
 
 interface DsnOptions {
   messageId?: string;
@@ -22,7 +22,14 @@ interface DsnOptions {
   tail?: string;
 }
 
-function dsn({ messageId = ourMessageId, action = 'failed', status = '5.1.1', diagnostic = '550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown', returnedBody = 'Hello', tail = '' }: DsnOptions = {}) {
+function dsn({
+  messageId = ourMessageId,
+  action = 'failed',
+  status = '5.1.1',
+  diagnostic = '550 5.1.1 <ann@example.net>: Recipient address rejected: User unknown',
+  returnedBody = 'Hello',
+  tail = '',
+}: DsnOptions = {}) {
   return crlf(`
 From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
 To: ${verp}
@@ -149,7 +156,9 @@ describe('readReport on hostile text', () => {
     ['a long line of at signs', '@'.repeat(60_000)],
     ['many dotted labels', `a@${'b.'.repeat(30_000)}`],
   ])('reads a prose bounce holding %s in well under a second', async (_name, line) => {
-    const raw = crlf(`From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\nThe following address failed:\n${line}\nann@example.net: 550 5.1.1 User unknown`);
+    const raw = crlf(
+      `From: MAILER-DAEMON@mx.example.net\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\nThe following address failed:\n${line}\nann@example.net: 550 5.1.1 User unknown`,
+    );
     const started = performance.now();
     const report = await readReport(raw);
     // A pattern that backtracks over such a line took seconds on it.

@@ -97,12 +97,7 @@ const EXTRACTED: Case[] = [
   },
   {
     file: 'github-erp__greedy_on.txt',
-    reply: [
-      'On your remote host you can run:',
-      '     telnet 127.0.0.1 52698',
-      'This should connect to TextMate (on your Mac, via the tunnel). If that',
-      'fails, the tunnel is not working.',
-    ],
+    reply: ['On your remote host you can run:', '     telnet 127.0.0.1 52698', 'This should connect to TextMate (on your Mac, via the tunnel). If that', 'fails, the tunnel is not working.'],
   },
   {
     file: 'github-erp__pathological.txt',

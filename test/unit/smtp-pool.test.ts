@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { SmtpPool } from '../../src/delivery/smtp-pool.js';
 

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/ids.js';
-import {
-  bounceAddress,
-  deriveTokenKeys,
-  messageIdHeader,
-  parseMessageIdHeader,
-  parseReplyAddress,
-  replyAddress,
-  verifyBounceAddress,
-} from '../../src/mail/tokens.js';
+import { bounceAddress, deriveTokenKeys, messageIdHeader, parseMessageIdHeader, parseReplyAddress, replyAddress, verifyBounceAddress } from '../../src/mail/tokens.js';
 
 const keys = deriveTokenKeys(Buffer.from('unit-test-secret-0123456789abcdef0123'));
 const other = deriveTokenKeys(Buffer.from('another-secret-0123456789abcdef01234567'));
@@ -27,7 +19,12 @@ describe('reply tokens', () => {
     expect(parseReplyAddress(other, addr)).toBeNull();
     const swapped = addr.replace(/^reply\+(.)/, (_m, c: string) => `reply+${c === 'a' ? 'b' : 'a'}`);
     expect(parseReplyAddress(keys, swapped)).toBeNull();
-    expect(parseReplyAddress(keys, addr.replace(/-([0-9a-f]{16})@/, (_m, sig: string) => `-${sig.slice(0, 15)}@`))).toBeNull();
+    expect(
+      parseReplyAddress(
+        keys,
+        addr.replace(/-([0-9a-f]{16})@/, (_m, sig: string) => `-${sig.slice(0, 15)}@`),
+      ),
+    ).toBeNull();
     expect(parseReplyAddress(keys, 'support@replies.example.com')).toBeNull();
   });
 });
@@ -60,7 +57,12 @@ describe('bounce (VERP) addresses', () => {
     expect(verifyBounceAddress(other, addr)).toBeNull();
     const altered = addr.replace(/^bounces\+(.)/, (_m, c: string) => `bounces+${c === 'a' ? 'b' : 'a'}`);
     expect(verifyBounceAddress(keys, altered)).toBeNull();
-    expect(verifyBounceAddress(keys, addr.replace(/-([0-9a-f]{16})@/, (_m, sig: string) => `-${sig.slice(0, 15)}@`))).toBeNull();
+    expect(
+      verifyBounceAddress(
+        keys,
+        addr.replace(/-([0-9a-f]{16})@/, (_m, sig: string) => `-${sig.slice(0, 15)}@`),
+      ),
+    ).toBeNull();
     expect(verifyBounceAddress(keys, addr.replace('@notify.example.com', '@other.example.com'))).toBeNull();
     // A reply token is signed with another key: it does not pass as a bounce address.
     const reply = replyAddress(keys, id, 'notify.example.com');
