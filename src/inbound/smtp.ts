@@ -115,14 +115,15 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
         done(err, message);
       };
       const started = performance.now();
-      // DATA goes to a spool file (spool.ts), not to memory, kept only up to the size limit.
+      // DATA stays in memory while it is small, else goes to a spool file (spool.ts); it is kept
+      // only up to the size limit.
       let spooled: Spooled | null = null;
       spool(opts.spoolDir, stream, opts.maxBytes)
         .then((s) => {
-          spooled = s;
+          spooled = s?.spool ?? null;
           if (!s || stream.sizeExceeded) return null;
           return inbound.receive({
-            spool: s,
+            ...s,
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             recipients: session.envelope.rcptTo.map((r) => r.address),
             remoteAddress: session.remoteAddress,

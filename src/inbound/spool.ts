@@ -68,59 +68,84 @@ export interface Spooled {
   size: number;
 }
 
+/** A message as DATA delivered it: in memory when small, else in its spool file. */
+export type Received = { raw: Buffer; spool?: undefined } | { spool: Spooled; raw?: undefined };
+
 /**
- * Writes `input` to a new file in `dir`, read to its end whatever its size (the client must
- * finish DATA), but kept only up to `maxBytes`: null past that. The file is fsync'd before this
- * resolves. `input` may be in flowing mode (a listener counts its bytes): it is paused while a
- * write is pending, which holds the client back rather than the bytes in memory.
+ * Bytes of a message kept in memory before it goes to a spool file (Haraka's `spool_after`):
+ * most mail is a few kilobytes, and a file per message would cost every one of them several
+ * system calls; fifty large messages at once still hold only this much each.
  */
-export async function spool(dir: string, input: Readable, maxBytes: number): Promise<Spooled | null> {
+export const SPOOL_AFTER_BYTES = 128 * 1024;
+
+/**
+ * Reads `input` to its end whatever its size (the client must finish DATA), keeping it only up
+ * to `maxBytes` (null past that): in memory up to `memoryBytes`, past that in a new file in
+ * `dir`. `input` may be in flowing mode (a listener counts its bytes): it is paused while a
+ * write is pending, which holds the client back rather than the bytes in memory.
+ *
+ * The file is not fsync'd: it is a work area, not where the message is kept. The 250 is given
+ * only after the database has committed the message; before that a crash loses nothing the
+ * sender does not still hold.
+ */
+export async function spool(dir: string, input: Readable, maxBytes: number, memoryBytes = SPOOL_AFTER_BYTES): Promise<Received | null> {
   const file = path.join(dir, `${randomUUID()}.eml`);
   let size = 0;
-  // Listening starts now, before the file is open: a flowing stream does not wait for us.
-  const opening = fsp.open(file, 'wx', 0o600);
-  const written = new Promise<void>((resolve, reject) => {
-    // A failed write (a full disk) stops the writing, not the reading: the client still
-    // finishes DATA, and then hears why.
-    let failed: unknown = null;
-    let writing: Promise<unknown> = opening;
+  let held: Buffer[] = [];
+  let opening: Promise<fsp.FileHandle> | null = null;
+  // A failed write (a full disk) stops the writing, not the reading: the client still finishes
+  // DATA, and then hears why.
+  let failed: unknown = null;
+  let writing: Promise<unknown> = Promise.resolve();
+  const write = (chunk: Buffer) => {
+    opening ??= fsp.open(file, 'wx', 0o600);
+    const open = opening;
+    input.pause();
+    writing = writing
+      .then(() => open)
+      .then((fh) => fh.write(chunk))
+      .then(
+        () => {},
+        (err: unknown) => {
+          failed ??= err;
+        },
+      )
+      .finally(() => input.resume());
+  };
+  const read = new Promise<void>((resolve, reject) => {
     input.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes || failed !== null) return;
-      input.pause();
-      writing = writing
-        .then(() => opening)
-        .then((fh) => fh.write(chunk))
-        .then(
-          () => {},
-          (err: unknown) => {
-            failed ??= err;
-          },
-        )
-        .finally(() => input.resume());
+      if (size > maxBytes || failed !== null) {
+        held = [];
+        return;
+      }
+      if (opening) return write(chunk);
+      held.push(chunk);
+      if (size > memoryBytes) {
+        write(Buffer.concat(held));
+        held = [];
+      }
     });
     input.once('error', reject);
-    input.once('end', () => void writing.then(() => (failed === null ? resolve() : reject(failed)), reject));
-  });
-  const fh = await opening.catch(async (err: unknown) => {
-    // The bytes are still read to the end (the client must finish DATA) before the refusal.
-    await written.catch(() => {});
-    throw err;
+    input.once('end', () => void writing.then(() => resolve(), reject));
   });
   try {
-    await written;
-    if (size <= maxBytes) await fh.sync();
+    await read;
   } catch (err) {
-    await fh.close();
+    // The connection broke off: whatever was written goes.
+    if (opening) await writing.then(() => opening!.then((fh) => fh.close()).catch(() => {}));
     await fsp.rm(file, { force: true });
     throw err;
   }
-  await fh.close();
-  if (size > maxBytes) {
-    await fsp.rm(file, { force: true });
+  if (!opening) return size > maxBytes ? null : { raw: Buffer.concat(held) };
+  const fh = await (opening as Promise<fsp.FileHandle>).catch((err: unknown) => {
+    failed ??= err;
     return null;
-  }
-  return { file, size };
+  });
+  await fh?.close();
+  if (failed !== null || size > maxBytes) await fsp.rm(file, { force: true });
+  if (failed !== null) throw failed;
+  return size > maxBytes ? null : { spool: { file, size } };
 }
 
 /** Deletes a spooled message once it is stored (or refused). */
