@@ -1,9 +1,10 @@
 import type { EventLogTable } from '../db/schema.js';
 
 /**
- * The contract's event types ("Events and webhooks"), and one of threadline's own:
- * `workitem.requeued`, a work item back in a queue without being completed (declined,
- * transferred, or its lease ran out), without which a reader would think it still assigned.
+ * The contract's event types ("Events and webhooks"), and threadline's own: `workitem.requeued`,
+ * a work item back in a queue without being completed (declined, transferred, or its lease ran
+ * out), without which a reader would think it still assigned; `suppression.added` and
+ * `suppression.removed`, changes to the suppression list, which decide who is mailed.
  */
 export const EVENT_TYPES = [
   'message.queued',
@@ -20,6 +21,8 @@ export const EVENT_TYPES = [
   'workitem.requeued',
   'workitem.completed',
   'domain.verification.changed',
+  'suppression.added',
+  'suppression.removed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
