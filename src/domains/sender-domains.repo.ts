@@ -2,6 +2,7 @@ import type { DkimKeysTable, Executor, SenderDomainsTable } from '../db/schema.j
 
 export const insertSenderDomain = (db: Executor, row: SenderDomainsTable) => db.insertInto('sender_domains').values(row).execute();
 export const findSenderDomain = (db: Executor, id: string) => db.selectFrom('sender_domains').selectAll().where('id', '=', id).executeTakeFirst();
+export const allSenderDomainNames = async (db: Executor) => (await db.selectFrom('sender_domains').select('id').execute()).map((r) => r.id);
 export const listSenderDomains = (db: Executor, orgId: string) => db.selectFrom('sender_domains').selectAll().where('org_id', '=', orgId).orderBy('id').execute();
 export const deleteSenderDomain = async (db: Executor, orgId: string, id: string) => {
   await db.deleteFrom('dkim_keys').where('org_id', '=', orgId).where('domain_id', '=', id).execute();

@@ -57,6 +57,7 @@ export function createSenderDomainsService(deps: {
   // Looked up on every send and every delivery; domains change rarely. Changes made here clear
   // the entry at once; another instance's change shows within the TTL.
   const CACHE_MS = 10_000;
+  const senderNames = new TtlCache<'all', Set<string>>({ max: 1, ttlMs: 30_000, clock });
   const sendCache = new TtlCache<string, { orgId: string | null; status: string }>({ max: 10_000, ttlMs: CACHE_MS, clock });
   const sendState = (ex: Executor, domain: string) =>
     sendCache.getOrLoad(domain, async () => {
@@ -69,6 +70,7 @@ export function createSenderDomainsService(deps: {
   const forget = (id: string) => {
     sendCache.delete(id);
     keyCache.delete(id);
+    senderNames.delete('all');
   };
 
   async function newKey(ex: Executor, row: { id: string; org_id: string }, state: DkimKeysTable['state']): Promise<DkimKeysTable> {
@@ -255,8 +257,13 @@ export function createSenderDomainsService(deps: {
       });
     },
 
-    /** The organization a sender domain belongs to, or null: the SMTP server's check of bounce addresses. */
-    senderDomainOrg: async (ex: Executor, domain: string) => (await sendState(ex, domain)).orgId,
+    /**
+     * Whether `domain` is anyone's sender domain: the SMTP server's answer to an address there
+     * that is no return path (`550 5.1.1`, not a relay refusal). Every name is read at once and
+     * kept for a while: a client probing for a relay names a new domain in every RCPT, and one
+     * lookup each (beside the inbound domain's) would double what each costs.
+     */
+    isSenderDomain: async (ex: Executor, domain: string) => (await senderNames.getOrLoad('all', async () => new Set(await repo.allSenderDomainNames(ex)))).has(domain),
 
     /**
      * The sending rule: the From domain must be one of the organization's sender domains, and

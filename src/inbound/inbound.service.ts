@@ -61,7 +61,7 @@ export function createInboundService(deps: {
   clock: Clock;
   events: EventsService;
   conversations: ConversationsService;
-  domains: DomainsService & Pick<SenderDomainsService, 'senderDomainOrg'>;
+  domains: DomainsService & Pick<SenderDomainsService, 'isSenderDomain'>;
   threading: ThreadingService;
   work: WorkQueue;
   /** Parses and authenticates each message: in inbound threads, or in-line. */
@@ -169,7 +169,7 @@ export function createInboundService(deps: {
         if (messageId && (await conversations.findMessageById(messageId))) return 'accept';
       }
       if (await domains.inboundDomainOrg(db, domain)) return 'accept';
-      return (await domains.senderDomainOrg(db, domain)) ? 'unknown-user' : 'relay';
+      return (await domains.isSenderDomain(db, domain)) ? 'unknown-user' : 'relay';
     },
 
     /**
