@@ -1,9 +1,11 @@
 import type { EventLogTable } from '../db/schema.js';
 
 /**
- * The contract's event types ("Events and webhooks"), and one of threadline's own:
+ * The contract's event types ("Events and webhooks"), and threadline's own:
  * `workitem.requeued`, a work item back in a queue without being completed (declined,
- * transferred, or its lease ran out), without which a reader would think it still assigned.
+ * transferred, or its lease ran out), without which a reader would think it still assigned;
+ * `webhook.failed`, an event given up for a webhook after its last try (still replayable), and
+ * `webhook.disabled`, a webhook whose receiver answered 410 Gone.
  */
 export const EVENT_TYPES = [
   'message.queued',
@@ -20,6 +22,8 @@ export const EVENT_TYPES = [
   'workitem.requeued',
   'workitem.completed',
   'domain.verification.changed',
+  'webhook.failed',
+  'webhook.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
