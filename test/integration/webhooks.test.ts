@@ -198,3 +198,46 @@ describe('an outage', () => {
     await remove(sub.id);
   });
 });
+
+describe('organizations and permissions', () => {
+  it("an organization sees and receives its own webhooks' events only", async () => {
+    const mine = await startReceiver();
+    const theirs = await startReceiver();
+    const sub = await subscribe(mine.url, { eventTypes: ['message.queued'] });
+    const other = await svc.running.services.auth.createOrganization('Other');
+    const client = await svc.running.services.auth.createClient(other.id, 'hooks', ['webhooks:subscription:edit']);
+    const token = await svc.token(client.id, client.secret);
+    const created = await svc.api('POST', '/api/v2/webhooks', { token, body: { url: theirs.url } });
+    expect(created.status).toBe(201);
+
+    expect((await svc.api('GET', '/api/v2/webhooks', { token })).body.entities.map((w: any) => w.id)).toEqual([created.body.id]);
+    for (const [method, path, body] of [
+      ['GET', `/api/v2/webhooks/${sub.id}`],
+      ['PATCH', `/api/v2/webhooks/${sub.id}`, { enabled: false }],
+      ['GET', `/api/v2/webhooks/${sub.id}/attempts`],
+      ['POST', `/api/v2/webhooks/${sub.id}/secret`],
+      ['POST', `/api/v2/webhooks/${sub.id}/replay`, { since: '2020-01-01T00:00:00Z' }],
+      ['DELETE', `/api/v2/webhooks/${sub.id}`],
+    ] as const)
+      expect((await svc.api(method, path, { token, body })).status, `${method} ${path}`).toBe(404);
+
+    const { messageId } = await newConversation(svc);
+    await waitFor(() => mine.delivered().find((e) => e.data.messageId === messageId));
+    // The other organization's webhook wants every type: it would have had it by now.
+    await newConversation(svc);
+    await waitFor(() => (mine.delivered().length >= 2 ? true : undefined));
+    expect(theirs.requests).toEqual([]);
+    await remove(sub.id);
+  });
+
+  it('needs webhooks:subscription:view to read and webhooks:subscription:edit to change', async () => {
+    const { auth } = svc.running.services;
+    const viewer = await auth.createClient(svc.init.orgId, 'viewer', ['webhooks:subscription:view']);
+    const reader = await auth.createClient(svc.init.orgId, 'reader', ['events:event:view']);
+    const view = await svc.token(viewer.id, viewer.secret);
+    const events = await svc.token(reader.id, reader.secret);
+    expect((await svc.api('GET', '/api/v2/webhooks', { token: view })).status).toBe(200);
+    expect((await svc.api('POST', '/api/v2/webhooks', { token: view, body: { url: 'http://127.0.0.1:9/' } })).status).toBe(403);
+    expect((await svc.api('GET', '/api/v2/webhooks', { token: events })).status).toBe(403);
+  });
+});
