@@ -195,6 +195,17 @@ describe('an outage', () => {
     expect(failures.length).toBeGreaterThanOrEqual(7);
     // Head of line: only the first event was tried while the receiver was down.
     expect(new Set(failures.map((r) => r.headers['webhook-id'])).size).toBe(1);
+
+    // A time range sent again: the same events, with their own ids, in the same order.
+    const since = new Date(start).toISOString();
+    const replay = await svc.api('POST', `/api/v2/webhooks/${sub.id}/replay`, { body: { since } });
+    expect(replay.status, JSON.stringify(replay.body)).toBe(202);
+    expect(replay.body.queued).toBeGreaterThanOrEqual(log.length);
+    const twice = await waitFor(() => {
+      const d = rx.delivered().filter(mine);
+      return d.length >= 2 * log.length ? d : undefined;
+    });
+    expect(twice.slice(log.length).map((e) => e.id)).toEqual(log);
     await remove(sub.id);
   });
 });

@@ -70,3 +70,27 @@ describe('a delivery', () => {
     expect(hits).toBe(1);
   });
 });
+
+describe('an answer', () => {
+  it('is read no further than its first KB, however large', async () => {
+    let written = 0;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(500);
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      // An endless body: only the sender closing the connection stops it.
+      const more = () => {
+        while (written < 100 * 1024 * 1024 && res.write(chunk)) written += chunk.length;
+      };
+      res.on('drain', more);
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const r = await send(`http://127.0.0.1:${port}/`, {}, '{}', { allowPrivate: true, timeoutMs: 5000, userAgent: 'test' }, Date.now);
+    server.closeAllConnections();
+    await new Promise<void>((res) => server.close(() => res()));
+    expect(r.status).toBe(500);
+    expect(r.excerpt!.length).toBe(1024);
+    expect(written).toBeLessThan(10 * 1024 * 1024);
+  });
+});
