@@ -99,7 +99,7 @@ export function createServices(deps: {
     conversationSubject: async (ex, orgId, id) => (await conversations.conversationRow(ex, orgId, id))?.subject ?? null,
     defaultInboundAuth: config.inboundAuth,
   });
-  const suppressions = createSuppressionService({ db, clock });
+  const suppressions = createSuppressionService({ db, clock, events });
   const bounces = createBouncesService({ clock, keys, conversations, suppressions });
   const work: WorkQueue = { enqueue: (ex, item) => acd.enqueue(ex, item) };
   const inbound = createInboundService({

@@ -1,9 +1,10 @@
 import type { EventLogTable } from '../db/schema.js';
 
 /**
- * The contract's event types ("Events and webhooks"), and threadline's own:
- * `workitem.requeued`, a work item back in a queue without being completed (declined,
- * transferred, or its lease ran out), without which a reader would think it still assigned;
+ * The contract's event types ("Events and webhooks"), and threadline's own: `workitem.requeued`,
+ * a work item back in a queue without being completed (declined, transferred, or its lease ran
+ * out), without which a reader would think it still assigned; `suppression.added` and
+ * `suppression.removed`, changes to the suppression list, which decide who is mailed;
  * `webhook.failed`, an event given up for a webhook after its last try (still replayable), and
  * `webhook.disabled`, a webhook whose receiver answered 410 Gone.
  */
@@ -22,6 +23,8 @@ export const EVENT_TYPES = [
   'workitem.requeued',
   'workitem.completed',
   'domain.verification.changed',
+  'suppression.added',
+  'suppression.removed',
   'webhook.failed',
   'webhook.disabled',
 ] as const;

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../db/schema.js';
 import { AppError, badRequest, notFound } from '../errors.js';
+import type { EventsService } from '../events/events.service.js';
 import { addressProblem } from '../mail/address.js';
 import * as repo from './suppression.repo.js';
 
@@ -45,9 +46,17 @@ function mailbox(field: string, email: string): string {
 
 export type SuppressionService = ReturnType<typeof createSuppressionService>;
 
-export function createSuppressionService({ db, clock }: { db: Db; clock: Clock }) {
+export function createSuppressionService({ db, clock, events }: { db: Db; clock: Clock; events: Pick<EventsService, 'record'> }) {
+  /** Adds (or replaces) an entry, with its event, in the caller's transaction. */
   async function add(ex: Executor, orgId: string, email: string, e: { reason: SuppressionReason; detail: string | null; messageId: string | null; expiresAt: number | null }) {
-    await repo.upsert(ex, { org_id: orgId, email: email.toLowerCase(), reason: e.reason, detail: e.detail, message_id: e.messageId, created_at: clock.now(), expires_at: e.expiresAt });
+    const address = email.toLowerCase();
+    await repo.upsert(ex, { org_id: orgId, email: address, reason: e.reason, detail: e.detail, message_id: e.messageId, created_at: clock.now(), expires_at: e.expiresAt });
+    await events.record(ex, orgId, 'suppression.added', {
+      email: address,
+      reason: e.reason,
+      ...(e.messageId ? { messageId: e.messageId } : {}),
+      ...(e.expiresAt !== null ? { expires: new Date(e.expiresAt).toISOString() } : {}),
+    });
   }
 
   return {
@@ -107,14 +116,17 @@ export function createSuppressionService({ db, clock }: { db: Db; clock: Clock }
     /** An administrator's entry: until removed, replacing whatever entry the address had. */
     async put(orgId: string, email: string, reason: string | null) {
       const address = mailbox('email', email);
-      await add(db, orgId, address, { reason: 'manual', detail: reason, messageId: null, expiresAt: null });
+      await db.transaction().execute((trx) => add(trx, orgId, address, { reason: 'manual', detail: reason, messageId: null, expiresAt: null }));
       return view((await repo.findActive(db, orgId, address, clock.now()))!);
     },
 
     async remove(orgId: string, email: string) {
       const address = mailbox('email', email);
-      if (!(await repo.remove(db, orgId, address))) throw notFound(`Suppression of ${email}`);
-      await repo.clearSoftBounces(db, orgId, address);
+      await db.transaction().execute(async (trx) => {
+        if (!(await repo.remove(trx, orgId, address))) throw notFound(`Suppression of ${email}`);
+        await repo.clearSoftBounces(trx, orgId, address);
+        await events.record(trx, orgId, 'suppression.removed', { email: address });
+      });
     },
   };
 }

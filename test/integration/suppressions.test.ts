@@ -40,6 +40,15 @@ describe('the suppression list', () => {
     expect((await svc.api('DELETE', '/api/v2/suppressions/pat.gone@example.com')).status).toBe(404);
     expect((await svc.api('DELETE', '/api/v2/suppressions/sam@example.net')).status).toBe(204);
 
+    // Each change is an event, in the order it happened.
+    const changes = (await svc.api('GET', '/api/v2/events?types=suppression.added,suppression.removed&limit=1000')).body.entities;
+    expect(changes.map((e: { type: string; data: { email: string } }) => `${e.type} ${e.data.email}`)).toEqual([
+      'suppression.added pat.gone@example.com',
+      'suppression.added sam@example.net',
+      'suppression.removed pat.gone@example.com',
+      'suppression.removed sam@example.net',
+    ]);
+
     const bad = await svc.api('PUT', '/api/v2/suppressions/not-an-address');
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].fieldName).toBe('email');
@@ -93,6 +102,8 @@ describe('the suppression list', () => {
     const hard = (await svc.api('GET', '/api/v2/suppressions/nobody@example.com')).body;
     expect(hard).toMatchObject({ reason: 'hard-bounce', messageId: sent.body.id, detail: '550 5.1.1 unknown user' });
     expect(hard.dateExpires).toBeUndefined();
+    const added = (await svc.api('GET', '/api/v2/events?types=suppression.added&limit=1000')).body.entities.filter((e: { data: { email: string } }) => e.data.email === 'nobody@example.com');
+    expect(added.map((e: { data: object }) => e.data)).toEqual([{ email: 'nobody@example.com', reason: 'hard-bounce', messageId: sent.body.id }]);
 
     for (let i = 1; i < SOFT_BOUNCE_LIMIT; i++) {
       expect(await inTx((trx) => suppressions.bounced(trx, orgId, 'full@example.com', { type: 'soft', messageId: sent.body.id, detail: '452 4.2.2 mailbox full' }))).toBe(false);
