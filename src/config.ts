@@ -128,6 +128,7 @@ const fields = {
   // Postfix's smtpd_min_data_rate default.
   THREADLINE_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(1).max(1_000_000_000).default(500),
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
+  THREADLINE_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_TIME_LIMIT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
@@ -214,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     inboundThreads: p.THREADLINE_INBOUND_THREADS ?? Math.max(1, Math.min(4, os.availableParallelism() - 1)),
     inboundTimeLimitMs: p.THREADLINE_INBOUND_TIME_LIMIT_MS,
     inboundAuth: p.THREADLINE_INBOUND_AUTH,
+    webhookAllowPrivate: p.THREADLINE_WEBHOOK_ALLOW_PRIVATE === 'true',
     dns: {
       publicHost,
       spfMechanism: p.THREADLINE_SPF_MECHANISM?.toLowerCase() ?? defaultSpfMechanism(url, publicHost),

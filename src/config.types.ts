@@ -44,6 +44,8 @@ export interface Config {
   inboundTimeLimitMs: number;
   /** The default policy for appending inbound replies to conversations (per organization, overridable). */
   inboundAuth: InboundAuthPolicy;
+  /** Webhook URLs may point at private, loopback and link-local addresses (tests, a receiver on the same network). */
+  webhookAllowPrivate: boolean;
   dns: {
     /** The host name mail reaches threadline at: MX target for the inbound domain and return paths. */
     publicHost: string;

@@ -34,6 +34,7 @@ import { createSendLimit } from './send/send-limit.js';
 import { createSuppressionService } from './suppression/suppression.service.js';
 import { createTemplatesService } from './templates/templates.service.js';
 import { createThreadingService } from './threading/threading.service.js';
+import { createWebhooksService } from './webhooks/webhooks.service.js';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -122,6 +123,8 @@ export function createServices(deps: {
   // Each needs the other: a template in use by a configuration is not deleted.
   const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
   const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
+  const webhookSealer = createSealer(secret, 'webhook secrets');
+  const webhooks = createWebhooksService({ db, clock, dialect: deps.dialect, sealer: webhookSealer, jobs, allowPrivate: config.webhookAllowPrivate });
   const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
   return {
     batcher,
@@ -148,5 +151,7 @@ export function createServices(deps: {
     templates,
     configurations,
     invoke,
+    webhooks,
+    webhookSealer,
   };
 }

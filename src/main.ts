@@ -32,6 +32,7 @@ import { bounceAddress } from './mail/tokens.js';
 import { createMetrics } from './ops/metrics.js';
 import { loadSecret } from './secret.js';
 import { type InitResult, initOrganization } from './setup/init.js';
+import { webhookJobs } from './webhooks/dispatch.js';
 
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
@@ -65,6 +66,8 @@ export interface StartOptions {
   /** Seconds between delivery polls; tests shorten it. */
   pollMs?: number;
   directPort?: number;
+  /** Milliseconds a webhook receiver has to answer; the contract's 15 s unless a test shortens it. */
+  webhookTimeoutMs?: number;
   /** Parses and authenticates inbound mail; default: inbound threads when built, else in-line. */
   preparer?: Preparer;
 }
@@ -136,6 +139,18 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     .register(leaseExpiryJob({ acd: services.acd, log: log.child({ module: 'acd' }), metrics }))
     .register(domainChecksJob({ domains: services.domains, checkIntervalMs: config.dns.checkIntervalSeconds * 1000 }))
     .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit] }));
+  for (const k of webhookJobs({
+    ...services,
+    db,
+    clock,
+    dialect,
+    sealer: services.webhookSealer,
+    allowPrivate: config.webhookAllowPrivate,
+    timeoutMs: opts.webhookTimeoutMs ?? 15_000,
+    concurrency: 8,
+    userAgent: `threadline/${VERSION} (webhooks)`,
+  }))
+    jobs.register(k);
   services.jobs.onWake(() => jobs.wake());
   // Every background worker: started once HTTP listens, stopped after the listeners closed and before the database.
   const workers = new Workers(log).add('delivery', worker).add('jobs', jobs);

@@ -31,6 +31,10 @@ export const PERMISSIONS = {
   suppressionEdit: 'email:suppression:edit',
   /** Read the organization's event log (GET /api/v2/events). */
   eventsView: 'events:event:view',
+  /** Read the organization's webhook subscriptions and their delivery attempts. */
+  webhookView: 'webhooks:subscription:view',
+  /** Add, change, rotate, replay and remove webhook subscriptions. */
+  webhookEdit: 'webhooks:subscription:edit',
   outboundTemplateView: 'outbound:template:view',
   outboundTemplateEdit: 'outbound:template:edit',
   outboundConfigurationView: 'outbound:configuration:view',

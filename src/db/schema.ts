@@ -274,6 +274,53 @@ export interface EventLogTable {
   data: string;
 }
 
+/** A webhook subscription (src/webhooks/) and where it is in the event log. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  /** JSON array, or null: every type. */
+  event_types: string | null;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  /** Sealed. */
+  secret: string;
+  previous_secret: string | null;
+  previous_until: number | null;
+  cursor_tx: number;
+  cursor_seq: number;
+  head_event_id: string | null;
+  head_tries: number;
+  retry_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One try of one event at one subscription. */
+export interface WebhookAttemptsTable {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  try: number;
+  at: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  excerpt: string | null;
+  outcome: string;
+}
+
+/** An event to send again, before the subscription's next event of the log. */
+export interface WebhookReplaysTable {
+  subscription_id: string;
+  event_id: string;
+  requested_at: number;
+  event_tx: number;
+  event_seq: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   oauth_clients: OauthClientsTable;
@@ -305,6 +352,9 @@ export interface Database {
   soft_bounces: SoftBouncesTable;
   message_bounces: MessageBouncesTable;
   event_log: EventLogTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_replays: WebhookReplaysTable;
   outbound_templates: OutboundTemplatesTable;
   outbound_configurations: OutboundConfigurationsTable;
   outbound_messages: OutboundMessagesTable;

@@ -4,7 +4,9 @@ import type { EventLogTable } from '../db/schema.js';
  * The contract's event types ("Events and webhooks"), and threadline's own: `workitem.requeued`,
  * a work item back in a queue without being completed (declined, transferred, or its lease ran
  * out), without which a reader would think it still assigned; `suppression.added` and
- * `suppression.removed`, changes to the suppression list, which decide who is mailed.
+ * `suppression.removed`, changes to the suppression list, which decide who is mailed;
+ * `webhook.failed`, an event given up for a webhook after its last try (still replayable), and
+ * `webhook.disabled`, a webhook whose receiver answered 410 Gone.
  */
 export const EVENT_TYPES = [
   'message.queued',
@@ -23,6 +25,8 @@ export const EVENT_TYPES = [
   'domain.verification.changed',
   'suppression.added',
   'suppression.removed',
+  'webhook.failed',
+  'webhook.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

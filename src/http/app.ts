@@ -23,6 +23,7 @@ import { sendRoutes } from '../send/send.routes.js';
 import { suppressionRoutes } from '../suppression/suppression.routes.js';
 import { templatesRoutes } from '../templates/templates.routes.js';
 import { threadingRoutes } from '../threading/threading.routes.js';
+import { webhooksRoutes } from '../webhooks/webhooks.routes.js';
 import { requireBearer } from './auth.js';
 import { clientAddressResolver } from './client-address.js';
 import type { HttpEnv } from './env.js';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', templatesRoutes(deps.services.templates));
   app.route('/', configurationsRoutes(deps.services.configurations));
   app.route('/', invokeRoutes(deps.services.invoke));
+  app.route('/', webhooksRoutes(deps.services.webhooks));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {
