@@ -27,6 +27,7 @@ import { createConfigurationsService } from './outbound-config/configurations.se
 import { createInvokeService } from './outbound-config/invoke.service.js';
 import { createQueuesService } from './queues/queues.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
+import { createSchedulesService } from './schedules/schedules.service.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createOutbound } from './send/outbound.js';
 import { createSendService } from './send/send.service.js';
@@ -123,6 +124,7 @@ export function createServices(deps: {
   const templates = createTemplatesService({ db, clock, usersOf: (ex, orgId, id) => configurations.usersOf(ex, orgId, id) });
   const configurations = createConfigurationsService({ db, clock, templates, queues, senderDomains });
   const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
+  const schedules = createSchedulesService({ db, batcher, clock, outbound, invoke, configurations, jobs });
   return {
     batcher,
     events,
@@ -148,5 +150,6 @@ export function createServices(deps: {
     templates,
     configurations,
     invoke,
+    schedules,
   };
 }

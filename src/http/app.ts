@@ -18,6 +18,7 @@ import { opsRoutes } from '../ops/ops.routes.js';
 import { configurationsRoutes } from '../outbound-config/configurations.routes.js';
 import { invokeRoutes } from '../outbound-config/invoke.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
+import { schedulesRoutes } from '../schedules/schedules.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
 import { suppressionRoutes } from '../suppression/suppression.routes.js';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', templatesRoutes(deps.services.templates));
   app.route('/', configurationsRoutes(deps.services.configurations));
   app.route('/', invokeRoutes(deps.services.invoke));
+  app.route('/', schedulesRoutes(deps.services.schedules));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {
