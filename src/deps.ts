@@ -25,6 +25,7 @@ import { deriveTokenKeys } from './mail/tokens.js';
 import type { Metrics } from './ops/metrics.js';
 import { createConfigurationsService } from './outbound-config/configurations.service.js';
 import { createInvokeService } from './outbound-config/invoke.service.js';
+import { createTimeline } from './outbound-config/timeline.js';
 import { createQueuesService } from './queues/queues.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
 import { createSchedulesService } from './schedules/schedules.service.js';
@@ -151,5 +152,6 @@ export function createServices(deps: {
     configurations,
     invoke,
     schedules,
+    timeline: createTimeline(db),
   };
 }
