@@ -40,6 +40,7 @@ import * as m20261201160000 from './2026_12_01_160000_create_outbound_templates.
 import * as m20261201160100 from './2026_12_01_160100_create_outbound_configurations.js';
 import * as m20261201160200 from './2026_12_01_160200_create_outbound_messages.js';
 import * as m20261201160300 from './2026_12_01_160300_add_conversations_awaiting_reply.js';
+import * as m20261201170000 from './2026_12_01_170000_create_outbound_schedules.js';
 import * as m20261201171500 from './2026_12_01_171500_create_webhooks.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
@@ -84,5 +85,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_160100_create_outbound_configurations': m20261201160100,
   '2026_12_01_160200_create_outbound_messages': m20261201160200,
   '2026_12_01_160300_add_conversations_awaiting_reply': m20261201160300,
+  '2026_12_01_170000_create_outbound_schedules': m20261201170000,
   '2026_12_01_171500_create_webhooks': m20261201171500,
 };

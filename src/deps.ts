@@ -25,8 +25,10 @@ import { deriveTokenKeys } from './mail/tokens.js';
 import type { Metrics } from './ops/metrics.js';
 import { createConfigurationsService } from './outbound-config/configurations.service.js';
 import { createInvokeService } from './outbound-config/invoke.service.js';
+import { createTimeline } from './outbound-config/timeline.js';
 import { createQueuesService } from './queues/queues.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
+import { createSchedulesService } from './schedules/schedules.service.js';
 import { createAgentReplyService } from './send/agent-reply.js';
 import { createOutbound } from './send/outbound.js';
 import { createSendService } from './send/send.service.js';
@@ -126,6 +128,7 @@ export function createServices(deps: {
   const webhookSealer = createSealer(secret, 'webhook secrets');
   const webhooks = createWebhooksService({ db, clock, dialect: deps.dialect, sealer: webhookSealer, jobs, allowPrivate: config.webhookAllowPrivate });
   const invoke = createInvokeService({ outbound, configurations, templates, conversations, idempotency, rateLimit, invocationsPerHour: config.outboundInvocationsPerHour });
+  const schedules = createSchedulesService({ db, batcher, clock, outbound, invoke, configurations, jobs });
   return {
     batcher,
     events,
@@ -153,5 +156,7 @@ export function createServices(deps: {
     invoke,
     webhooks,
     webhookSealer,
+    schedules,
+    timeline: createTimeline(db),
   };
 }

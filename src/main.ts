@@ -30,6 +30,7 @@ import type { Logger } from './log.js';
 import { domainOf } from './mail/address.js';
 import { bounceAddress } from './mail/tokens.js';
 import { createMetrics } from './ops/metrics.js';
+import { scheduleJob } from './schedules/schedule-job.js';
 import { loadSecret } from './secret.js';
 import { type InitResult, initOrganization } from './setup/init.js';
 import { webhookJobs } from './webhooks/dispatch.js';
@@ -138,7 +139,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const jobs = new JobRunner({ batcher: services.batcher, clock, log: log.child({ module: 'jobs' }), metrics, skipLocked: dialect === 'postgres', pollMs: opts.pollMs })
     .register(leaseExpiryJob({ acd: services.acd, log: log.child({ module: 'acd' }), metrics }))
     .register(domainChecksJob({ domains: services.domains, checkIntervalMs: config.dns.checkIntervalSeconds * 1000 }))
-    .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit] }));
+    .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit] }))
+    .register(scheduleJob(services.schedules));
   for (const k of webhookJobs({
     ...services,
     db,

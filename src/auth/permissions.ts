@@ -41,6 +41,9 @@ export const PERMISSIONS = {
   outboundConfigurationEdit: 'outbound:configuration:edit',
   /** Send a configuration's template to a contact list (a back-end event, a person by hand, a schedule). */
   outboundConfigurationInvoke: 'outbound:configuration:invoke',
+  outboundScheduleView: 'outbound:schedule:view',
+  /** Create and cancel schedules: sends at a later time, as an invocation would now. */
+  outboundScheduleEdit: 'outbound:schedule:edit',
 } as const;
 
 export const ALL_PERMISSIONS: string[] = Object.values(PERMISSIONS);

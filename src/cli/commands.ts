@@ -48,6 +48,20 @@ export const COMMANDS = {
     },
     required: ['name', 'email'],
   },
+  send: {
+    summary: "send an outbound configuration's template to a CSV of contacts, in batches of 100 (run again to resume)",
+    options: {
+      configuration: { type: 'string', value: 'ID', help: 'the outbound configuration to invoke' },
+      contacts: {
+        type: 'string',
+        value: 'FILE.csv',
+        help: 'one contact a row; the header row names the Dynamics fields (tocontactid, optin, locale …), other columns are placeholder values',
+      },
+      results: { type: 'string', value: 'FILE', help: "where each contact's outcome is written as CSV (default: FILE.csv with .results.csv)" },
+      org: ORG,
+    },
+    required: ['configuration', 'contacts'],
+  },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -7,8 +7,9 @@ import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadSecret } from '../secret.js';
 import { initOrganization } from '../setup/init.js';
-import { createClientFor, createUserFor } from '../setup/operator.js';
+import { createClientFor, createUserFor, resolveOrganization } from '../setup/operator.js';
 import { type CommandName, parseCommand, type Values } from './commands.js';
+import { sendCsv, stderrProgress } from './send-csv.js';
 
 // What each command does once its arguments are read. Side effects (files, the database, the
 // console) happen only when runCli is called; main.ts hands in `serve` and the version.
@@ -103,6 +104,26 @@ async function runCommand(command: CommandName, v: Values, config: Config, log: 
         ['permissions', r.permissions.join(' ')],
       ]);
       return 0;
+    }
+    case 'send': {
+      const file = v.contacts as string;
+      const results = (v.results as string | undefined) ?? `${file.replace(/\.csv$/i, '')}.results.csv`;
+      const sum = await withDatabase(config, async (s) =>
+        sendCsv({
+          services: s,
+          orgId: (await resolveOrganization(s, v.org as string | undefined)).id,
+          configurationId: v.configuration as string,
+          file,
+          results,
+          progress: stderrProgress(process.stderr),
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        }),
+      );
+      console.error(
+        `${sum.rows} rows: ${sum.queued} queued, ${sum.skipped} skipped, ${sum.invalid} bad rows${sum.replayedBatches ? ` (${sum.replayedBatches} batches already sent before, not sent again)` : ''}; results in ${results}`,
+      );
+      // Bad rows do not stop the run, but a script should notice them.
+      return sum.invalid > 0 ? 1 : 0;
     }
   }
 }

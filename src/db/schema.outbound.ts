@@ -39,3 +39,32 @@ export interface OutboundMessagesTable {
   show_in_timeline: number;
   created_at: number;
 }
+
+export interface OutboundSchedulesTable {
+  id: string;
+  org_id: string;
+  configuration_id: string;
+  /** JSON array of contacts, checked as an invocation's when saved. */
+  contact_list: string;
+  /** Null: fires once, at next_run_at. */
+  cron: string | null;
+  time_zone: string | null;
+  /** 'active' | 'done' | 'cancelled' | 'failed' */
+  state: string;
+  /** The due time a job waits for; null once nothing more is due. */
+  next_run_at: number | null;
+  last_run_at: number | null;
+  runs: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OutboundScheduleRunsTable {
+  schedule_id: string;
+  due_at: number;
+  org_id: string;
+  queued: number;
+  skipped: number;
+  ran_at: number;
+}

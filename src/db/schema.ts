@@ -12,7 +12,7 @@ import type {
   ThreadingSettingsTable,
 } from './schema.inbound.js';
 
-import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundTemplatesTable } from './schema.outbound.js';
+import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundScheduleRunsTable, OutboundSchedulesTable, OutboundTemplatesTable } from './schema.outbound.js';
 
 export type * from './schema.inbound.js';
 export type * from './schema.outbound.js';
@@ -358,6 +358,8 @@ export interface Database {
   outbound_templates: OutboundTemplatesTable;
   outbound_configurations: OutboundConfigurationsTable;
   outbound_messages: OutboundMessagesTable;
+  outbound_schedules: OutboundSchedulesTable;
+  outbound_schedule_runs: OutboundScheduleRunsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -17,7 +17,9 @@ import type { Metrics } from '../ops/metrics.js';
 import { opsRoutes } from '../ops/ops.routes.js';
 import { configurationsRoutes } from '../outbound-config/configurations.routes.js';
 import { invokeRoutes } from '../outbound-config/invoke.routes.js';
+import { timelineRoutes } from '../outbound-config/timeline.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
+import { schedulesRoutes } from '../schedules/schedules.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
 import { suppressionRoutes } from '../suppression/suppression.routes.js';
@@ -84,6 +86,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', configurationsRoutes(deps.services.configurations));
   app.route('/', invokeRoutes(deps.services.invoke));
   app.route('/', webhooksRoutes(deps.services.webhooks));
+  app.route('/', schedulesRoutes(deps.services.schedules));
+  app.route('/', timelineRoutes(deps.services.timeline));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A token from POST /oauth/token.' });
   const info = {
