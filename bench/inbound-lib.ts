@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { openDatabase } from '../src/db/open.js';
 import type { Database } from '../src/db/schema.js';
 import { findProgram, spawnChild } from './children.js';
+import { counterValue } from './lib.js';
 import type { ThreadlineUnderTest } from './threadline.js';
 
 // Helpers for bench:inbound: the conversations replied to, the reply files smtp-source sends,
@@ -12,6 +13,8 @@ import type { ThreadlineUnderTest } from './threadline.js';
 
 export interface SentConversation {
   conversationId: string;
+  /** threadline's id of the agentless email (what its return path names). */
+  id: string;
   /** The Message-ID threadline gave the agentless email, with its angle brackets. */
   messageId: string;
   replyTo: string;
@@ -29,6 +32,18 @@ export async function api<T>(tl: ThreadlineUnderTest, method: string, p: string,
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${text.slice(0, 500)}`);
   return JSON.parse(text) as T;
+}
+
+/** Every instance's /metrics, one after the other: counterValue() then sums over all of them. */
+export const scrape = async (tls: ThreadlineUnderTest[]) =>
+  (await Promise.all(tls.map(async (tl) => (await fetch(`${tl.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()))).join('\n');
+
+export async function waitOutboxEmpty(tls: ThreadlineUnderTest[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (counterValue(await scrape(tls), 'threadline_outbox_depth') > 0) {
+    if (Date.now() > deadline) throw new Error('the agentless emails were not delivered (captured) within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Agentless emails over HTTP, each the start of a conversation a customer can answer. */
@@ -49,8 +64,8 @@ export async function createConversations(tl: ThreadlineUnderTest, label: string
           textBody: `Hello Pat,\n\nyour order ${label.toUpperCase()}-${10_000 + i} is on its way and should arrive within two days.\n\nExample Shop`,
         });
         if (!sent.replyToAddress) throw new Error('the agentless send has no replyToAddress: is an inbound domain registered?');
-        const message = await api<{ messageId: string }>(tl, 'GET', sent.selfUri);
-        out[i] = { conversationId: sent.conversationId, messageId: message.messageId, replyTo: sent.replyToAddress.email, subject, customer };
+        const message = await api<{ id: string; messageId: string }>(tl, 'GET', sent.selfUri);
+        out[i] = { conversationId: sent.conversationId, id: message.id, messageId: message.messageId, replyTo: sent.replyToAddress.email, subject, customer };
       }
     }),
   );
@@ -62,7 +77,7 @@ export async function createConversations(tl: ThreadlineUnderTest, label: string
  * In-Reply-To and References naming our Message-ID, To: our reply-token address, the quoted
  * original below. Lines end in LF: smtp-source -F sends each line with CRLF.
  */
-export function replyEml(c: SentConversation, messageId: string, bytes: number, date = new Date()): string {
+export function replyEml(c: Omit<SentConversation, 'id'>, messageId: string, bytes: number, date = new Date()): string {
   const head = [
     `From: Pat Customer <${c.customer}>`,
     `To: <${c.replyTo}>`,
@@ -107,12 +122,14 @@ export function writeReplyFiles(dir: string, label: string, convs: SentConversat
 export interface SourceRun {
   /** Where the files go, in turn: one port, or one per threadline instance. */
   ports: number[];
-  files: Array<{ file: string; count: number }>;
+  /** `rcpt` per file overrides the run's, and is then sent as is (no -N: a number before it would break a signed address). */
+  files: Array<{ file: string; count: number; rcpt?: string }>;
   /** Processes at once, one SMTP session each: the number of parallel sessions. */
   sessions: number;
   reuse: boolean;
   from: string;
-  rcpt: string;
+  /** For the files without their own. */
+  rcpt?: string;
 }
 
 /**
@@ -132,7 +149,9 @@ export async function runSources(o: SourceRun): Promise<number> {
         const i = next++;
         const f = o.files[i]!;
         const port = o.ports[i % o.ports.length]!;
-        const args = ['-s', '1', '-m', String(f.count), ...(o.reuse ? ['-d'] : []), '-N', '-M', 'mx.example.net', '-f', o.from, '-t', o.rcpt, '-F', f.file, `127.0.0.1:${port}`];
+        const rcpt = f.rcpt ? ['-t', f.rcpt] : o.rcpt ? ['-N', '-t', o.rcpt] : [];
+        if (rcpt.length === 0) throw new Error(`no recipient for ${f.file}`);
+        const args = ['-s', '1', '-m', String(f.count), ...(o.reuse ? ['-d'] : []), '-M', 'mx.example.net', '-f', o.from, ...rcpt, '-F', f.file, `127.0.0.1:${port}`];
         const child = spawnChild(program, args);
         const code = await child.exited;
         if (code !== 0) failed ??= new Error(`smtp-source ${args.join(' ')} exited with ${code}: ${child.output().slice(-1500)}`);

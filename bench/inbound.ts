@@ -3,18 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSink, stopChild, trackDir } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, type DatabaseOptions, databaseKind } from './database.js';
-import { api, countsFor, createConversations, openForCounts, runSources, type SentConversation, watchdog, writeReplyFiles } from './inbound-lib.js';
+import { runBounces } from './inbound-bounces.js';
+import { api, countsFor, createConversations, openForCounts, runSources, type SentConversation, scrape, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
 import { type LookupResult, measureLookup } from './lookup.js';
 import { runBench } from './run.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 
-// npm run bench:inbound [-- --messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
+// npm run bench:inbound [-- --bounces | --mode reply|bounce] [--messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
 //     [--lookup-sizes 10000,100000,1000000] [--database-url URL | --postgres] [--instances N] [--profile DIR]
 //   --database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts; on
 //                   PostgreSQL the lookup runs in a scratch database on the same server; with
 //                   several instances the smtp-source processes go to them in turn
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
+//   --bounces (--mode bounce) sends RFC 3464 bounces to the messages' return paths instead of
+//                   replies, with the same counts, size and sessions (bench/inbound-bounces.ts);
+//                   the thread lookup is not measured then
 //
 // Customers' replies, sent by Postfix's smtp-source to threadline's SMTP port: first one message
 // per connection, then with connections reused (-d); the same message count, size and parallel
@@ -34,15 +38,19 @@ interface Options extends DatabaseOptions {
   lookupSizes: number[];
   skipLookup: boolean;
   profileDir?: string;
+  mode: 'reply' | 'bounce';
 }
 
 function readOptions(argv: string[]): Options {
   const skipLookup = argv.includes('--skip-lookup');
   const postgres = argv.includes('--postgres');
+  const bounces = argv.includes('--bounces');
   const o = parseOptions(
-    argv.filter((a) => a !== '--skip-lookup' && a !== '--postgres'),
-    ['messages', 'sessions', 'per-conversation', 'lookup-sizes', 'database-url', 'instances', 'profile'],
+    argv.filter((a) => a !== '--skip-lookup' && a !== '--postgres' && a !== '--bounces'),
+    ['messages', 'sessions', 'per-conversation', 'lookup-sizes', 'database-url', 'instances', 'profile', 'mode'],
   );
+  const mode = bounces ? 'bounce' : (o.mode ?? 'reply');
+  if (mode !== 'reply' && mode !== 'bounce') throw new Error(`--mode must be reply or bounce (got ${mode})`);
   const lookupSizes = (o['lookup-sizes'] ?? '10000,100000,1000000').split(',').map((s) => positiveInt('lookup-sizes', s.trim(), 0));
   return {
     messages: positiveInt('messages', o.messages, 10_000),
@@ -55,19 +63,8 @@ function readOptions(argv: string[]): Options {
     skipLookup,
     ...checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: positiveInt('instances', o.instances, 1) }),
     profileDir: o.profile,
+    mode,
   };
-}
-
-/** Every instance's /metrics, one after the other: counterValue() then sums over all of them. */
-const scrape = async (tls: ThreadlineUnderTest[]) =>
-  (await Promise.all(tls.map(async (tl) => (await fetch(`${tl.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text()))).join('\n');
-
-async function waitOutboxEmpty(tls: ThreadlineUnderTest[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (counterValue(await scrape(tls), 'threadline_outbox_depth') > 0) {
-    if (Date.now() > deadline) throw new Error('the agentless emails were not delivered (captured) within 60 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 interface ModeResult {
@@ -119,6 +116,10 @@ async function main(options: Options): Promise<void> {
   const convA = await createConversations(tl, 'a', conversations);
   const convB = await createConversations(tl, 'b', conversations);
   await waitOutboxEmpty(tls);
+  if (o.mode === 'bounce') {
+    await runBounces({ tls, dir, databaseUrl, database, messages: o.messages, sessions: o.sessions, bytes: BYTES, stallMs: STALL_MS, convA, convB });
+    return;
+  }
   const inboundDomain = convA[0]!.replyTo.split('@')[1]!;
   // smtp-source -N prefixes each recipient with a number: distinct messages, and not a reply token, so In-Reply-To threads them.
   const rcpt = `support@${inboundDomain}`;
@@ -200,6 +201,7 @@ goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 
   console.log(
     jsonLine({
       bench: 'inbound',
+      mode: 'reply',
       messages: o.messages,
       sessions: o.sessions,
       bytes: size,
@@ -217,7 +219,7 @@ goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 
 
 await runBench({
   name: 'inbound',
-  usage: `options: --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`,
+  usage: `options: --bounces | --mode reply|bounce, --messages N --sessions S --per-conversation K --skip-lookup --lookup-sizes A,B --profile DIR\n${DATABASE_USAGE}`,
   limitMs: RUN_LIMIT_MS,
   readOptions,
   main,

@@ -25,6 +25,8 @@ export interface ThreadlineUnderTest {
   token: string;
   /** The DNS server every instance looks up in (THREADLINE_DNS_SERVERS). */
   dns: DnsServer;
+  /** THREADLINE_SECRET, so the bench can compute the signed addresses threadline uses (its return paths). */
+  secret: string;
 }
 
 export interface ThreadlineOptions {
@@ -51,6 +53,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   const dataDir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-')));
   // Every lookup (MX, SPF, DKIM, DMARC) goes to a DNS server on loopback, as in the tests.
   const dns = await startDnsServer({ ...opts.zone });
+  const secret = randomBytes(32).toString('hex');
   const env: NodeJS.ProcessEnv = {
     THREADLINE_DNS_SERVERS: dns.address,
     ...process.env,
@@ -63,7 +66,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
     THREADLINE_RATE_LIMIT_PER_MINUTE: '100000000',
     // Every smtp-source session comes from 127.0.0.1: --sessions past the per-address cap.
     THREADLINE_SMTP_MAX_PER_CLIENT: '100000',
-    THREADLINE_SECRET: randomBytes(32).toString('hex'),
+    THREADLINE_SECRET: secret,
     ...(opts.databaseUrl ? { THREADLINE_DATABASE_URL: opts.databaseUrl } : {}),
   };
   const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json', '--org', 'Benchmark'], { env, cwd: ROOT });
@@ -89,7 +92,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   // As an operator does: publish the records threadline lists, then have it check them. The
   // domain's DKIM key (made by init) signs every message.
   await verifySenderDomain({ url: instances[0]!.url, token, domain: init.senderDomain, zone: dns.zone });
-  return instances.map((i) => ({ ...i, senderDomain: init.senderDomain, token, dns }));
+  return instances.map((i) => ({ ...i, senderDomain: init.senderDomain, token, dns, secret }));
 }
 
 async function waitReady(url: string, child: Child, ms = 30_000): Promise<void> {
