@@ -7,7 +7,7 @@ import { byteBudget } from '../threads/byte-budget.js';
 // messages are claimed with their bodies and never wait.
 
 /** Body characters of large messages being read, rendered and sent at once. */
-const DELIVER_BUDGET_CHARS = 6 * 1024 * 1024;
+export const DELIVER_BUDGET_CHARS = 6 * 1024 * 1024;
 /** Messages up to this many body characters are read with their claim and never wait. */
 export const UNBUDGETED_CHARS = 256 * 1024;
 
