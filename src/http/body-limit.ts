@@ -53,7 +53,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
  * several copies of it: fifty large sends at once would hold fifty times that; past the budget
  * they wait their turn (their bytes still in the socket). Small bodies never wait.
  */
-const BODY_BUDGET_BYTES = 16 * 1024 * 1024;
+const BODY_BUDGET_BYTES = 8 * 1024 * 1024;
 const UNBUDGETED_BYTES = 256 * 1024;
 /** One budget for every route: memory follows the bodies read at once, whichever routes take them. */
 const budget = byteBudget(BODY_BUDGET_BYTES);
