@@ -1,4 +1,4 @@
-import type { MessageThreadingTable } from '../db/schema.js';
+import type { MessagesTable, MessageThreadingTable } from '../db/schema.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { DkimKey } from '../mail/dkim.js';
 import { byteBudget } from '../threads/byte-budget.js';
@@ -43,18 +43,7 @@ export function bodiesWithinBudget(read: (id: string) => Promise<Bodies | undefi
 
 /** A claimed message as compose.ts renders it, with its bodies and threading headers. */
 export function outgoingMail(
-  m: {
-    message_id_header: string;
-    created_at: number | string;
-    from_email: string;
-    from_name: string | null;
-    to_email: string;
-    to_name: string | null;
-    reply_to_email: string | null;
-    reply_to_name: string | null;
-    subject: string | null;
-    sender_type: string;
-  },
+  m: Pick<MessagesTable, 'message_id_header' | 'created_at' | 'from_email' | 'from_name' | 'to_email' | 'to_name' | 'reply_to_email' | 'reply_to_name' | 'subject' | 'sender_type'>,
   h: MessageThreadingTable | undefined,
   bodies: Bodies,
   dkim: DkimKey | null,
