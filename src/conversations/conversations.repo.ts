@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { compiled, compiledInsert, compiledInsertRows } from '../db/compiled.js';
 import type { ConversationsTable, Executor, MessageBouncesTable, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
@@ -57,7 +58,39 @@ export const findMessage = (db: Executor, orgId: string, conversationId: string,
 
 export const findMessageById = (db: Executor, id: string) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 
-export const findMessagesByIds = (db: Executor, ids: string[]) => (ids.length === 0 ? Promise.resolve([]) : db.selectFrom('messages').selectAll().where('id', 'in', ids).execute());
+/**
+ * The messages a delivery claim took, each with its bodies only when they are at most
+ * `maxBodyChars` long together (`body_chars`: their length): a claim of many large messages
+ * would otherwise hold all their bodies at once. The others' bodies are read when they are sent
+ * (findMessageBodies), within the delivery budget.
+ */
+export const findMessagesForDelivery = (db: Executor, ids: string[], maxBodyChars: number) => {
+  if (ids.length === 0) return Promise.resolve([]);
+  const chars = sql<number>`coalesce(length(text_body), 0) + coalesce(length(html_body), 0)`;
+  const small = sql<boolean>`${chars} <= ${maxBodyChars}`;
+  return db
+    .selectFrom('messages')
+    .select([
+      'id',
+      'org_id',
+      'conversation_id',
+      'sender_type',
+      'from_email',
+      'from_name',
+      'to_email',
+      'to_name',
+      'reply_to_email',
+      'reply_to_name',
+      'subject',
+      'message_id_header',
+      'created_at',
+    ])
+    .select([sql<string | null>`case when ${small} then text_body end`.as('text_body'), sql<string | null>`case when ${small} then html_body end`.as('html_body'), chars.as('body_chars')])
+    .where('id', 'in', ids)
+    .execute();
+};
+
+export const findMessageBodies = (db: Executor, id: string) => db.selectFrom('messages').select(['text_body', 'html_body']).where('id', '=', id).executeTakeFirst();
 
 export const listMessages = (db: Executor, orgId: string, conversationId: string, includeStitched: boolean, limit: number, offset: number) =>
   db

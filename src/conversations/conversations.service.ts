@@ -134,7 +134,8 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       return m && m.org_id === orgId && m.direction === 'outbound' ? m : undefined;
     },
     recordBounce: repo.saveBounce,
-    findMessagesByIds: (ex: Executor, ids: string[]) => repo.findMessagesByIds(ex, ids),
+    findMessagesForDelivery: repo.findMessagesForDelivery,
+    findMessageBodies: repo.findMessageBodies,
 
     async getConversation(orgId: string, id: string) {
       const row = await requireConversation(db, orgId, id);

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { type OutgoingMail, renderMessage } from '../mail/compose.js';
-import { byteBudget } from '../threads/byte-budget.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';
 import type { DeliverRequest, DeliverResponse } from './delivery-thread.js';
@@ -19,14 +18,6 @@ export function inlineDeliverer(transport: Transport): Deliverer {
   };
 }
 
-/**
- * Body characters rendered and sent at once. A message is copied to its thread, encoded and
- * signed there: large messages claimed together would each hold several copies at the same
- * time; past the budget they wait their turn. Small ones never wait.
- */
-const DELIVER_BUDGET_CHARS = 24 * 1024 * 1024;
-const UNBUDGETED_CHARS = 256 * 1024;
-
 function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
   if (e.permanent !== undefined) return new DeliveryError(e.permanent, e.response ?? e.message);
   return Object.assign(new Error(e.message), { responseCode: e.responseCode, response: e.response, code: e.code, command: e.command });
@@ -44,17 +35,13 @@ export function threadDeliverer(opts: TransportOptions, threads: number): Delive
   if (!file) return null;
   const perThread: TransportOptions = { ...opts, connections: Math.max(1, Math.ceil(opts.connections / threads)) };
   const pool = threadPool<DeliverRequest, DeliverResponse>(file, threads, perThread);
-  const budget = byteBudget(DELIVER_BUDGET_CHARS);
-  const deliverOnce = async (mail: OutgoingMail, envelope: Envelope, id: string) => {
-    // A thread that died fails its messages with ETHREAD: deferred, tried again, never lost.
-    const r = await pool.run({ id, mail, envelope });
-    if (r.ok) return r.response;
-    throw toError(r.error);
-  };
   return {
-    deliver(mail, envelope, id) {
-      const size = (mail.text?.length ?? 0) + (mail.html?.length ?? 0);
-      return size <= UNBUDGETED_CHARS ? deliverOnce(mail, envelope, id) : budget.run(size, () => deliverOnce(mail, envelope, id));
+    // Large messages reach this within the worker's budget (bodies.ts).
+    async deliver(mail, envelope, id) {
+      // A thread that died fails its messages with ETHREAD: deferred, tried again, never lost.
+      const r = await pool.run({ id, mail, envelope });
+      if (r.ok) return r.response;
+      throw toError(r.error);
     },
     close: () => pool.close(),
   };

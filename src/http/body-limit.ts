@@ -35,7 +35,6 @@ const tooLarge = (maxBytes: number) => new AppError(413, 'request.entity.too.lar
  * permission check: a caller without the permission never gets its body read.
  */
 export function limitBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
-  const budget = byteBudget(BODY_BUDGET_BYTES);
   return async (c, next) => {
     const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
     const length = c.req.header('content-length');
@@ -54,8 +53,10 @@ export function limitBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
  * several copies of it: fifty large sends at once would hold fifty times that; past the budget
  * they wait their turn (their bytes still in the socket). Small bodies never wait.
  */
-const BODY_BUDGET_BYTES = 16 * 1024 * 1024;
+const BODY_BUDGET_BYTES = 8 * 1024 * 1024;
 const UNBUDGETED_BYTES = 256 * 1024;
+/** One budget for every route: memory follows the bodies read at once, whichever routes take them. */
+const budget = byteBudget(BODY_BUDGET_BYTES);
 
 async function readThenNext(c: Context<HttpEnv>, next: () => Promise<void>, incoming: IncomingMessage | undefined, maxBytes: number): Promise<void> {
   const body = await (incoming ? readIncoming(incoming, maxBytes) : readStream(c.req.raw.body, maxBytes));

@@ -113,5 +113,11 @@ export function composeParts(mail: OutgoingMail): Rendered {
 export function renderMessage(mail: OutgoingMail): Buffer {
   const rendered = composeParts(mail);
   const signature = mail.dkim ? `${dkimSign(rendered, mail.dkim, mail.date)}\r\n` : '';
-  return Buffer.from(`${signature}${rendered.headers.map((h) => h.line).join('\r\n')}\r\n\r\n${rendered.body}`, 'utf8');
+  const head = `${signature}${rendered.headers.map((h) => h.line).join('\r\n')}\r\n\r\n`;
+  // Written into one buffer: joining head and body first would copy a large body once more.
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const raw = Buffer.allocUnsafe(headBytes + Buffer.byteLength(rendered.body, 'utf8'));
+  raw.write(head, 0, 'utf8');
+  raw.write(rendered.body, headBytes, 'utf8');
+  return raw;
 }

@@ -13,6 +13,8 @@ export interface SinkOptions {
   onRcpt?: (address: string, session: SMTPServerSession) => [number, string] | null;
   /** Listen on this port (a relay that comes back where it was); default: a free one. */
   port?: number;
+  /** Each message's data is kept, and answered, once this resolves (default: at once). */
+  hold?: () => Promise<void>;
 }
 
 /** A real SMTP server on 127.0.0.1 that keeps what it is sent (the outbound side of tests). */
@@ -35,7 +37,8 @@ export async function startSink(opts: SinkOptions = {}): Promise<{ port: number;
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        await opts.hold?.();
         messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) });
         cb(null, 'Ok: queued');
       });

@@ -5,7 +5,7 @@ import bodyRelaxed from 'mailauth/lib/dkim/body/relaxed.js';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { composeParts, type OutgoingMail, renderMessage } from '../../src/mail/compose.js';
-import { relaxedBody } from '../../src/mail/dkim.js';
+import { relaxedBody, relaxedBodyHash } from '../../src/mail/dkim.js';
 
 // The lean renderer and signer against independent readers: mailparser reads back what was
 // written, mailauth's verifier checks the signature, mailauth's streaming canonicalizer the body.
@@ -140,5 +140,14 @@ describe('relaxedBody', () => {
       '   leading space\r\n\r\n\r\n',
     ];
     for (const b of bodies) expect(ours(b), JSON.stringify(b.slice(0, 60))).toBe(hash(b));
+  });
+
+  it('hashes a large body in slices of whole lines to the same digest, wherever the slices end', () => {
+    const line = (i: number) => (i % 7 === 0 ? ' \t ' : i % 5 === 0 ? '' : `line ${i}  with\t spaces ${i % 3 === 0 ? '  ' : ''}`);
+    const lines = Array.from({ length: 400 }, (_, i) => line(i));
+    const bodies = [`${lines.join('\r\n')}\r\n`, `${lines.join('\r\n')}\r\n \r\n\r\n\t\r\n`, `\r\n\r\n${lines.join('\r\n')}`, '\r\n \r\n\r\n', ''];
+    for (const b of bodies) {
+      for (const slice of [1, 2, 3, 17, 100, 4096, 1 << 20]) expect(relaxedBodyHash(b, slice), `slice ${slice}: ${JSON.stringify(b.slice(-30))}`).toBe(hash(b));
+    }
   });
 });
