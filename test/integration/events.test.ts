@@ -93,8 +93,10 @@ describe('each change is one event', () => {
     const nobody = await send('nobody@example.com');
     const [, deferred] = await eventsAbout('messageId', later.messageId, ['message.queued', 'message.deferred']);
     expect(deferred!.data).toMatchObject({ conversationId: later.conversationId, smtpResponse: expect.stringMatching(/^451/), detail: 'next attempt in 3600 s' });
-    const [, failed] = await eventsAbout('messageId', nobody.messageId, ['message.queued', 'message.failed']);
+    // An unknown user (5.1.1) is a hard bounce: the address is suppressed, naming this message.
+    const [, failed, suppressed] = await eventsAbout('messageId', nobody.messageId, ['message.queued', 'message.failed', 'suppression.added']);
     expect(failed!.data).toMatchObject({ conversationId: nobody.conversationId, smtpResponse: expect.stringMatching(/^550/) });
+    expect(suppressed!.data).toMatchObject({ email: 'nobody@example.com', reason: 'hard-bounce' });
   });
 
   it('a reply: received and a work item created; pulled: assigned; declined: requeued; completed', async () => {
