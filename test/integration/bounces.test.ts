@@ -39,6 +39,16 @@ async function sentTo(to: string) {
   return { sent, returnPath };
 }
 
+const eventsOf = (types: string, pick: (e: { type: string; data: Record<string, unknown> }) => boolean, count: number) =>
+  waitFor(
+    async () => {
+      const found = (await svc.api('GET', `/api/v2/events?types=${types}&limit=1000`)).body.entities.filter(pick);
+      return found.length >= count ? found : undefined;
+    },
+    10_000,
+    `${count} ${types} events`,
+  );
+
 const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(await (await fetch(`${svc.url}/metrics`)).text())?.[1] ?? 0);
 
 function dsn(o: { to: string; recipient: string; status: string; diagnostic: string; original: string }) {
@@ -134,7 +144,8 @@ describe('bounces and complaints', () => {
     expect(m.bounce).toMatchObject({ type: 'hard', status: '5.1.1', action: 'failed', remoteMta: 'mail.example.com', source: 'dsn' });
     expect(m.bounce.diagnostic).toContain('does not exist');
     expect((await svc.api('GET', '/api/v2/suppressions/gone@example.com')).body.reason).toBe('hard-bounce');
-    const bouncedEvents = (await svc.api('GET', '/api/v2/events?types=message.bounced&limit=1000')).body.entities;
+    // On PostgreSQL an event shows once every older transaction has ended: waited for.
+    const bouncedEvents = await eventsOf('message.bounced', (e) => e.data.messageId === sent.id, 1);
     expect(bouncedEvents.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
     // Never threaded: no new conversation, nothing new on this one.
     expect((await svc.api('GET', '/api/v2/conversations/emails?pageSize=100')).body.total).toBe(conversations);
@@ -175,7 +186,7 @@ describe('bounces and complaints', () => {
     const m = await statusIs(sent, 'complained');
     expect(m.bounce).toMatchObject({ action: 'complained', source: 'arf', reason: 'abuse' });
     expect((await svc.api('GET', '/api/v2/suppressions/angry@example.com')).body.reason).toBe('complaint');
-    const complaints = (await svc.api('GET', '/api/v2/events?types=message.complained&limit=1000')).body.entities;
+    const complaints = await eventsOf('message.complained', (e) => e.data.messageId === sent.id, 1);
     expect(complaints.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
   });
 
