@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type {
   InboundDetailsTable,
   InboundDomainClaimsTable,
@@ -12,9 +12,20 @@ import type {
   ThreadingSettingsTable,
 } from './schema.inbound.js';
 
+import type {
+  EventLogTable,
+  JobsTable,
+  MessageBouncesTable,
+  SoftBouncesTable,
+  SuppressionsTable,
+  WebhookAttemptsTable,
+  WebhookReplaysTable,
+  WebhookSubscriptionsTable,
+} from './schema.lifecycle.js';
 import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundScheduleRunsTable, OutboundSchedulesTable, OutboundTemplatesTable } from './schema.outbound.js';
 
 export type * from './schema.inbound.js';
+export type * from './schema.lifecycle.js';
 export type * from './schema.outbound.js';
 
 // Times are epoch milliseconds in BIGINT columns: portable between SQLite and PostgreSQL
@@ -27,36 +38,6 @@ export interface OrganizationsTable {
   created_at: number;
   /** What a send to a suppressed address does: `refuse` (400) or `record` (kept as suppressed, never sent). */
   suppressed_sends: string;
-}
-
-export interface SuppressionsTable {
-  org_id: string;
-  email: string;
-  reason: string;
-  detail: string | null;
-  message_id: string | null;
-  created_at: number;
-  expires_at: number | null;
-}
-
-export interface MessageBouncesTable {
-  message_id: string;
-  org_id: string;
-  type: string | null;
-  status: string | null;
-  action: string;
-  diagnostic: string | null;
-  remote_mta: string | null;
-  source: string;
-  reason: string | null;
-  at: number;
-}
-
-export interface SoftBouncesTable {
-  org_id: string;
-  email: string;
-  first_at: number;
-  count: number;
 }
 
 export interface OauthClientsTable {
@@ -168,23 +149,6 @@ export interface OutboxTable {
   waiting_for: string | null;
 }
 
-/** Leased background work (src/jobs/): one-off jobs, and one row per recurring job. */
-export interface JobsTable {
-  id: string;
-  kind: string;
-  /** Unique per kind: the one row of a recurring job or singleton. */
-  key: string | null;
-  org_id: string | null;
-  run_at: number;
-  attempts: number;
-  claimed_by: string | null;
-  claimed_until: number | null;
-  /** JSON, the kind's own. */
-  payload: string | null;
-  last_error: string | null;
-  created_at: number;
-}
-
 export interface IdempotencyKeysTable {
   org_id: string;
   key: string;
@@ -257,68 +221,6 @@ export interface WorkItemEventsTable {
   agent_id: string | null;
   detail: string | null;
   at: number;
-}
-
-/** One state change (src/events/): its order is (tx, seq). */
-export interface EventLogTable {
-  /** Assigned by the database: commit order on SQLite, order within a transaction on PostgreSQL. */
-  seq: Generated<number>;
-  /** PostgreSQL: the writing transaction's id (a column default); SQLite: 0. */
-  tx: Generated<number>;
-  id: string;
-  org_id: string;
-  type: string;
-  at: number;
-  conversation_id: string | null;
-  /** JSON object. */
-  data: string;
-}
-
-/** A webhook subscription (src/webhooks/) and where it is in the event log. */
-export interface WebhookSubscriptionsTable {
-  id: string;
-  org_id: string;
-  url: string;
-  /** JSON array, or null: every type. */
-  event_types: string | null;
-  description: string | null;
-  enabled: number;
-  disabled_reason: string | null;
-  /** Sealed. */
-  secret: string;
-  previous_secret: string | null;
-  previous_until: number | null;
-  cursor_tx: number;
-  cursor_seq: number;
-  head_event_id: string | null;
-  head_tries: number;
-  retry_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
-/** One try of one event at one subscription. */
-export interface WebhookAttemptsTable {
-  id: string;
-  subscription_id: string;
-  event_id: string;
-  event_type: string;
-  try: number;
-  at: number;
-  status: number | null;
-  error: string | null;
-  duration_ms: number;
-  excerpt: string | null;
-  outcome: string;
-}
-
-/** An event to send again, before the subscription's next event of the log. */
-export interface WebhookReplaysTable {
-  subscription_id: string;
-  event_id: string;
-  requested_at: number;
-  event_tx: number;
-  event_seq: number;
 }
 
 export interface Database {
