@@ -154,3 +154,18 @@ export async function pool<T>(count: number, concurrency: number, fn: (i: number
   );
   return out;
 }
+
+/**
+ * The organization's events of `types` for which `pick` holds, once there are `count` of them:
+ * on PostgreSQL an event shows only once every older transaction of the cluster has ended
+ * (src/events/events.repo.ts), so a test reading right after a change waits for it.
+ */
+export const eventsOf = (svc: Pick<TestService, 'api'>, types: string, pick: (e: { type: string; data: Record<string, unknown> }) => boolean, count: number) =>
+  waitFor(
+    async () => {
+      const found = (await svc.api('GET', `/api/v2/events?types=${types}&limit=1000`)).body.entities.filter(pick);
+      return found.length >= count ? found : undefined;
+    },
+    10_000,
+    `${count} ${types} events`,
+  );

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { verifyBounceAddress } from '../../src/mail/tokens.js';
-import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
+import { eventsOf, sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
@@ -38,16 +38,6 @@ async function sentTo(to: string) {
     sink.messages.find((m) => m.to.includes(to) && m.raw.toString('latin1').includes(sent.id.replace(/-/g, '')))?.from ?? sink.messages.filter((m) => m.to.includes(to)).at(-1)!.from;
   return { sent, returnPath };
 }
-
-const eventsOf = (types: string, pick: (e: { type: string; data: Record<string, unknown> }) => boolean, count: number) =>
-  waitFor(
-    async () => {
-      const found = (await svc.api('GET', `/api/v2/events?types=${types}&limit=1000`)).body.entities.filter(pick);
-      return found.length >= count ? found : undefined;
-    },
-    10_000,
-    `${count} ${types} events`,
-  );
 
 const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(await (await fetch(`${svc.url}/metrics`)).text())?.[1] ?? 0);
 
@@ -145,7 +135,7 @@ describe('bounces and complaints', () => {
     expect(m.bounce.diagnostic).toContain('does not exist');
     expect((await svc.api('GET', '/api/v2/suppressions/gone@example.com')).body.reason).toBe('hard-bounce');
     // On PostgreSQL an event shows once every older transaction has ended: waited for.
-    const bouncedEvents = await eventsOf('message.bounced', (e) => e.data.messageId === sent.id, 1);
+    const bouncedEvents = await eventsOf(svc, 'message.bounced', (e) => e.data.messageId === sent.id, 1);
     expect(bouncedEvents.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
     // Never threaded: no new conversation, nothing new on this one.
     expect((await svc.api('GET', '/api/v2/conversations/emails?pageSize=100')).body.total).toBe(conversations);
@@ -186,7 +176,7 @@ describe('bounces and complaints', () => {
     const m = await statusIs(sent, 'complained');
     expect(m.bounce).toMatchObject({ action: 'complained', source: 'arf', reason: 'abuse' });
     expect((await svc.api('GET', '/api/v2/suppressions/angry@example.com')).body.reason).toBe('complaint');
-    const complaints = await eventsOf('message.complained', (e) => e.data.messageId === sent.id, 1);
+    const complaints = await eventsOf(svc, 'message.complained', (e) => e.data.messageId === sent.id, 1);
     expect(complaints.filter((e: { data: { messageId: string } }) => e.data.messageId === sent.id)).toHaveLength(1);
   });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { SOFT_BOUNCE_LIMIT, SOFT_SUPPRESSION_MS } from '../../src/suppression/suppression.service.js';
-import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
+import { eventsOf, sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // The suppression list as an administrator and a sending system meet it: entries added by hand
@@ -18,20 +18,6 @@ beforeAll(async () => {
 
 const send = (to: string) => svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { toAddresses: [{ email: to }] }) });
 const inTx = <T>(work: (trx: any) => Promise<T>) => svc.running.services.batcher.run(work);
-
-/**
- * The events of `types` for which `pick` holds, once there are `count` of them: on PostgreSQL an
- * event shows only once every older transaction of the cluster has ended (src/events/events.repo.ts).
- */
-const eventsOf = (types: string, pick: (e: { type: string; data: Record<string, unknown> }) => boolean, count: number) =>
-  waitFor(
-    async () => {
-      const found = (await svc.api('GET', `/api/v2/events?types=${types}&limit=1000`)).body.entities.filter(pick);
-      return found.length >= count ? found : undefined;
-    },
-    10_000,
-    `${count} ${types} events`,
-  );
 
 describe('the suppression list', () => {
   it('lists, reads, adds and removes entries; an address is one entry however it is spelt', async () => {
@@ -55,7 +41,7 @@ describe('the suppression list', () => {
     expect((await svc.api('DELETE', '/api/v2/suppressions/sam@example.net')).status).toBe(204);
 
     // Each change is an event, in the order it happened.
-    const changes = await eventsOf('suppression.added,suppression.removed', () => true, 4);
+    const changes = await eventsOf(svc, 'suppression.added,suppression.removed', () => true, 4);
     expect(changes.map((e: { type: string; data: { email: string } }) => `${e.type} ${e.data.email}`)).toEqual([
       'suppression.added pat.gone@example.com',
       'suppression.added sam@example.net',
@@ -95,7 +81,7 @@ describe('the suppression list', () => {
       expect(kept.status).toBe(202);
       const msg = (await svc.api('GET', `/api/v2/conversations/emails/${kept.body.conversationId}/messages/${kept.body.id}`)).body;
       expect(msg.deliveryStatus.status).toBe('suppressed');
-      const events = await eventsOf('message.suppressed,message.queued', (e) => e.data.messageId === kept.body.id, 1);
+      const events = await eventsOf(svc, 'message.suppressed,message.queued', (e) => e.data.messageId === kept.body.id, 1);
       expect(events.filter((e: { data: { messageId: string } }) => e.data.messageId === kept.body.id).map((e: { type: string }) => e.type)).toEqual(['message.suppressed']);
       // A send made after it is delivered: the worker has looked at the outbox, and the kept one was not in it.
       const later = await send('someone@example.com');
@@ -116,7 +102,7 @@ describe('the suppression list', () => {
     const hard = (await svc.api('GET', '/api/v2/suppressions/nobody@example.com')).body;
     expect(hard).toMatchObject({ reason: 'hard-bounce', messageId: sent.body.id, detail: '550 5.1.1 unknown user' });
     expect(hard.dateExpires).toBeUndefined();
-    const added = await eventsOf('suppression.added', (e) => e.data.email === 'nobody@example.com', 1);
+    const added = await eventsOf(svc, 'suppression.added', (e) => e.data.email === 'nobody@example.com', 1);
     expect(added.map((e: { data: object }) => e.data)).toEqual([{ email: 'nobody@example.com', reason: 'hard-bounce', messageId: sent.body.id }]);
 
     for (let i = 1; i < SOFT_BOUNCE_LIMIT; i++) {
