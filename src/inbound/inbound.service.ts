@@ -163,11 +163,10 @@ export function createInboundService(deps: {
     recipientOrg: (address: string) => domains.inboundDomainOrg(db, splitAddress(address).domain),
 
     async recipient(address: string): Promise<'accept' | 'unknown-user' | 'relay'> {
-      const { local, domain } = splitAddress(address);
-      if (/^bounces\+/i.test(local)) {
-        const messageId = verifyBounceAddress(deps.keys, address);
-        if (messageId && (await conversations.findMessageById(messageId))) return 'accept';
-      }
+      // verifyBounceAddress reads the address's shape first: any other address costs a regex.
+      const messageId = verifyBounceAddress(deps.keys, address);
+      if (messageId && (await conversations.findMessageById(messageId))) return 'accept';
+      const { domain } = splitAddress(address);
       if (await domains.inboundDomainOrg(db, domain)) return 'accept';
       return (await domains.isSenderDomain(db, domain)) ? 'unknown-user' : 'relay';
     },
