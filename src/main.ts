@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve as serveHttp } from '@hono/node-server';
 import { leaseExpiryJob } from './acd/lease-worker.js';
+import type { Parsed } from './cli/commands.js';
 import { runCli } from './cli/run.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -33,24 +33,11 @@ import { createMetrics } from './ops/metrics.js';
 import { scheduleJob } from './schedules/schedule-job.js';
 import { loadSecret } from './secret.js';
 import { type InitResult, initOrganization } from './setup/init.js';
+import { VERSION } from './version.js';
 import { webhookJobs } from './webhooks/dispatch.js';
 
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
-
-// From src/ under vitest, from dist/src/ when built.
-const VERSION = (() => {
-  const req = createRequire(import.meta.url);
-  for (const p of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = req(p) as { name?: string; version: string };
-      if (pkg.name === 'threadline') return pkg.version;
-    } catch {
-      /* try the next */
-    }
-  }
-  return '0.0.0';
-})();
 
 export interface Running {
   config: Config;
@@ -208,8 +195,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   };
 }
 
-/** The CLI (see cli/run.ts). Returns the exit code: 0 done, 1 failed, 2 a usage or configuration error. */
-export const run = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> => runCli(argv, env, { version: VERSION, serve: serveUntilSignal });
+/** A parsed command line that runs a command (see cli/entry.ts, the bin's entry, and cli/run.ts). */
+export const runCommandLine = (parsed: Extract<Parsed, { kind: 'run' }>, env: NodeJS.ProcessEnv): Promise<number> => runCli(parsed, env, { serve: serveUntilSignal });
 
 async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
   const running = await start(config, log);
