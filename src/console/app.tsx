@@ -9,11 +9,12 @@ import type { ConsoleDeps, ConsoleEnv } from './env.js';
 import { renderConsoleError } from './errors.js';
 import { requireSession } from './guard.js';
 import { inboxRoutes } from './inbox.js';
+import { interactionsRoutes } from './interactions/routes.js';
 import { createRenderer } from './render.js';
 import { signInRoutes } from './sign-in.js';
 
 /** The web console, mounted at /console: server-rendered pages over the same services as the API. */
-export function consoleApp(services: Services) {
+export function consoleApp(services: Services, options: { dataDir: string }) {
   const app = new Hono<ConsoleEnv>();
   app.onError((err, c) => renderConsoleError(c, err));
   app.use(
@@ -53,6 +54,7 @@ export function consoleApp(services: Services) {
   signedIn.use(requireSession(services.consoleSessions));
   signedIn.route('/', inboxRoutes(deps));
   signedIn.route('/', adminRoutes(deps));
+  signedIn.route('/', interactionsRoutes(deps, options));
   signedIn.all('*', () => {
     throw new AppError(404, 'not.found', 'There is no such page in the console.');
   });
