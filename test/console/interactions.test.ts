@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, createAgent, createQueue, enqueue, pull } from '../helpers/acd.js';
 import { dsn } from '../helpers/bounce-report.js';
 import { browserForFile, consoleUser, expectAccessible, openPage, screenshot, signIn } from '../helpers/console.js';
 import { eventsOf, sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
-import { deliver } from '../helpers/smtp-client.js';
+import { deliver, withHeaders } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
 
 // Interactions in the console (issue 18, item 3): the message search, a message's page and the
@@ -112,6 +114,29 @@ describe('console: searching messages and reading one', () => {
     await expectAccessible(p.page);
     p.expectOnlyOwnHost();
     expect(p.cspViolations).toEqual([]);
+    await p.close();
+  });
+
+  it("shows a received reply's threading decision and its source as received", async () => {
+    const sent = (await svc.api('GET', `/api/v2/conversations/emails/${pat.conversationId}/messages/${pat.id}`)).body;
+    const to = /^Reply-To:\s*(\S+@\S+)/im.exec(fs.readFileSync(path.join(svc.dataDir, 'captured', `${pat.id}.eml`), 'latin1').replace(/\r?\n\s+/g, ' '))![1]!;
+    const reply = withHeaders(fs.readFileSync('fixtures/replies/inbucket__outlook.raw.eml'), {
+      From: 'Pat Customer <pat@example.com>',
+      To: to,
+      Subject: 'RE: Order 1001',
+      'Message-ID': '<console-reply-1@exch.example.com>',
+      'In-Reply-To': sent.messageId,
+    });
+    expect(await deliver(svc.running.smtpPort, { from: 'pat@example.com', to: [to], raw: reply })).toMatch(/^250/);
+    const p = await openPage(browser, svc);
+    await signIn(p.page, svc, admin.email);
+    await p.page.goto(`${svc.url}/console/interactions?direction=inbound&conversationId=${pat.conversationId}`);
+    await p.page.getByRole('link', { name: 'RE: Order 1001' }).click();
+    await p.page.waitForURL(/\/messages\/[^/]+$/);
+    await expect(p.page.locator('[data-threading]').textContent()).resolves.toMatch(/Signal reply-token, outcome threaded/);
+    await expect(p.page.locator('pre[data-raw]').textContent()).resolves.toContain('Message-ID: <console-reply-1@exch.example.com>');
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'interactions-reply');
     await p.close();
   });
 
