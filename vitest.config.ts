@@ -27,6 +27,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The web console in a real headless Chromium (test/helpers/browser.ts), one browser
+          // per file; its files share the integration projects' two workers.
+          name: 'console',
+          ...integration,
+          include: ['test/console/**/*.test.ts'],
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           // The same files on PostgreSQL: one throwaway cluster for the run (globalSetup), a
           // fresh database for every service a test starts (test/helpers/postgres.ts).
           name: 'integration-pg',

@@ -6,6 +6,7 @@ import { deriveKey } from './auth/secrets.js';
 import { createBouncesService } from './bounces/bounces.service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { createConsoleSessionsService } from './console/sessions.service.js';
 import { createConversationsService } from './conversations/conversations.service.js';
 import { createSealer } from './crypto/sealed.js';
 import { TxBatcher } from './db/batcher.js';
@@ -158,5 +159,6 @@ export function createServices(deps: {
     webhookSealer,
     schedules,
     timeline: createTimeline(db),
+    consoleSessions: createConsoleSessionsService({ db, clock, principalOf: auth.userPrincipal }),
   };
 }

@@ -9,6 +9,10 @@ export const findUser = (db: Executor, orgId: string, id: string) => db.selectFr
 export const findActiveByEmail = (db: Executor, orgId: string, email: string) =>
   db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('email', '=', email).where('deleted_at', 'is', null).executeTakeFirst();
 
+/** The organizations where an active user has this email (the console's sign-in names no organization). */
+export const orgsWithActiveEmail = async (db: Executor, email: string, limit: number) =>
+  (await db.selectFrom('users').select('org_id').where('email', '=', email).where('deleted_at', 'is', null).orderBy('org_id').limit(limit).execute()).map((r) => r.org_id);
+
 export const findActiveByIds = (db: Executor, orgId: string, ids: string[]) =>
   ids.length === 0 ? Promise.resolve([]) : db.selectFrom('users').select('id').where('org_id', '=', orgId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
 

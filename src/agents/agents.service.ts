@@ -19,6 +19,9 @@ export interface NewUser {
   permissions?: string[];
 }
 
+// One person may be a user of a few organizations under one email; the console tries each.
+const MAX_ORGS_PER_EMAIL = 10;
+
 /** Users (agents) of an organization and their queue memberships. */
 export function createAgentsService({ db, clock, queues }: { db: Db; clock: Clock; queues: QueuesService }) {
   // Verifying against a throwaway hash when the user is unknown keeps the time of a failed
@@ -42,6 +45,7 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
       if (!(await verifySecret(password, row.password_hash))) return null;
       return { id: row.id, permissions: JSON.parse(row.permissions) as string[] };
     },
+    orgsOf: (username) => repo.orgsWithActiveEmail(db, normalizeEmail(username), MAX_ORGS_PER_EMAIL),
     async findActive(orgId, userId) {
       const row = await repo.findUser(db, orgId, userId);
       return row && row.deleted_at === null ? { id: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;

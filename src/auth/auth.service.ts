@@ -21,7 +21,19 @@ export interface UserDirectory {
   /** The active user of the organization with this username, when the password is right. */
   verifyPassword(orgId: string, username: string, password: string): Promise<{ id: string; permissions: string[] } | null>;
   findActive(orgId: string, userId: string): Promise<{ id: string; permissions: string[] } | null>;
+  /** The organizations with an active user of this username (the console's sign-in names none). */
+  orgsOf(username: string): Promise<string[]>;
 }
+
+/** A user signed in by password, acting with their own permissions (the web console). */
+export interface SignedInUser {
+  orgId: string;
+  userId: string;
+  permissions: string[];
+}
+
+/** The principal of the console's client-less sessions. */
+export const CONSOLE_CLIENT_ID = 'console';
 
 export interface ClientView {
   id: string;
@@ -114,6 +126,25 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     return { ...clientView(row), secret };
   }
 
+  /**
+   * The one password check: throttled per user and client address, the count taken back on
+   * success. Every organization in `orgIds` is tried (at least one hash is always computed, so
+   * an unknown user answers as slowly as a wrong password); the throttle is that of the first.
+   */
+  async function checkPassword(orgIds: readonly string[], username: string, password: string, clientAddress: string) {
+    // Refused before the password is checked: a right guess past the limit tells nothing.
+    const attempt = await deps.loginThrottle?.begin(orgIds[0] ?? '', username, clientAddress);
+    for (const orgId of orgIds.length > 0 ? orgIds : ['']) {
+      const user = deps.users ? await deps.users.verifyPassword(orgId, username, password) : null;
+      if (user) {
+        await attempt?.succeeded();
+        return { orgId, userId: user.id, permissions: user.permissions };
+      }
+    }
+    // §5.2: invalid_grant, one message for an unknown user and a wrong password.
+    throw new AppError(400, 'invalid_grant', 'The username or password is wrong.');
+  }
+
   return {
     async createOrganization(name: string) {
       const row: repo.OrganizationRow = {
@@ -174,13 +205,20 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
      */
     async issuePasswordToken(clientId: string, secret: string, username: string, password: string, clientAddress = 'unknown') {
       const row = await verifyClient(clientId, secret);
-      // Refused before the password is checked: a right guess past the limit tells nothing.
-      const attempt = await deps.loginThrottle?.begin(row.org_id, username, clientAddress);
-      const user = deps.users ? await deps.users.verifyPassword(row.org_id, username, password) : null;
-      // §5.2: invalid_grant, one message for an unknown user and a wrong password.
-      if (!user) throw new AppError(400, 'invalid_grant', 'The username or password is wrong.');
-      await attempt?.succeeded();
-      return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.id });
+      const user = await checkPassword([row.org_id], username, password, clientAddress);
+      return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.userId });
+    },
+
+    /** The console's sign-in: a user's email and password, the same check as the password grant, in whichever organization they match. */
+    async signIn(username: string, password: string, clientAddress = 'unknown'): Promise<SignedInUser> {
+      const orgIds = deps.users ? await deps.users.orgsOf(username) : [];
+      return checkPassword(orgIds, username, password, clientAddress);
+    },
+
+    /** A console session's principal: the user's own permissions while they stay active, else null. */
+    async userPrincipal(orgId: string, userId: string): Promise<Principal | null> {
+      const user = await deps.users?.findActive(orgId, userId);
+      return user ? { orgId, clientId: CONSOLE_CLIENT_ID, userId: user.id, permissions: user.permissions } : null;
     },
 
     /** Resolves a bearer token to the client behind it. */

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { ConsoleSessionsTable } from './schema.console.js';
 import type {
   InboundDetailsTable,
   InboundDomainClaimsTable,
@@ -11,7 +12,6 @@ import type {
   ThreadingDecisionsTable,
   ThreadingSettingsTable,
 } from './schema.inbound.js';
-
 import type {
   EventLogTable,
   JobsTable,
@@ -24,6 +24,7 @@ import type {
 } from './schema.lifecycle.js';
 import type { OutboundConfigurationsTable, OutboundMessagesTable, OutboundScheduleRunsTable, OutboundSchedulesTable, OutboundTemplatesTable } from './schema.outbound.js';
 
+export type * from './schema.console.js';
 export type * from './schema.inbound.js';
 export type * from './schema.lifecycle.js';
 export type * from './schema.outbound.js';
@@ -262,6 +263,7 @@ export interface Database {
   outbound_messages: OutboundMessagesTable;
   outbound_schedules: OutboundSchedulesTable;
   outbound_schedule_runs: OutboundScheduleRunsTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -5,6 +5,7 @@ import { acdRoutes } from '../acd/acd.routes.js';
 import { agentsRoutes } from '../agents/agents.routes.js';
 import { membersRoutes } from '../agents/members.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { consoleApp } from '../console/app.js';
 import { conversationsRoutes } from '../conversations/conversations.routes.js';
 import { deliveryRoutes } from '../delivery/delivery.routes.js';
 import type { Services } from '../deps.js';
@@ -27,7 +28,7 @@ import { templatesRoutes } from '../templates/templates.routes.js';
 import { threadingRoutes } from '../threading/threading.routes.js';
 import { webhooksRoutes } from '../webhooks/webhooks.routes.js';
 import { requireBearer } from './auth.js';
-import { clientAddressResolver } from './client-address.js';
+import { clientAddressResolver, secureRequestResolver } from './client-address.js';
 import type { HttpEnv } from './env.js';
 import { renderError } from './errors.js';
 import { describeAccess } from './openapi.js';
@@ -47,8 +48,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<HttpEnv>();
   const addressOf = clientAddressResolver(deps.trustedProxies ?? []);
+  const isSecure = secureRequestResolver(deps.trustedProxies ?? []);
   app.use(async (c, next) => {
     c.set('clientAddress', () => addressOf(c));
+    c.set('secureRequest', () => isSecure(c));
     // Genesys returns its correlation id in this header; our error bodies carry it as contextId.
     const contextId = randomUUID();
     c.set('contextId', contextId);
@@ -66,6 +69,7 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => renderError(c, err));
   app.notFound((c) => renderError(c, new AppError(404, 'not.found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.use('/api/v2/*', requireBearer(deps.services.auth));
+  app.route('/console', consoleApp(deps.services, { dataDir: deps.dataDir }));
 
   app.route('/', opsRoutes({ metrics: deps.metrics, ready: deps.ready }));
   app.route('/', authRoutes(deps.services.auth));

@@ -9,5 +9,7 @@ export interface HttpEnv {
     principal: Principal;
     /** The client's address: the peer's, or behind a trusted proxy the one it forwarded (client-address.ts). */
     clientAddress: () => string;
+    /** Whether the client reached us over TLS, here or at a trusted proxy (client-address.ts). */
+    secureRequest: () => boolean;
   };
 }

@@ -71,7 +71,7 @@ function fromHttpException(status: number): AppError {
 const OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_request']);
 
 /** The AppError a thrown value is shown as; what is not an AppError is logged here. */
-function appErrorOf(c: Context<HttpEnv>, err: unknown): AppError {
+export function appErrorOf(c: Context<HttpEnv>, err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof HTTPException && err.status < 500) return fromHttpException(err.status);
   const cause = databaseUnavailable(err);

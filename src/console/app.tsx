@@ -1,0 +1,63 @@
+import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Services } from '../deps.js';
+import { AppError } from '../errors.js';
+import { adminRoutes } from './admin.js';
+import { assetRoutes } from './assets.js';
+import type { ConsoleDeps, ConsoleEnv } from './env.js';
+import { renderConsoleError } from './errors.js';
+import { requireSession } from './guard.js';
+import { inboxRoutes } from './inbox.js';
+import { interactionsRoutes } from './interactions/routes.js';
+import { createRenderer } from './render.js';
+import { signInRoutes } from './sign-in.js';
+
+/** The web console, mounted at /console: server-rendered pages over the same services as the API. */
+export function consoleApp(services: Services, options: { dataDir: string }) {
+  const app = new Hono<ConsoleEnv>();
+  app.onError((err, c) => renderConsoleError(c, err));
+  app.use(
+    secureHeaders({
+      // Everything from threadline itself, and no inline script or style: htmx is configured
+      // not to inject its own (layout.tsx).
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+      referrerPolicy: 'same-origin',
+    }),
+  );
+  // Hono's Origin check on every form post, sign-in included; the session's token is checked per action (guard.ts).
+  app.use(
+    csrf({
+      origin: (origin, c) => {
+        try {
+          return new URL(origin).host === c.req.header('host');
+        } catch {
+          return false;
+        }
+      },
+    }),
+  );
+  app.route('/', assetRoutes());
+  app.route('/', signInRoutes(services));
+  const deps: ConsoleDeps = { services, render: createRenderer(services) };
+  const signedIn = new Hono<ConsoleEnv>();
+  signedIn.use(requireSession(services.consoleSessions));
+  signedIn.route('/', inboxRoutes(deps));
+  signedIn.route('/', adminRoutes(deps));
+  signedIn.route('/', interactionsRoutes(deps, options));
+  signedIn.all('*', () => {
+    throw new AppError(404, 'not.found', 'There is no such page in the console.');
+  });
+  app.route('/', signedIn);
+  return app;
+}

@@ -1,0 +1,37 @@
+import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { Services } from '../deps.js';
+import type { HttpEnv } from '../http/env.js';
+import type { ConsoleSession } from './sessions.service.js';
+
+/** The request variables of the console: the API's (principal among them) and the session. */
+export interface ConsoleEnv {
+  Variables: HttpEnv['Variables'] & {
+    session: ConsoleSession;
+  };
+}
+
+export type ConsoleContext = Context<ConsoleEnv>;
+
+/** What each group of console pages is given. */
+export interface ConsoleDeps {
+  services: Services;
+  render: Render;
+}
+
+export interface PageOptions {
+  title: string;
+  /** The navigation entry to mark current. */
+  current?: string;
+  /** The page refreshes its live parts from /console/live. */
+  live?: boolean;
+  status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
+  /** Assets (assets.ts names) the page loads besides the console's own, after them. */
+  scripts?: string[];
+  styles?: string[];
+  /** The page uses no htmx (and leaves its weight to what it loads instead). */
+  withoutHtmx?: boolean;
+}
+
+/** Renders a signed-in user's page inside the layout (render.tsx). */
+export type Render = (c: ConsoleContext, options: PageOptions, body: Child) => Promise<Response>;

@@ -1,0 +1,18 @@
+import type { ConsoleSessionsTable, Executor } from '../db/schema.js';
+
+export type SessionRow = ConsoleSessionsTable;
+
+export const insertSession = (db: Executor, row: SessionRow) => db.insertInto('console_sessions').values(row).execute();
+
+export const findSession = (db: Executor, tokenHash: string) => db.selectFrom('console_sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+
+export const touchSession = (db: Executor, tokenHash: string, at: number) => db.updateTable('console_sessions').set({ last_seen_at: at }).where('token_hash', '=', tokenHash).execute();
+
+export const deleteSession = (db: Executor, tokenHash: string) => db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
+
+/** Sessions past their absolute end or idle too long. */
+export const deleteExpired = (db: Executor, now: number, idleSince: number) =>
+  db
+    .deleteFrom('console_sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleSince)]))
+    .executeTakeFirst();
