@@ -110,13 +110,17 @@ export function messageRoutes(deps: ConsoleDeps, options: { dataDir: string }) {
             </p>
             <details>
               <summary>Candidates and rules</summary>
-              <pre class="source" tabindex={0}>{JSON.stringify(decision, null, 2)}</pre>
+              <pre class="source" tabindex={0}>
+                {JSON.stringify(decision, null, 2)}
+              </pre>
             </details>
           </>
         )}
 
         <h2>Text</h2>
-        <pre class="source" tabindex={0}>{m.textBody.length > TEXT_SHOWN ? `${m.textBody.slice(0, TEXT_SHOWN)}\n…` : m.textBody}</pre>
+        <pre class="source" tabindex={0}>
+          {m.textBody.length > TEXT_SHOWN ? `${m.textBody.slice(0, TEXT_SHOWN)}\n…` : m.textBody}
+        </pre>
 
         <h2 id="raw">Source</h2>
         {raw ? (
