@@ -24,7 +24,7 @@ const domain = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a domain name such as replies.example.com');
 /** THREADLINE_SMTP_GREETING_DELAY_MS's default. */
-export const GREETING_DELAY_MS = 25;
+export const GREETING_DELAY_MS = 10;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
