@@ -13,8 +13,9 @@ import { open } from './floors-sql.js';
 //   http  node:http: reads the body, JSON.parse, answers 202 with a small JSON body
 //   hono  the same on hono and @hono/node-server, threadline's HTTP stack
 //   smtp  smtp-server with handlers that accept every envelope and read the message to its end
-//   route FILE  the same hono route, inserting one row per request into the SQLite file FILE
-//               (threadline's pragmas: committed, WAL, synchronous = FULL) before its 202: the
+//   route FILE SYNC  the same hono route, inserting one row per request into the SQLite file
+//               FILE (threadline's pragmas, WAL, but synchronous = SYNC: FULL syncs every commit to
+//               disk before the 202, as threadline does; NORMAL leaves that to checkpoints): the
 //               bare route bench:send sets threadline's accepted/s against
 
 const ANSWER = JSON.stringify({ conversationId: '01KAXQ4Z6V3N8T2B5M7C9D1E3F', messageId: '01KAXQ4Z6V3N8T2B5M7C9D1E3G' });
@@ -47,6 +48,7 @@ if (mode === 'http') {
   serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
 } else if (mode === 'route') {
   const db = open(process.argv[3]!);
+  db.pragma(`synchronous = ${process.argv[4] === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   db.exec('create table if not exists sends (id text primary key, to_email text not null, subject text not null, text_body text not null, created_at integer not null)');
   const insert = db.prepare('insert into sends (id, to_email, subject, text_body, created_at) values (?, ?, ?, ?, ?)');
   const app = new Hono();

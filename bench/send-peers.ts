@@ -19,14 +19,24 @@ export interface PeerRate {
 
 const SEND_PATH = '/api/v2/conversations/emails/agentless';
 
-/** The bare route (floors-server.ts `route`), loaded as bench:send loads threadline. */
-export async function bareRoute(dir: string, messages: number, concurrency: number): Promise<PeerRate> {
-  const part = await startPart('route', [path.join(dir, 'bare-route.db')]);
+/**
+ * The bare route (floors-server.ts `route`), loaded as bench:send loads threadline. `FULL`:
+ * each row synced to disk before its 202, the promise threadline keeps (it groups commits, the
+ * bare route cannot); `NORMAL`: left to SQLite's checkpoints, the route's CPU alone.
+ */
+export async function bareRoute(dir: string, messages: number, concurrency: number, sync: 'FULL' | 'NORMAL'): Promise<PeerRate> {
+  const part = await startPart('route', [path.join(dir, `bare-route-${sync.toLowerCase()}.db`), sync]);
   try {
-    const load = (requests: number) =>
-      runLoad({ url: `http://127.0.0.1:${part.port}`, path: SEND_PATH, headers: { 'content-type': 'application/json' }, body: sendBody(), requests, concurrency, expectStatus: 202 });
     const before = await part.cpu();
-    const r = await load(messages);
+    const r = await runLoad({
+      url: `http://127.0.0.1:${part.port}`,
+      path: SEND_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: sendBody(),
+      requests: messages,
+      concurrency,
+      expectStatus: 202,
+    });
     return { perS: messages / ((r.finishedAt - r.startedAt) / 1000), cpuUs: ((await part.cpu()) - before) / messages };
   } finally {
     part.stop();
