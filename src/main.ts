@@ -163,6 +163,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
       maxClients: config.smtp.maxConnections,
       guard: { maxPerClient: config.smtp.maxPerClient, commandTimeoutMs: config.smtp.commandTimeoutSeconds * 1000, minDataRate: config.smtp.minDataRate },
       reverseLookup: config.smtp.reverseLookup,
+      greetingDelayMs: config.smtp.greetingDelayMs,
       tls: config.smtp.tlsKeyFile && config.smtp.tlsCertFile ? { key: fs.readFileSync(config.smtp.tlsKeyFile), cert: fs.readFileSync(config.smtp.tlsCertFile) } : null,
       hostname: config.inboundDomain,
     },
