@@ -18,6 +18,7 @@ export const updateSubscription = (ex: Executor, id: string, set: Partial<Subscr
 
 export async function deleteSubscription(ex: Executor, id: string): Promise<void> {
   await ex.deleteFrom('webhook_replays').where('subscription_id', '=', id).execute();
+  await ex.deleteFrom('webhook_deliveries').where('subscription_id', '=', id).execute();
   await ex.deleteFrom('webhook_attempts').where('subscription_id', '=', id).execute();
   await ex.deleteFrom('webhook_subscriptions').where('id', '=', id).execute();
 }
@@ -42,8 +43,8 @@ export async function logEnd(ex: Executor, orgId: string, postgres: boolean): Pr
 
 const eventColumns = ['e.tx', 'e.seq', 'e.id', 'e.type', 'e.at', 'e.data'] as const;
 
-/** The replay to send first, with its event. */
-export const nextReplay = (ex: Executor, subscriptionId: string) =>
+/** Replays asked for, oldest request first, with their events: to be handed to the lanes. */
+export const replaysToHand = (ex: Executor, subscriptionId: string, limit: number) =>
   ex
     .selectFrom('webhook_replays as r')
     .innerJoin('event_log as e', 'e.id', 'r.event_id')
@@ -52,11 +53,23 @@ export const nextReplay = (ex: Executor, subscriptionId: string) =>
     .orderBy('r.requested_at')
     .orderBy('r.event_tx')
     .orderBy('r.event_seq')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(limit)
+    .execute();
 
-export const removeReplay = (ex: Executor, subscriptionId: string, eventId: string) =>
-  ex.deleteFrom('webhook_replays').where('subscription_id', '=', subscriptionId).where('event_id', '=', eventId).execute();
+export const removeReplays = (ex: Executor, subscriptionId: string, eventIds: readonly string[]) =>
+  eventIds.length === 0 ? Promise.resolve() : ex.deleteFrom('webhook_replays').where('subscription_id', '=', subscriptionId).where('event_id', 'in', eventIds).execute();
+
+/** A due lane head with its event (src/webhooks/lanes.ts). */
+export const dueHeads = (ex: Executor, subscriptionId: string, now: number, limit: number) =>
+  ex
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('event_log as e', 'e.id', 'd.event_id')
+    .select(['d.lane', 'd.tries', ...eventColumns])
+    .where('d.subscription_id', '=', subscriptionId)
+    .where('d.next_at', '<=', now)
+    .orderBy('d.next_at')
+    .limit(limit)
+    .execute();
 
 /** The organization's events to replay: one by id, or those of a time range (bounded). */
 export const eventsToReplay = (ex: Executor, orgId: string, o: { eventId: string } | { since: number; until: number; limit: number }) =>
@@ -100,8 +113,8 @@ export async function listAttempts(ex: Executor, subscriptionId: string, o: { pa
 }
 
 /**
- * Enabled subscriptions with something to send now (a replay, or an event after their cursor)
- * and no dispatch job yet: what the scan gives a job.
+ * Enabled subscriptions with something to do now (a replay or an event after their cursor to
+ * hand to a lane, or a lane head due) and no dispatch job yet: what the scan gives a job.
  */
 export const subscriptionsWithWork = (ex: Executor, o: { now: number; postgres: boolean; jobKind: string; limit: number }) =>
   ex
@@ -113,6 +126,7 @@ export const subscriptionsWithWork = (ex: Executor, o: { now: number; postgres: 
     .where(({ or, exists, selectFrom }) =>
       or([
         exists(selectFrom('webhook_replays as r').select('r.event_id').whereRef('r.subscription_id', '=', 's.id')),
+        exists(selectFrom('webhook_deliveries as d').select('d.event_id').whereRef('d.subscription_id', '=', 's.id').where('d.next_at', '<=', o.now)),
         exists(
           selectFrom('event_log as e')
             .select('e.seq')
