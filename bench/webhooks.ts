@@ -8,7 +8,7 @@ import { runBench } from './run.js';
 import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
 
 // npm run bench:webhooks [-- --messages N] [--concurrency C] [--profile DIR]
-//   --profile DIR   runs threadline under `node --cpu-prof` (the run with the webhook), writing its profile into DIR
+//   --profile DIR   runs threadline under `node --cpu-prof`, writing its profiles into DIR/without and DIR/with
 //
 // bench:send's load twice, each on a fresh threadline (SQLite) delivering into smtp-sink: once
 // without a webhook, then with one subscription to a receiver in this process (node:http,
@@ -84,7 +84,10 @@ interface RunResult {
 /** One run on a fresh threadline; with `rx`, a webhook to it, and the run lasts until every event arrived. */
 async function runOnce(o: Options, rx: Receiver | null): Promise<RunResult> {
   const sink = await startSink();
-  const tl: ThreadlineUnderTest = await startThreadline({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, profileDir: rx ? o.profileDir : undefined });
+  const tl: ThreadlineUnderTest = await startThreadline({
+    outboundUrl: `smtp://127.0.0.1:${sink.port}`,
+    profileDir: o.profileDir ? `${o.profileDir}/${rx ? 'with' : 'without'}` : undefined,
+  });
   try {
     if (rx) {
       const res = await fetch(`${tl.url}/api/v2/webhooks`, {

@@ -13,7 +13,7 @@ import { signatureHeader } from './signing.js';
 import * as repo from './webhooks.repo.js';
 
 export interface DeliverDeps {
-  batcher: Pick<TxBatcher, 'run'>;
+  batcher: Pick<TxBatcher, 'run' | 'runSoon'>;
   clock: Clock;
   sealer: Sealer;
   events: Pick<EventsService, 'record'>;
@@ -46,7 +46,8 @@ export async function deliver(d: DeliverDeps, sub: repo.SubscriptionRow, head: H
     'webhook-signature': signatureHeader(secrets, row.id, timestamp, body),
   };
   const res = await send(sub.url, headers, body, { allowPrivate: d.allowPrivate, timeoutMs: d.timeoutMs, userAgent: d.userAgent, lookup: d.lookup }, d.clock.now);
-  await d.batcher.run((trx) => settle(d, trx, sub, head, res, now));
+  // Rides with the next commit (a send's, another lane's): a commit of its own per event was most of the webhook's cost.
+  await d.batcher.runSoon((trx) => settle(d, trx, sub, head, res, now));
 }
 
 async function settle(d: DeliverDeps, trx: Executor, sub: repo.SubscriptionRow, head: Head, res: SendResult, at: number): Promise<void> {

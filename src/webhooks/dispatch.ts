@@ -15,10 +15,12 @@ const BATCH = 500;
 const BUDGET_MS = 10_000;
 /** Events (and replays) handed to the lanes per read of the log. */
 const HAND_BATCH = 200;
+/** While lanes are busy, new events are handed to them this often. */
+const HAND_EVERY_MS = 20;
 
 export interface DispatchDeps extends DeliverDeps {
   db: Db;
-  batcher: Pick<TxBatcher, 'run'>;
+  batcher: Pick<TxBatcher, 'run' | 'runSoon'>;
   dialect: Dialect;
   jobs: Pick<JobQueue, 'enqueue' | 'wake'>;
   /** Dispatch jobs (subscriptions) one instance runs at once. */
@@ -66,12 +68,11 @@ export function webhookJobs(d: DispatchDeps): JobKind[] {
   const instanceSlot = slots(d.lanesPerInstance);
 
   const waiting = async (sub: repo.SubscriptionRow) =>
-    (await repo.replaysToHand(d.db, sub.id, 1)).length > 0 ||
-    (await listEvents(d.db, { orgId: sub.org_id, after: { tx: Number(sub.cursor_tx), seq: Number(sub.cursor_seq) }, types: null, limit: 1, postgres })).length > 0;
+    (await repo.replaysToHand(d.db, sub.id, 1)).length > 0 || (await repo.anyEventAfter(d.db, sub.org_id, { tx: Number(sub.cursor_tx), seq: Number(sub.cursor_seq) }, postgres));
 
   /** Hands replays and new events to the lanes, the cursor moved in the same transaction; true if more may be waiting. */
   const handOut = (id: string) =>
-    d.batcher.run(async (trx) => {
+    d.batcher.runSoon(async (trx) => {
       const sub = await repo.getSubscription(trx, id);
       if (!sub) return false;
       const replays = await repo.replaysToHand(trx, id, HAND_BATCH);
@@ -99,6 +100,7 @@ export function webhookJobs(d: DispatchDeps): JobKind[] {
       const started = performance.now();
       const inFlight = new Map<string, Promise<void>>();
       let tried = 0;
+      let handed = 0;
       let failure: unknown = null;
       try {
         for (;;) {
@@ -106,8 +108,12 @@ export function webhookJobs(d: DispatchDeps): JobKind[] {
           const now = d.clock.now();
           const paused = sub?.enabled !== 1 || (sub.retry_at !== null && Number(sub.retry_at) > now);
           if (!paused && failure === null && tried < BATCH && performance.now() - started < BUDGET_MS) {
-            // Read first, outside a transaction: most turns of this loop find nothing new.
-            let more = await waiting(sub!);
+            // Not at every turn of this loop (each try ends one), which would cost a transaction
+            // per event: when the lanes have nothing due, else every HAND_EVERY_MS. Read first,
+            // outside a transaction: often there is nothing new.
+            const handNow = inFlight.size === 0 || performance.now() - handed >= HAND_EVERY_MS;
+            let more = handNow && (await waiting(sub!));
+            if (handNow) handed = performance.now();
             // Enough handed out to keep every lane slot busy, not the whole backlog at once.
             for (let n = 0; more && n < 5; n++) more = await handOut(id);
             const room = d.lanesPerSubscription - inFlight.size;

@@ -1,3 +1,4 @@
+import { compiled, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor } from '../db/schema.js';
 import type { EventRow } from '../events/events.views.js';
 
@@ -67,24 +68,26 @@ export async function hand(ex: Executor, subscriptionId: string, events: readonl
   }
 }
 
+// Compiled once: these run for every event delivered.
+const removeOnce = compiled((ex: Executor, v: { subscriptionId: string; eventId: string }) =>
+  ex.deleteFrom('webhook_deliveries').where('subscription_id', '=', v.subscriptionId).where('event_id', '=', v.eventId),
+);
+const nextOnce = compiled((ex: Executor, v: { subscriptionId: string; lane: string }) =>
+  ex.selectFrom('webhook_deliveries').select('event_id').where('subscription_id', '=', v.subscriptionId).where('lane', '=', v.lane).orderBy('event_tx').orderBy('event_seq').limit(LIMIT_ONE),
+);
+const setOnce = compiled((ex: Executor, v: { subscriptionId: string; eventId: string; tries: number; at: number }) =>
+  ex.updateTable('webhook_deliveries').set({ tries: v.tries, next_at: v.at }).where('subscription_id', '=', v.subscriptionId).where('event_id', '=', v.eventId),
+);
+
 /** The head is done with (delivered or dead): the lane's next event becomes its head, due now. */
 export async function finish(ex: Executor, subscriptionId: string, lane: string, eventId: string, now: number): Promise<void> {
-  await ex.deleteFrom('webhook_deliveries').where('subscription_id', '=', subscriptionId).where('event_id', '=', eventId).execute();
-  const next = await ex
-    .selectFrom('webhook_deliveries')
-    .select('event_id')
-    .where('subscription_id', '=', subscriptionId)
-    .where('lane', '=', lane)
-    .orderBy('event_tx')
-    .orderBy('event_seq')
-    .limit(1)
-    .executeTakeFirst();
-  if (next) await ex.updateTable('webhook_deliveries').set({ next_at: now }).where('subscription_id', '=', subscriptionId).where('event_id', '=', next.event_id).execute();
+  await removeOnce(ex, { subscriptionId, eventId });
+  const next = (await nextOnce(ex, { subscriptionId, lane })).rows[0];
+  if (next) await setOnce(ex, { subscriptionId, eventId: next.event_id, tries: 0, at: now });
 }
 
 /** The head failed and is tried again at `at`. */
-export const retryAt = (ex: Executor, subscriptionId: string, eventId: string, tries: number, at: number) =>
-  ex.updateTable('webhook_deliveries').set({ tries, next_at: at }).where('subscription_id', '=', subscriptionId).where('event_id', '=', eventId).execute();
+export const retryAt = (ex: Executor, subscriptionId: string, eventId: string, tries: number, at: number) => setOnce(ex, { subscriptionId, eventId, tries, at });
 
 /** Every waiting head is tried now (the subscription was enabled again). */
 export const headsDueNow = (ex: Executor, subscriptionId: string, now: number) =>
