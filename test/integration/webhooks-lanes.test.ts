@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import type { EventData, EventType } from '../../src/events/events.views.js';
+import { createLogger } from '../../src/log.js';
+import { start } from '../../src/main.js';
 import { RETRY_DELAYS_MS } from '../../src/webhooks/schedule.js';
+import { atEnd } from '../helpers/cleanup.js';
 import { startService, type TestService, waitFor } from '../helpers/service.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 
@@ -117,5 +120,34 @@ describe('lanes', () => {
     expect(got.map((e) => e.data.to)).toEqual(['VERIFIED', 'FAILED']);
     expect(rx.delivered().filter(mineOf)).toHaveLength(4);
     expect((await svc.api('DELETE', `/api/v2/webhooks/${sub.id}`)).status).toBe(204);
+  });
+
+  // Last: it stops the shared service.
+  it('survives a restart: an event waiting for its retry, and the one behind it in its lane, go once after, in order', async () => {
+    const rx = await startReceiver();
+    const a = randomUUID();
+    const b = randomUUID();
+    const of = (c: string) => (e: Ev) => e.data.conversationId === c;
+    rx.answer((r) => (of(a)(JSON.parse(r.body)) ? { status: 503 } : { status: 204 }));
+    await subscribe(rx.url, ['message.queued', 'message.sent']);
+    await happen('message.queued', { conversationId: a, messageId: randomUUID() });
+    await happen('message.queued', { conversationId: b, messageId: randomUUID() });
+    await happen('message.sent', { conversationId: a, messageId: randomUUID() });
+    const logA = await logOf(a);
+    await waitFor(() => (rx.delivered().some(of(b)) && rx.requests.length >= 2 ? true : undefined));
+
+    const config = svc.running.config;
+    await svc.stop();
+    rx.answer(() => ({ status: 204 }));
+    const second = await start(config, createLogger('silent'), { clock, pollMs: 50, webhookTimeoutMs: 500, webhookLanesPerSubscription: LANES });
+    atEnd(() => second.stop());
+    clock.advance(RETRY_DELAYS_MS[0]!);
+    const gotA = await waitFor(() => {
+      const d = rx.delivered().filter(of(a));
+      return d.length >= 2 ? d : undefined;
+    });
+    expect(gotA.map((e) => e.id)).toEqual(logA);
+    expect(rx.requests.filter((r) => of(a)(JSON.parse(r.body))).map((r) => r.headers['webhook-id'])).toEqual([logA[0], logA[0], logA[1]]);
+    expect(rx.delivered().filter(of(b))).toHaveLength(1);
   });
 });
