@@ -1,9 +1,11 @@
-import { counterValue } from './lib.js';
+import { counterValue, textOfSize } from './lib.js';
+import { runLoad } from './load.js';
 import type { ThreadlineUnderTest } from './threadline.js';
 
 // What bench:send and bench:webhooks both watch: threadline's deliveries and CPU, from /metrics.
 
-export const SEND_PATH = '/api/v2/conversations/emails/agentless';
+const SEND_PATH = '/api/v2/conversations/emails/agentless';
+export const BODY_BYTES = 2048;
 const STALL_MS = 60_000;
 const POLL_MS = 100;
 
@@ -42,4 +44,32 @@ export async function waitForDeliveries(tls: ThreadlineUnderTest[], target: numb
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** bench:send's load: `messages` agentless sends of a BODY_BYTES text, `concurrency` at a time, spread over the instances. */
+export function sendLoad(tls: ThreadlineUnderTest[], o: { messages: number; concurrency: number }) {
+  const tl = tls[0]!;
+  const body = Buffer.from(
+    JSON.stringify({
+      senderType: 'Outbound',
+      fromAddress: { email: `bench@${tl.senderDomain}` },
+      toAddresses: [{ email: 'customer@example.com' }],
+      subject: 'Benchmark',
+      textBody: textOfSize(BODY_BYTES),
+    }),
+  );
+  let failed = false;
+  const load = runLoad({
+    url: tls.map((t) => t.url),
+    path: SEND_PATH,
+    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
+    body,
+    requests: o.messages,
+    concurrency: o.concurrency,
+    expectStatus: 202,
+  }).catch((err: unknown) => {
+    failed = true;
+    throw err;
+  });
+  return { load, failed: () => failed };
 }

@@ -1,8 +1,7 @@
 import { findProgram, spawnChild, startSink, stopChild } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { cpuSeconds, SEND_PATH, waitForDeliveries } from './deliveries.js';
-import { jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
-import { runLoad } from './load.js';
+import { BODY_BYTES, cpuSeconds, sendLoad, waitForDeliveries } from './deliveries.js';
+import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
 import { startThreadlines } from './threadline.js';
 
@@ -14,7 +13,6 @@ import { startThreadlines } from './threadline.js';
 // smtp-sink; then, as the yardstick, Postfix's smtp-source straight into the same sink with the
 // same message size, concurrency and connection reuse.
 
-const BODY_BYTES = 2048;
 const RUN_LIMIT_MS = 5 * 60_000;
 
 interface Options {
@@ -59,35 +57,13 @@ async function main(o: Options): Promise<void> {
 async function run(o: Options): Promise<void> {
   const sink = await startSink();
   const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
-  const tl = tls[0]!;
-  const body = Buffer.from(
-    JSON.stringify({
-      senderType: 'Outbound',
-      fromAddress: { email: `bench@${tl.senderDomain}` },
-      toAddresses: [{ email: 'customer@example.com' }],
-      subject: 'Benchmark',
-      textBody: textOfSize(BODY_BYTES),
-    }),
-  );
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
   const cpuBefore = await cpuSeconds(tls);
   const clientCpuBefore = process.cpuUsage();
-  let loadFailed = false;
-  const load = runLoad({
-    url: tls.map((t) => t.url),
-    path: SEND_PATH,
-    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
-    body,
-    requests: o.messages,
-    concurrency: o.concurrency,
-    expectStatus: 202,
-  }).catch((err: unknown) => {
-    loadFailed = true;
-    throw err;
-  });
+  const { load, failed } = sendLoad(tls, o);
   // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, failed)]);
   const threadlineSunk = sink.count();
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;

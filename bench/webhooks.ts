@@ -1,9 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSink, stopChild } from './children.js';
-import { cpuSeconds, SEND_PATH, waitForDeliveries } from './deliveries.js';
-import { jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
-import { runLoad } from './load.js';
+import { cpuSeconds, sendLoad, waitForDeliveries } from './deliveries.js';
+import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
 import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
 
@@ -17,7 +16,6 @@ import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
 // receiver, and what the webhook costs the send path: delivered messages per second and the
 // server's CPU per message, both ways, from the same run.
 
-const BODY_BYTES = 2048;
 const EVENTS_PER_MESSAGE = 2;
 const RUN_LIMIT_MS = 5 * 60_000;
 const STALL_MS = 60_000;
@@ -97,30 +95,9 @@ async function runOnce(o: Options, rx: Receiver | null): Promise<RunResult> {
       });
       if (res.status !== 201) throw new Error(`POST /api/v2/webhooks answered ${res.status}: ${await res.text()}`);
     }
-    const body = Buffer.from(
-      JSON.stringify({
-        senderType: 'Outbound',
-        fromAddress: { email: `bench@${tl.senderDomain}` },
-        toAddresses: [{ email: 'customer@example.com' }],
-        subject: 'Benchmark',
-        textBody: textOfSize(BODY_BYTES),
-      }),
-    );
     const cpuBefore = await cpuSeconds([tl]);
-    let loadFailed = false;
-    const load = runLoad({
-      url: [tl.url],
-      path: SEND_PATH,
-      headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
-      body,
-      requests: o.messages,
-      concurrency: o.concurrency,
-      expectStatus: 202,
-    }).catch((err: unknown) => {
-      loadFailed = true;
-      throw err;
-    });
-    const [accepted, delivered] = await Promise.all([load, waitForDeliveries([tl], o.messages, () => loadFailed), rx?.until(o.messages * EVENTS_PER_MESSAGE)]);
+    const { load, failed } = sendLoad([tl], o);
+    const [accepted, delivered] = await Promise.all([load, waitForDeliveries([tl], o.messages, failed), rx?.until(o.messages * EVENTS_PER_MESSAGE)]);
     const deliveredPerS = o.messages / ((delivered.at - accepted.startedAt) / 1000);
     if (!rx) return { deliveredPerS, cpuMsPerMessage: ((delivered.cpuSeconds - cpuBefore) * 1000) / o.messages };
     // With the webhook, the server's work for a message ends when its last event was taken.
