@@ -117,7 +117,8 @@ export function webhookJobs(d: DispatchDeps): JobKind[] {
             // Enough handed out to keep every lane slot busy, not the whole backlog at once.
             for (let n = 0; more && n < 5; n++) more = await handOut(id);
             const room = d.lanesPerSubscription - inFlight.size;
-            const heads = room > 0 ? await repo.dueHeads(d.db, id, now, room + inFlight.size) : [];
+            // Read now, not `now`: the heads just handed out are due from the time they were.
+            const heads = room > 0 ? await repo.dueHeads(d.db, id, d.clock.now(), room + inFlight.size) : [];
             for (const h of heads.filter((x) => !inFlight.has(x.lane)).slice(0, room)) {
               const head: Head = { row: h, lane: h.lane, tries: h.tries };
               tried++;
