@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSink, stopChild, trackDir } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
+import { BODY_BYTES, cpuSeconds, sendLoad, waitForDeliveries } from './deliveries.js';
 import { measureParts, partLine, partsSum, SIGNATURE_LABEL } from './floors-parts.js';
-import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
-import { runLoad } from './load.js';
+import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
 import { bareRoute, nodemailerPeer, smtpSourcePeer } from './send-peers.js';
-import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
+import { startThreadlines } from './threadline.js';
 
 // npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
 //   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
@@ -20,11 +20,7 @@ import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 // smtp-source into the same sink (the wire's limit) and nodemailer's pooled transport with its
 // own DKIM (the peer), with the same message size, concurrency and connection reuse. Ratios first.
 
-const SEND_PATH = '/api/v2/conversations/emails/agentless';
-const BODY_BYTES = 2048;
-const STALL_MS = 60_000;
 const RUN_LIMIT_MS = 5 * 60_000;
-const POLL_MS = 100;
 /** The parts are measured with at most this many messages each: their CPU per message is steady long before. */
 const PARTS_MAX = 5000;
 
@@ -52,43 +48,6 @@ function readOptions(argv: string[]): Options {
   };
 }
 
-const CPU_METRIC = 'threadline_process_cpu_seconds_total';
-const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
-
-/** CPU seconds summed over every instance. */
-const cpuSeconds = async (tls: ThreadlineUnderTest[]) => (await Promise.all(tls.map(scrape))).reduce((sum, text) => sum + counterValue(text, CPU_METRIC), 0);
-
-/**
- * Polls /metrics until `target` deliveries are counted as sent, summed over every instance.
- * Returns when the last one was seen and the servers' CPU seconds then: CPU per message holds
- * steady on a busy machine, where rates do not.
- */
-async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number; signed: number }> {
-  let sent = 0;
-  let progressAt = performance.now();
-  for (;;) {
-    const texts = await Promise.all(tls.map(scrape));
-    const now = performance.now();
-    const sum = (f: (text: string) => number) => texts.reduce((total, text) => total + f(text), 0);
-    const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
-    const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
-    if (other > 0)
-      throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
-    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)), signed: sum((text) => counterValue(text, 'threadline_deliveries_dkim_signed_total')) };
-    if (count > sent) {
-      sent = count;
-      progressAt = now;
-    } else if (now - progressAt > STALL_MS) {
-      throw new Error(`deliveries stalled: ${sent} of ${target} sent, none in the last ${STALL_MS / 1000} s`);
-    }
-    if (aborted()) throw new Error('the sends failed');
-    for (const tl of tls) {
-      if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
 async function main(o: Options): Promise<void> {
   const databaseUrl = await benchDatabaseUrl(o, 'bench_send');
   await run({ ...o, databaseUrl });
@@ -112,35 +71,13 @@ async function run(o: Options): Promise<void> {
 
   const sink = await startSink();
   const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
-  const tl = tls[0]!;
-  const body = Buffer.from(
-    JSON.stringify({
-      senderType: 'Outbound',
-      fromAddress: { email: `bench@${tl.senderDomain}` },
-      toAddresses: [{ email: 'customer@example.com' }],
-      subject: 'Benchmark',
-      textBody: textOfSize(BODY_BYTES),
-    }),
-  );
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
   const cpuBefore = await cpuSeconds(tls);
   const clientCpuBefore = process.cpuUsage();
-  let loadFailed = false;
-  const load = runLoad({
-    url: tls.map((t) => t.url),
-    path: SEND_PATH,
-    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
-    body,
-    requests: o.messages,
-    concurrency: o.concurrency,
-    expectStatus: 202,
-  }).catch((err: unknown) => {
-    loadFailed = true;
-    throw err;
-  });
+  const { load, failed } = sendLoad(tls, o);
   // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, failed)]);
   const threadlineSunk = sink.count();
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;

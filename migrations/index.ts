@@ -42,6 +42,7 @@ import * as m20261201160200 from './2026_12_01_160200_create_outbound_messages.j
 import * as m20261201160300 from './2026_12_01_160300_add_conversations_awaiting_reply.js';
 import * as m20261201170000 from './2026_12_01_170000_create_outbound_schedules.js';
 import * as m20261201171500 from './2026_12_01_171500_create_webhooks.js';
+import * as m20261201172000 from './2026_12_01_172000_create_webhook_deliveries.js';
 import * as m20261201180000 from './2026_12_01_180000_create_console_sessions.js';
 import * as m20261201190000 from './2026_12_01_190000_add_event_log_type_time_index.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
@@ -89,6 +90,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_160300_add_conversations_awaiting_reply': m20261201160300,
   '2026_12_01_170000_create_outbound_schedules': m20261201170000,
   '2026_12_01_171500_create_webhooks': m20261201171500,
+  '2026_12_01_172000_create_webhook_deliveries': m20261201172000,
   '2026_12_01_180000_create_console_sessions': m20261201180000,
   '2026_12_01_190000_add_event_log_type_time_index': m20261201190000,
 };

@@ -56,6 +56,8 @@ export interface StartOptions {
   directPort?: number;
   /** Milliseconds a webhook receiver has to answer; the contract's 15 s unless a test shortens it. */
   webhookTimeoutMs?: number;
+  /** Lanes of one webhook tried at once by an instance (default 16); tests lower it. */
+  webhookLanesPerSubscription?: number;
   /** Parses and authenticates inbound mail; default: inbound threads when built, else in-line. */
   preparer?: Preparer;
 }
@@ -137,6 +139,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     allowPrivate: config.webhookAllowPrivate,
     timeoutMs: opts.webhookTimeoutMs ?? 15_000,
     concurrency: 8,
+    lanesPerSubscription: opts.webhookLanesPerSubscription ?? 16,
+    lanesPerInstance: 64,
     userAgent: `threadline/${VERSION} (webhooks)`,
   }))
     jobs.register(k);
