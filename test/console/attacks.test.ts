@@ -53,3 +53,16 @@ describe('console: attacks from outside', () => {
     expect(JSON.parse(config)).toMatchObject({ historyCacheSize: 0, allowEval: false, allowScriptTags: false, selfRequestsOnly: true });
   });
 });
+
+describe('console: what a signed-in user can type into a URL', () => {
+  it('answers a chart range that is a name every object has (constructor, __proto__) with the default range, not an error', async () => {
+    const svc = await startService();
+    const agent = await consoleUser(svc, 'agent');
+    const cookie = sessionCookie(await signInForm(svc, agent.email))!;
+    for (const range of ['constructor', '__proto__', 'toString']) {
+      const res = await fetch(`${svc.url}/console/interactions/charts?range=${range}`, { headers: { cookie } });
+      expect(res.status, range).toBe(200);
+      expect(await res.text(), range).toContain('Last 24 hours, by hour.');
+    }
+  });
+});
