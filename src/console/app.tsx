@@ -36,17 +36,8 @@ export function consoleApp(services: Services, options: { dataDir: string }) {
     }),
   );
   // Hono's Origin check on every form post, sign-in included; the session's token is checked per action (guard.ts).
-  app.use(
-    csrf({
-      origin: (origin, c) => {
-        try {
-          return new URL(origin).host === c.req.header('host');
-        } catch {
-          return false;
-        }
-      },
-    }),
-  );
+  // The whole origin, scheme included: a page injected into http://host is not the console at https://host.
+  app.use(csrf({ origin: (origin, c) => origin === `${c.get('secureRequest')() ? 'https' : 'http'}://${c.req.header('host')}` }));
   app.route('/', assetRoutes());
   app.route('/', signInRoutes(services));
   const deps: ConsoleDeps = { services, render: createRenderer(services) };

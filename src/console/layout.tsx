@@ -13,8 +13,9 @@ export interface Viewer {
 }
 
 // htmx's defaults that the Content-Security-Policy forbids: its inline indicator styles, and
-// eval for hx-on and js: values.
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true });
+// eval for hx-on and js: values. No history cache: it keeps copies of pages (personal data) in
+// localStorage, where they would outlive sign-out.
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true, historyCacheSize: 0 });
 
 /** The hidden field every form that changes something carries. */
 export const CsrfField = (props: { token: string }) => <input type="hidden" name={CSRF_FIELD} value={props.token} />;

@@ -87,7 +87,7 @@ export function chartsRoutes({ services, render }: ConsoleDeps) {
   r.get('/interactions/charts', page(PERMISSIONS.emailView), async (c) => {
     const p = c.get('principal');
     const asked = c.req.query('range') ?? '24h';
-    const range: Range = asked in RANGES ? (asked as Range) : '24h';
+    const range: Range = Object.hasOwn(RANGES, asked) ? (asked as Range) : '24h';
     const { bucketMs, buckets: count, label } = RANGES[range];
     const b = services.events.recentBuckets(bucketMs, count);
     const starts = Array.from({ length: count }, (_, i) => b.since + i * bucketMs);
