@@ -38,7 +38,7 @@ export function Layout(props: {
   const nav = viewer
     ? [
         { href: '/console', label: 'Inbox' },
-        ...(hasAnyPermission(viewer.permissions, [PERMISSIONS.emailView]) ? [{ href: '/console/interactions', label: 'Interactions' }] : []),
+        ...(hasAnyPermission(viewer.permissions, [PERMISSIONS.conversationDetailView]) ? [{ href: '/console/interactions', label: 'Interactions' }] : []),
         ...(hasAnyPermission(viewer.permissions, ADMIN_AREA) ? [{ href: '/console/admin', label: 'Administration' }] : []),
       ]
     : [];

@@ -151,6 +151,22 @@ describe('console: searching messages and reading one', () => {
     expect((await svc.api('GET', `/api/v2/conversations/emails/${pat.conversationId}`, { token: outsider.token })).status).toBe(403);
     await p.close();
   });
+
+  it("refuses them to an agent too: an agent's console is their queues, the organization's messages are for supervisors", async () => {
+    const agent = await createAgent(svc);
+    const p = await openPage(browser, svc);
+    await signIn(p.page, svc, agent.email);
+    expect(await p.page.getByRole('link', { name: 'Interactions' }).count()).toBe(0);
+    for (const path of ['/console/interactions', `/console/interactions/conversations/${pat.conversationId}/messages/${pat.id}`, '/console/interactions/charts']) {
+      expect((await p.page.goto(`${svc.url}${path}`))?.status(), path).toBe(403);
+    }
+    await p.close();
+    const supervisor = await createAgent(svc, { permissions: ['analytics:conversationDetail:view'] });
+    const q = await openPage(browser, svc);
+    await signIn(q.page, svc, supervisor.email);
+    expect((await q.page.goto(`${svc.url}/console/interactions/conversations/${pat.conversationId}/messages/${pat.id}`))?.status()).toBe(200);
+    await q.close();
+  });
 });
 
 describe('console: charts of delivery outcomes and queue waits, each with its table', () => {

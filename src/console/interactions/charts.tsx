@@ -84,7 +84,7 @@ function ChartWithTable(props: { id: string; title: string; data: ChartData; sta
 
 export function chartsRoutes({ services, render }: ConsoleDeps) {
   const r = new Hono<ConsoleEnv>();
-  r.get('/interactions/charts', page(PERMISSIONS.emailView), async (c) => {
+  r.get('/interactions/charts', page(PERMISSIONS.conversationDetailView), async (c) => {
     const p = c.get('principal');
     const asked = c.req.query('range') ?? '24h';
     const range: Range = Object.hasOwn(RANGES, asked) ? (asked as Range) : '24h';

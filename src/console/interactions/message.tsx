@@ -34,7 +34,7 @@ export function messageRoutes(deps: ConsoleDeps, options: { dataDir: string }) {
   const { services, render } = deps;
   const r = new Hono<ConsoleEnv>();
 
-  r.get('/interactions/conversations/:conversationId/messages/:messageId', page(PERMISSIONS.emailView), async (c) => {
+  r.get('/interactions/conversations/:conversationId/messages/:messageId', page(PERMISSIONS.conversationDetailView), async (c) => {
     const p = c.get('principal');
     const { conversationId, messageId } = c.req.param();
     const m = await services.conversations.getMessage(p.orgId, conversationId, messageId);
@@ -137,7 +137,7 @@ export function messageRoutes(deps: ConsoleDeps, options: { dataDir: string }) {
     );
   });
 
-  r.get('/interactions/conversations/:conversationId', page(PERMISSIONS.emailView), async (c) => {
+  r.get('/interactions/conversations/:conversationId', page(PERMISSIONS.conversationDetailView), async (c) => {
     const p = c.get('principal');
     const id = c.req.param('conversationId');
     const conversation = await services.conversations.getConversation(p.orgId, id);

@@ -31,7 +31,7 @@ const Choice = (props: { id: keyof SearchForm; label: string; value: string; opt
 /** Interactions: the organization's messages, searched as the API's search does, paged by key. */
 export function searchRoutes({ services, render }: ConsoleDeps) {
   const r = new Hono<ConsoleEnv>();
-  r.get('/interactions', page(PERMISSIONS.emailView), async (c) => {
+  r.get('/interactions', page(PERMISSIONS.conversationDetailView), async (c) => {
     const p = c.get('principal');
     const { form, filter, before } = parseSearch(c.req.query());
     const found = await services.conversations.findMessages(p.orgId, filter, before, PAGE_SIZE);
