@@ -17,6 +17,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('console_sessions_expiry').ifNotExists().on('console_sessions').column('expires_at').execute();
+  // A user's sessions, newest first: sign-in keeps only the newest few.
+  await db.schema.createIndex('console_sessions_user').ifNotExists().on('console_sessions').columns(['user_id', 'created_at']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

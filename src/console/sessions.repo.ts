@@ -10,6 +10,16 @@ export const touchSession = (db: Executor, tokenHash: string, at: number) => db.
 
 export const deleteSession = (db: Executor, tokenHash: string) => db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
 
+/** Ends a user's sessions but the newest `keep`. */
+export const keepNewestSessions = (db: Executor, userId: string, keep: number) =>
+  db
+    .deleteFrom('console_sessions')
+    .where('user_id', '=', userId)
+    .where('token_hash', 'not in', (eb) =>
+      eb.selectFrom('console_sessions').select('token_hash').where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('token_hash').limit(keep),
+    )
+    .execute();
+
 /** Sessions past their absolute end or idle too long. */
 export const deleteExpired = (db: Executor, now: number, idleSince: number) =>
   db

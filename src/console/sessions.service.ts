@@ -11,6 +11,8 @@ export const SESSION_LIMITS = {
   absoluteMs: 12 * 60 * 60_000,
   /** last_seen_at is written at most this often: a page and its htmx requests are one write. */
   touchEveryMs: 60_000,
+  /** Sessions one user may hold (browsers, devices): signing in again ends the oldest past it, so no user can pile up sessions, or the live streams they open. */
+  perUser: 10,
 };
 
 export interface ConsoleSession {
@@ -55,7 +57,10 @@ export function createConsoleSessionsService(deps: { db: Db; clock: Clock; princ
         last_seen_at: now,
         expires_at: now + SESSION_LIMITS.absoluteMs,
       };
-      await repo.insertSession(db, row);
+      await db.transaction().execute(async (trx) => {
+        await repo.insertSession(trx, row);
+        await repo.keepNewestSessions(trx, userId, SESSION_LIMITS.perUser);
+      });
       return { token, session: view(row) };
     },
 

@@ -41,6 +41,19 @@ describe('console sessions', () => {
     expect(await inboxStatus(svc, busy)).toBe(303);
   });
 
+  it(`are at most ${SESSION_LIMITS.perUser} a user: signing in once more ends the oldest`, async () => {
+    const clock = manualClock(Date.now());
+    const svc = await startService({}, { clock });
+    const user = await consoleUser(svc, 'agent');
+    const cookies: string[] = [];
+    for (let i = 0; i <= SESSION_LIMITS.perUser; i++) {
+      cookies.push(await signedIn(svc, user.email));
+      clock.advance(1000);
+    }
+    expect(await inboxStatus(svc, cookies[0]!)).toBe(303);
+    for (const cookie of cookies.slice(1)) expect(await inboxStatus(svc, cookie)).toBe(200);
+  });
+
   it('end when their user is deleted', async () => {
     const svc = await startService();
     const user = await consoleUser(svc, 'agent');
