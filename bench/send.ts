@@ -1,9 +1,9 @@
 import { findProgram, spawnChild, startSink, stopChild } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
-import { runLoad } from './load.js';
+import { jsonLine, parseOptions, positiveInt, round, textOfSize } from './lib.js';
 import { runBench } from './run.js';
-import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
+import { measureSends, rates } from './sends.js';
+import { startThreadlines } from './threadline.js';
 
 // npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
 //   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
@@ -13,11 +13,8 @@ import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 // smtp-sink; then, as the yardstick, Postfix's smtp-source straight into the same sink with the
 // same message size, concurrency and connection reuse.
 
-const SEND_PATH = '/api/v2/conversations/emails/agentless';
 const BODY_BYTES = 2048;
-const STALL_MS = 60_000;
 const RUN_LIMIT_MS = 5 * 60_000;
-const POLL_MS = 100;
 
 interface Options {
   messages: number;
@@ -43,43 +40,6 @@ function readOptions(argv: string[]): Options {
   };
 }
 
-const CPU_METRIC = 'threadline_process_cpu_seconds_total';
-const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
-
-/** CPU seconds summed over every instance. */
-const cpuSeconds = async (tls: ThreadlineUnderTest[]) => (await Promise.all(tls.map(scrape))).reduce((sum, text) => sum + counterValue(text, CPU_METRIC), 0);
-
-/**
- * Polls /metrics until `target` deliveries are counted as sent, summed over every instance.
- * Returns when the last one was seen and the servers' CPU seconds then: CPU per message holds
- * steady on a busy machine, where rates do not.
- */
-async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number; signed: number }> {
-  let sent = 0;
-  let progressAt = performance.now();
-  for (;;) {
-    const texts = await Promise.all(tls.map(scrape));
-    const now = performance.now();
-    const sum = (f: (text: string) => number) => texts.reduce((total, text) => total + f(text), 0);
-    const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
-    const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
-    if (other > 0)
-      throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
-    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)), signed: sum((text) => counterValue(text, 'threadline_deliveries_dkim_signed_total')) };
-    if (count > sent) {
-      sent = count;
-      progressAt = now;
-    } else if (now - progressAt > STALL_MS) {
-      throw new Error(`deliveries stalled: ${sent} of ${target} sent, none in the last ${STALL_MS / 1000} s`);
-    }
-    if (aborted()) throw new Error('the sends failed');
-    for (const tl of tls) {
-      if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
 async function runPeer(sinkPort: number, o: Options): Promise<number> {
   const args = ['-l', String(BODY_BYTES), '-s', String(o.concurrency), '-d', '-m', String(o.messages), `127.0.0.1:${sinkPort}`];
   const t0 = performance.now();
@@ -98,38 +58,9 @@ async function main(o: Options): Promise<void> {
 async function run(o: Options): Promise<void> {
   const sink = await startSink();
   const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
-  const tl = tls[0]!;
-  const body = Buffer.from(
-    JSON.stringify({
-      senderType: 'Outbound',
-      fromAddress: { email: `bench@${tl.senderDomain}` },
-      toAddresses: [{ email: 'customer@example.com' }],
-      subject: 'Benchmark',
-      textBody: textOfSize(BODY_BYTES),
-    }),
-  );
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
-
-  const cpuBefore = await cpuSeconds(tls);
-  const clientCpuBefore = process.cpuUsage();
-  let loadFailed = false;
-  const load = runLoad({
-    url: tls.map((t) => t.url),
-    path: SEND_PATH,
-    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
-    body,
-    requests: o.messages,
-    concurrency: o.concurrency,
-    expectStatus: 202,
-  }).catch((err: unknown) => {
-    loadFailed = true;
-    throw err;
-  });
-  // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
+  const phase = await measureSends(tls, { messages: o.messages, concurrency: o.concurrency, text: textOfSize(BODY_BYTES) });
   const threadlineSunk = sink.count();
-  const clientCpu = process.cpuUsage(clientCpuBefore);
-  const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;
   // Stopped before the peer runs, so the peer has the machine to itself as threadline had.
   await Promise.all(tls.map((t) => stopChild(t.child)));
 
@@ -138,24 +69,18 @@ async function run(o: Options): Promise<void> {
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const peerSunk = sink.count() - before;
 
-  const acceptSeconds = (accepted.finishedAt - accepted.startedAt) / 1000;
-  const deliverSeconds = (delivered.at - accepted.startedAt) / 1000;
-  const cpuMsPerMessage = ((delivered.cpuSeconds - cpuBefore) * 1000) / o.messages;
-  const sorted = Array.from(accepted.latencies).sort((a, b) => a - b);
-  const acceptedPerS = o.messages / acceptSeconds;
-  const deliveredPerS = o.messages / deliverSeconds;
-  const signedPerS = delivered.signed / deliverSeconds;
+  const r = rates(phase);
   const peerPerS = o.messages / peerSeconds;
   const database = databaseKind(o.databaseUrl);
 
   console.log(`
-accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
-delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
-signed     ${delivered.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
+accepted   ${o.messages} × 202 in ${phase.acceptSeconds.toFixed(2)} s   ${round(r.acceptedPerS)} /s   latency p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(2)} ms
+delivered  ${o.messages} in ${phase.deliverSeconds.toFixed(2)} s from the first send   ${round(r.deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
+signed     ${phase.signed} of them DKIM-signed with the sender domain's key   ${round(r.signedPerS)} signed /s delivered
 peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
-threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${clientMsPerRequest.toFixed(2)} ms per request
-ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
-goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; delivered ≥ 1,000/s: ${deliveredPerS >= 1000 ? 'met' : 'not met'}; signed delivered ≥ 1,000/s: ${signedPerS >= 1000 ? 'met' : 'not met'}
+threadline ${r.cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${r.cpuPercent.toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${phase.clientMsPerRequest.toFixed(2)} ms per request
+ratio      delivered / peer = ${(r.deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
+goals      accepted ≥ 2,000/s: ${r.acceptedPerS >= 2000 ? 'met' : 'not met'}; delivered ≥ 1,000/s: ${r.deliveredPerS >= 1000 ? 'met' : 'not met'}; signed delivered ≥ 1,000/s: ${r.signedPerS >= 1000 ? 'met' : 'not met'}
 `);
   console.log(
     jsonLine({
@@ -164,14 +89,14 @@ goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; de
       concurrency: o.concurrency,
       database,
       instances: o.instances,
-      accepted_per_s: round(acceptedPerS),
-      delivered_per_s: round(deliveredPerS),
-      signed_delivered_per_s: round(signedPerS),
-      accept_p50_ms: round(percentile(sorted, 50), 2),
-      accept_p99_ms: round(percentile(sorted, 99), 2),
+      accepted_per_s: round(r.acceptedPerS),
+      delivered_per_s: round(r.deliveredPerS),
+      signed_delivered_per_s: round(r.signedPerS),
+      accept_p50_ms: round(r.p50, 2),
+      accept_p99_ms: round(r.p99, 2),
       peer: 'smtp-source→smtp-sink',
       peer_per_s: round(peerPerS),
-      ratio: round(deliveredPerS / peerPerS, 3),
+      ratio: round(r.deliveredPerS / peerPerS, 3),
     }),
   );
 }
