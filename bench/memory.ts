@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { createConversations, replyEml, type SentConversation } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round, textOfSize } from './lib.js';
-import { MB, procStatus } from './rss.js';
+import { MB, procStatus } from './proc.js';
 import { runBench } from './run.js';
 import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
 

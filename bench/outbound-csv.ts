@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnChild, trackDir } from './children.js';
 import { CSV_HEADER, csvRow } from './outbound-setup.js';
-import { procStatus } from './rss.js';
+import { cpuSeconds, procStatus } from './proc.js';
 import type { ThreadlineUnderTest } from './threadline.js';
 
 // bench:outbound --csv N: a CSV of N contacts through `threadline send`, the real CLI, as an
@@ -23,6 +23,9 @@ export interface CsvRun {
   at: Array<{ percent: number; rows: number; cli: number; server: number }>;
   cliPeak: number;
   serverPeak: number;
+  /** CPU seconds of the CLI over its life, and of threadline over the same time (delivering meanwhile). */
+  cliCpu: number;
+  serverCpu: number;
   /** What the CLI printed last (its summary line). */
   summary: string;
 }
@@ -59,11 +62,14 @@ export async function runCli(tl: ThreadlineUnderTest, configurationId: string, f
   const serverPid = tl.child.proc.pid!;
   const samples: Array<{ rows: number; cli: number; server: number }> = [];
   let cliPeak = 0;
+  let cliCpu = 0;
+  const serverCpuBefore = cpuSeconds(serverPid);
   const sample = () => {
     try {
       const pid = cli.proc.pid!;
       samples.push({ rows: rowsDone(cli.output()), cli: procStatus(pid, 'VmRSS'), server: procStatus(serverPid, 'VmRSS') });
       cliPeak = procStatus(pid, 'VmHWM');
+      cliCpu = cpuSeconds(pid);
     } catch {
       // The CLI exited between two samples: its last reading stands.
     }
@@ -72,6 +78,7 @@ export async function runCli(tl: ThreadlineUnderTest, configurationId: string, f
   const code = await cli.exited;
   clearInterval(timer);
   const seconds = (performance.now() - t0) / 1000;
+  const serverCpu = cpuSeconds(serverPid) - serverCpuBefore;
   if (code !== 0) throw new Error(`threadline send exited with ${code}:\n${cli.output().slice(-3000)}`);
   const last = samples[samples.length - 1];
   if (!last) throw new Error('threadline send ended before its memory could be read');
@@ -79,5 +86,5 @@ export async function runCli(tl: ThreadlineUnderTest, configurationId: string, f
     const s = samples.find((x) => x.rows >= (rows * percent) / 100) ?? last;
     return { percent, ...s };
   });
-  return { rows, seconds, at, cliPeak, serverPeak: procStatus(serverPid, 'VmHWM'), summary: cli.output().trim().split('\n').pop() ?? '' };
+  return { rows, seconds, at, cliPeak, serverPeak: procStatus(serverPid, 'VmHWM'), cliCpu, serverCpu, summary: cli.output().trim().split('\n').pop() ?? '' };
 }

@@ -3,7 +3,7 @@ import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } 
 import { jsonLine, parseOptions, positiveInt, round, textOfSize } from './lib.js';
 import { runCli, writeCsv } from './outbound-csv.js';
 import { contact, createConfiguration } from './outbound-setup.js';
-import { MB } from './rss.js';
+import { MB } from './proc.js';
 import { runBench } from './run.js';
 import { counts, loadAndDeliver, measureSends, type Phase, rates, waitForDeliveries } from './sends.js';
 import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
@@ -148,6 +148,7 @@ async function csvRun(tls: ThreadlineUnderTest[], rows: number, o: Options): Pro
   console.log(`
 cli        ${rows} rows in ${run.seconds.toFixed(2)} s (process start to exit)   ${round(perS)} rows/s   ${run.summary}
 memory     resident MB at ${run.at.map((a) => `${a.percent} % (${a.rows} rows): CLI ${mb(a.cli)}, threadline ${mb(a.server)}`).join('; ')}
+cpu        CLI ${((1000 * run.cliCpu) / rows).toFixed(3)} ms per row (${run.cliCpu.toFixed(1)} s), threadline ${((1000 * run.serverCpu) / rows).toFixed(3)} ms per row meanwhile (delivering)
 peak       CLI ${mb(run.cliPeak)} MB, threadline ${mb(run.serverPeak)} MB; CLI growth from 10 % to 100 %: ${mb(growth)} MB
 goal       ${rows} rows in under ${CSV_LIMIT_S} s: ${run.seconds < CSV_LIMIT_S ? 'met' : 'not met'} (ratio = ${CSV_LIMIT_S} s / the time taken)`);
   const delivered = await waitForDeliveries(tls, base, rows, () => false);
@@ -168,6 +169,7 @@ goal       ${rows} rows in under ${CSV_LIMIT_S} s: ${run.seconds < CSV_LIMIT_S ?
           [`server_rss_mb_${a.percent}`, mb(a.server)],
         ]),
       ),
+      cli_cpu_ms_per_row: round((1000 * run.cliCpu) / rows, 3),
       cli_peak_rss_mb: mb(run.cliPeak),
       server_peak_rss_mb: mb(run.serverPeak),
       ratio: round(CSV_LIMIT_S / run.seconds, 3),
