@@ -23,6 +23,8 @@ import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 const RUN_LIMIT_MS = 5 * 60_000;
 const LIST = 100;
 const CSV_LIMIT_S = 120;
+const DELIVERY_MARGIN_MS = 15_000;
+const STARTED = performance.now();
 
 interface Options {
   messages: number;
@@ -151,9 +153,13 @@ memory     resident MB at ${run.at.map((a) => `${a.percent} % (${a.rows} rows): 
 cpu        CLI ${((1000 * run.cliCpu) / rows).toFixed(3)} ms per row (${run.cliCpu.toFixed(1)} s), threadline ${((1000 * run.serverCpu) / rows).toFixed(3)} ms per row meanwhile (delivering)
 peak       CLI ${mb(run.cliPeak)} MB, threadline ${mb(run.serverPeak)} MB; CLI growth from 10 % to 100 %: ${mb(growth)} MB
 goal       ${rows} rows in under ${CSV_LIMIT_S} s: ${run.seconds < CSV_LIMIT_S ? 'met' : 'not met'} (ratio = ${CSV_LIMIT_S} s / the time taken)`);
-  const delivered = await waitForDeliveries(tls, base, rows, () => false);
+  // Within the run's time limit: on a busy machine the deliveries may not all fit; the rate so far stands.
+  const delivered = await waitForDeliveries(tls, base, rows, () => false, STARTED + RUN_LIMIT_MS - DELIVERY_MARGIN_MS);
   const deliverSeconds = (delivered.at - t0) / 1000;
-  console.log(`delivered  ${rows} in ${deliverSeconds.toFixed(2)} s from the CLI's start   ${round(rows / deliverSeconds)} /s   ${delivered.signed - base.signed} DKIM-signed\n`);
+  const sent = delivered.sent - base.sent;
+  console.log(
+    `delivered  ${sent} of ${rows} in ${deliverSeconds.toFixed(2)} s from the CLI's start${sent < rows ? " (the run's time ran out)" : ''}   ${round(sent / deliverSeconds)} /s   ${delivered.signed - base.signed} DKIM-signed\n`,
+  );
   console.log(
     jsonLine({
       bench: 'outbound',
@@ -162,7 +168,8 @@ goal       ${rows} rows in under ${CSV_LIMIT_S} s: ${run.seconds < CSV_LIMIT_S ?
       database: databaseKind(o.databaseUrl),
       seconds: round(run.seconds, 2),
       rows_per_s: round(perS),
-      delivered_per_s: round(rows / deliverSeconds),
+      delivered: sent,
+      delivered_per_s: round(sent / deliverSeconds),
       ...Object.fromEntries(
         run.at.flatMap((a) => [
           [`cli_rss_mb_${a.percent}`, mb(a.cli)],
