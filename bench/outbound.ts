@@ -44,7 +44,7 @@ function readOptions(argv: string[]): Options {
     argv.filter((a) => a !== '--postgres'),
     ['messages', 'concurrency', 'contacts', 'lists', 'csv', 'database-url', 'instances', 'profile'],
   );
-  const contacts = positiveInt('contacts', o.contacts, 30_000);
+  const contacts = positiveInt('contacts', o.contacts, 20_000);
   if (contacts % LIST !== 0) throw new Error(`--contacts must be a multiple of ${LIST} (got ${contacts})`);
   return {
     messages: positiveInt('messages', o.messages, 20_000),
