@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import nodemailer from 'nodemailer';
 import { createConversations, replyEml, type SentConversation } from './inbound-lib.js';
 import { counterValue, jsonLine, parseOptions, positiveInt, round, textOfSize } from './lib.js';
+import { MB, procStatus } from './proc.js';
 import { runBench } from './run.js';
 import { startThreadline, type ThreadlineUnderTest } from './threadline.js';
 
@@ -28,15 +28,6 @@ interface Options {
 function readOptions(argv: string[]): Options {
   const o = parseOptions(argv, ['messages', 'bytes']);
   return { messages: positiveInt('messages', o.messages, 50), bytes: positiveInt('bytes', o.bytes, MAX_TEXT_BYTES) };
-}
-
-const MB = 1024 * 1024;
-
-/** A /proc/PID/status field in bytes (VmRSS: resident now; VmHWM: the peak so far). */
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`/proc/${pid}/status has no ${field}`);
-  return Number(m[1]) * 1024;
 }
 
 /** Samples VmRSS while `work` runs: the highest seen, for one phase (VmHWM covers the whole run). */

@@ -27,6 +27,8 @@ export interface ThreadlineUnderTest {
   dns: DnsServer;
   /** THREADLINE_SECRET, so the bench can compute the signed addresses threadline uses (its return paths). */
   secret: string;
+  /** The environment it runs with (its data folder, database, secret): what a CLI command beside it needs. */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface ThreadlineOptions {
@@ -64,8 +66,10 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
     THREADLINE_SMTP_PORT: String(await freePort()),
     THREADLINE_OUTBOUND_URL: opts.outboundUrl,
     THREADLINE_LOG_LEVEL: 'warn',
-    // The benchmark measures throughput, not the per-organization limit.
+    // The benchmark measures throughput, not the per-organization limits (sends a minute,
+    // outbound invocations an hour).
     THREADLINE_RATE_LIMIT_PER_MINUTE: '100000000',
+    THREADLINE_OUTBOUND_INVOCATIONS_PER_HOUR: '100000000',
     // Every smtp-source session comes from 127.0.0.1: --sessions past the per-address cap.
     THREADLINE_SMTP_MAX_PER_CLIENT: '100000',
     THREADLINE_SECRET: secret,
@@ -76,7 +80,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
   const init = JSON.parse(stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string; senderDomain: string };
 
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-  const instances: Array<{ child: Child; url: string; smtpPort: number }> = [];
+  const instances: Array<{ child: Child; url: string; smtpPort: number; env: NodeJS.ProcessEnv }> = [];
   for (let i = 0; i < count; i++) {
     const own: NodeJS.ProcessEnv =
       i === 0
@@ -88,7 +92,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
             THREADLINE_SMTP_PORT: String(await freePort()),
           };
     const child = spawnChild(process.execPath, [...nodeArgs, BIN, 'serve'], { env: own, cwd: ROOT });
-    instances.push({ child, url: `http://127.0.0.1:${own.THREADLINE_HTTP_PORT}`, smtpPort: Number(own.THREADLINE_SMTP_PORT) });
+    instances.push({ child, url: `http://127.0.0.1:${own.THREADLINE_HTTP_PORT}`, smtpPort: Number(own.THREADLINE_SMTP_PORT), env: own });
   }
   await Promise.all(instances.map((i) => waitReady(i.url, i.child)));
   const token = await getToken(instances[0]!.url, init.clientId, init.clientSecret);

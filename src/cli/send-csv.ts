@@ -17,6 +17,11 @@ import { resultLine, resultsHeader, rowToContact } from './csv-contacts.js';
 
 /** A hostile file's one row cannot take the memory: longer rows are bad rows. */
 const MAX_ROW_BYTES = 256 * 1024;
+/** Batches sent before the oldest one's outcomes are written: what bounds the memory a run takes. */
+const IN_FLIGHT = 4;
+
+/** A row in file order: a contact to send, or a bad row's problem. */
+type Row = { line: number; contact: Contact } | { line: number; bad: { tocontactid: string; reason: string } };
 
 export interface SendCsvOptions {
   services: Pick<Services, 'invoke' | 'configurations'>;
@@ -68,7 +73,7 @@ export async function sendCsv(o: SendCsvOptions): Promise<SendSummary> {
   };
   const sum: SendSummary = { rows: 0, queued: 0, skipped: 0, invalid: 0, replayedBatches: 0 };
   // A batch's rows in file order, the bad ones among them: the results file follows the file.
-  let batch: Array<{ line: number; contact: Contact } | { line: number; bad: { tocontactid: string; reason: string } }> = [];
+  let batch: Row[] = [];
   let contacts = 0;
   let batchNo = 0;
   // The parser reports a bad row as soon as it reads it, ahead of the good rows it still holds:
@@ -84,17 +89,14 @@ export async function sendCsv(o: SendCsvOptions): Promise<SendSummary> {
     unparsed = unparsed.filter((u) => u.line >= before);
   };
 
-  async function flush(): Promise<void> {
-    const contactList = batch.flatMap((b) => ('contact' in b ? [b.contact] : []));
-    const key = `threadline-send:${o.configurationId}:${hash.slice(0, 40)}:${batchNo}`;
+  /** One batch's invocation, retried while rate limited. */
+  async function invoke(contactList: Contact[], no: number): Promise<{ results: ContactResult[]; replayed: boolean }> {
+    const key = `threadline-send:${o.configurationId}:${hash.slice(0, 40)}:${no}`;
     const idem = { key, hash: requestHash('POST', `/api/v2/outbound/configurations/${o.configurationId}/invoke`, JSON.stringify({ contactList })) };
-    let results: ContactResult[] = [];
-    while (contactList.length > 0) {
+    for (;;) {
       try {
         const r = await o.services.invoke.invoke(o.orgId, o.configurationId, contactList, idem);
-        if (r.replayed) sum.replayedBatches++;
-        results = r.body.results;
-        break;
+        return { results: r.body.results, replayed: r.replayed };
       } catch (err) {
         if (!(err instanceof AppError) || err.status !== 429) throw err;
         const wait = Math.max(1, err.retryAfterSeconds ?? 1);
@@ -102,8 +104,31 @@ export async function sendCsv(o: SendCsvOptions): Promise<SendSummary> {
         await o.sleep(wait * 1000);
       }
     }
+  }
+
+  // Batches sent and not yet written, oldest first. Several at once share a commit (group
+  // commit, db/batcher.ts) while each stays its own invocation, with its own key; the results
+  // are still written in the file's order.
+  const inFlight: Array<{ rows: Row[]; sent: Promise<{ results: ContactResult[]; replayed: boolean }> }> = [];
+
+  /** Sends the rows taken so far as the next batch. */
+  function dispatch(): void {
+    const contactList = batch.flatMap((b) => ('contact' in b ? [b.contact] : []));
+    const sent = contactList.length > 0 ? invoke(contactList, batchNo++) : Promise.resolve({ results: [], replayed: false });
+    // Awaited in turn below; until then a failure must not count as unhandled.
+    sent.catch(() => undefined);
+    inFlight.push({ rows: batch, sent });
+    batch = [];
+    contacts = 0;
+  }
+
+  /** Waits for the oldest batch in flight and writes its rows' outcomes. */
+  async function settle(): Promise<void> {
+    const { rows, sent } = inFlight.shift()!;
+    const { results, replayed } = await sent;
+    if (replayed) sum.replayedBatches++;
     let i = 0;
-    for (const b of batch) {
+    for (const b of rows) {
       sum.rows++;
       if ('bad' in b) {
         await write(resultLine(b.line, { ...b.bad, status: 'invalid' }));
@@ -114,9 +139,6 @@ export async function sendCsv(o: SendCsvOptions): Promise<SendSummary> {
       else sum.skipped++;
       await write(resultLine(b.line, res));
     }
-    if (contactList.length > 0) batchNo++;
-    batch = [];
-    contacts = 0;
     o.progress.update(sum.rows, Math.max(estimate, sum.rows));
   }
 
@@ -129,11 +151,15 @@ export async function sendCsv(o: SendCsvOptions): Promise<SendSummary> {
     if ('problem' in r) bad(info.lines, record.tocontactid ?? '', r.problem);
     else {
       batch.push({ line: info.lines, contact: r.contact });
-      if (++contacts === MAX_CONTACTS) await flush();
+      if (++contacts === MAX_CONTACTS) {
+        dispatch();
+        if (inFlight.length >= IN_FLIGHT) await settle();
+      }
     }
   }
   takeUnparsed(Number.POSITIVE_INFINITY);
-  await flush();
+  dispatch();
+  while (inFlight.length > 0) await settle();
   out.end();
   await once(out, 'finish');
   o.progress.end();

@@ -51,6 +51,13 @@ describe('the locale chain', () => {
   ])('%s gets %s', (requested, chosen) => {
     expect(chooseLocale(requested, available, 'en')).toBe(chosen);
   });
+
+  it("answers the same tag by each template's own locales and default, however the tag is written", () => {
+    expect(chooseLocale('fr-CA', ['en', 'fr'], 'en')).toBe('fr');
+    expect(chooseLocale('fr-CA', ['en', 'de'], 'en')).toBe('en');
+    expect(chooseLocale('fr-CA', ['de', 'fr-CA'], 'de')).toBe('fr-CA');
+    expect(chooseLocale('fr-ca', ['en', 'fr'], 'en')).toBe('fr');
+  });
 });
 
 describe('rendering a template', () => {
