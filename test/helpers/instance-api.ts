@@ -1,4 +1,5 @@
-import type { Served } from './child-service.js';
+import { type Served, serve } from './child-service.js';
+import { tempDir } from './service.js';
 
 // The HTTP calls tests make to threadline processes they started (child-service.ts).
 
@@ -34,4 +35,17 @@ export function firstStartClient(instances: Served[]) {
   );
   if (!creds[0]) throw new Error('no instance logged the client it created at first start (THREADLINE_LOG_LEVEL above warn?)');
   return { count: creds.length, ...(JSON.parse(creds[0]) as { clientId: string; clientSecretOnce: string }) };
+}
+
+/**
+ * Two threadline processes on one database (`vars` names it), each with a data folder of its
+ * own, both started on the empty database at once; a token for each of the admin client the
+ * first start created, and the organization's send limit lifted for load.
+ */
+export async function twoInstances(vars: Record<string, string>) {
+  const instances = await Promise.all([serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000), serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000)]);
+  const { clientId, clientSecretOnce } = firstStartClient(instances);
+  const tokens = await Promise.all(instances.map((i) => token(i, clientId, clientSecretOnce)));
+  await call(instances[0]!, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });
+  return { instances, tokens };
 }

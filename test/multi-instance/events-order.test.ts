@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { BUILT, killChildren, type Served } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { call, firstStartClient, token } from '../helpers/instance-api.js';
+import { call, twoInstances } from '../helpers/instance-api.js';
 import { type Cluster, createDatabase, startCluster } from '../helpers/postgres.js';
-import { pool, tempDir } from '../helpers/service.js';
+import { pool } from '../helpers/service.js';
 
 // Two threadline processes write events into one PostgreSQL database at once (sends over HTTP
 // to both, and each one's delivery worker recording outcomes), while a reader follows the log
@@ -39,10 +39,7 @@ beforeAll(async () => {
   const dns = await startDnsServer({});
   // Capture mode: every send is delivered (to a file) and recorded as sent by its instance's worker.
   const vars = { THREADLINE_DATABASE_URL: url, THREADLINE_SECRET: SECRET, THREADLINE_LOG_LEVEL: 'warn', THREADLINE_DNS_SERVERS: dns.address };
-  instances = await Promise.all([serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000), serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000)]);
-  const { clientId, clientSecretOnce } = firstStartClient(instances);
-  tokens = await Promise.all(instances.map((i) => token(i, clientId, clientSecretOnce)));
-  await call(instances[0]!, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });
+  ({ instances, tokens } = await twoInstances(vars));
 }, 120_000);
 
 afterAll(async () => {

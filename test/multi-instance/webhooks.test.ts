@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, killChildren, type Served, serve } from '../helpers/child-service.js';
+import { BUILT, killChildren, type Served } from '../helpers/child-service.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { call, firstStartClient, token } from '../helpers/instance-api.js';
+import { call, twoInstances } from '../helpers/instance-api.js';
 import { type Cluster, createDatabase, startCluster } from '../helpers/postgres.js';
-import { pool, tempDir, waitFor } from '../helpers/service.js';
+import { pool, waitFor } from '../helpers/service.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 
 // Two threadline processes share one PostgreSQL database and one webhook. Sends go to both, so
@@ -39,10 +39,7 @@ beforeAll(async () => {
     THREADLINE_DNS_SERVERS: dns.address,
     THREADLINE_WEBHOOK_ALLOW_PRIVATE: 'true',
   };
-  instances = await Promise.all([serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000), serve({ ...vars, THREADLINE_DATA_DIR: tempDir() }, 60_000)]);
-  const { clientId, clientSecretOnce } = firstStartClient(instances);
-  tokens = await Promise.all(instances.map((i) => token(i, clientId, clientSecretOnce)));
-  await call(instances[0]!, 'PATCH', '/api/v2/organizations/me', tokens[0]!, { agentlessEmailRateLimitPerMinute: 1_000_000 });
+  ({ instances, tokens } = await twoInstances(vars));
 }, 120_000);
 
 afterAll(async () => {
