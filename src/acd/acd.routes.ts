@@ -110,17 +110,14 @@ const transfer = createRoute({
   request: { params: item, body: requiredBody(z.object({ queueId: z.string().min(1) })) },
 });
 const complete = createRoute({
-  ...holder('complete', 'Complete the item with a wrap-up code and notes'),
+  ...holder('complete', 'Complete the item with one of its queue’s wrap-up codes and notes'),
+  description:
+    'Only the agent holding the lease may do this. `wrapupCode` is the id of a wrap-up code: one the item’s queue offers (GET /api/v2/routing/queues/{queueId}/wrapupcodes), required when it offers any; in a queue that offers none it may be left out, and one given must be a code of the organization. Otherwise 400 naming wrapupCode.',
   request: {
     params: item,
     body: requiredBody(
       z.object({
-        wrapupCode: z
-          .string()
-          .trim()
-          .min(1)
-          .max(100)
-          .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
+        wrapupCode: z.string().trim().min(1).max(100).optional().openapi({ description: 'The id of a wrap-up code.' }),
         notes: z.string().max(4000).optional(),
       }),
     ),

@@ -20,6 +20,7 @@ import { configurationsRoutes } from '../outbound-config/configurations.routes.j
 import { invokeRoutes } from '../outbound-config/invoke.routes.js';
 import { timelineRoutes } from '../outbound-config/timeline.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
+import { wrapupCodesRoutes } from '../queues/wrapup-codes.routes.js';
 import { schedulesRoutes } from '../schedules/schedules.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', domainsRoutes(deps.services.domains));
   app.route('/', quarantineRoutes(deps.services.inbound));
   app.route('/', queuesRoutes(deps.services.queues));
+  app.route('/', wrapupCodesRoutes(deps.services.wrapupCodes));
   app.route('/', agentsRoutes(deps.services.agents));
   app.route('/', membersRoutes(deps.services.agents));
   app.route('/', acdRoutes(deps.services.acd));
