@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../../src/auth/login-throttle.js';
+import { BODY_LIMITS } from '../../src/http/body-limit.js';
 import { type Agent, PASSWORD } from '../helpers/acd.js';
 import { browserForFile, consoleUser, expectAccessible, openPage, postWithCookie, screenshot, signIn } from '../helpers/console.js';
 import { startService, type TestService } from '../helpers/service.js';
@@ -96,6 +97,12 @@ describe('console: sign-in, session cookie, CSRF, permissions', () => {
     await p.page.goto(`${svc.url}/console`);
     expect(new URL(p.page.url()).pathname).toBe('/console/sign-in');
     await p.close();
+  });
+
+  it('refuses a sign-in form larger than the token endpoint takes, before reading it all', async () => {
+    const res = await signInForm(svc, agent.email, 'x'.repeat(BODY_LIMITS.form));
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain('larger than');
   });
 
   it('limits failed sign-ins for a user from one address with the login throttle, saying so', async () => {

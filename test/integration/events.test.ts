@@ -154,4 +154,17 @@ describe('each change is one event', () => {
     // Read later, the log may have grown (on PostgreSQL an event shows once no older transaction is open).
     expect((await allEvents(undefined, 1)).slice(0, whole.length)).toEqual(whole);
   });
+
+  it('latest: a reader that starts there gets what happens from then on, and nothing before', async () => {
+    const before = await send('customer@example.com');
+    await eventsAbout('messageId', before.messageId, ['message.queued', 'message.sent']);
+    const { events } = svc.running.services;
+    const from = await events.latest(svc.init.orgId);
+    const after = await send('customer@example.com');
+    const read = await waitFor(async () => {
+      const page = await events.list(svc.init.orgId, { after: from, types: null, limit: 1000 });
+      return page.entities.some((e) => e.data.messageId === after.messageId) ? page.entities : undefined;
+    });
+    expect(read.some((e) => e.data.messageId === before.messageId)).toBe(false);
+  });
 });
