@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { PagingQuery } from '../agents/agents.routes.js';
+import { PagingQuery, paging } from '../agents/agents.routes.js';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { WrapupCodesService } from './wrapup-codes.service.js';
@@ -101,8 +101,6 @@ const removeFromQueue = createRoute({
   request: { params: queue.extend(code.shape) },
   responses: { 204: { description: 'Removed.' }, ...standardErrors },
 });
-
-const paging = (q: { pageSize?: number; pageNumber?: number }) => ({ pageSize: q.pageSize ?? 25, pageNumber: q.pageNumber ?? 1 });
 
 export function wrapupCodesRoutes(codes: WrapupCodesService) {
   const r = newRouter();
