@@ -104,6 +104,9 @@ describe('the agent inbox', () => {
     expect(item.body).toMatchObject({ state: 'completed', completedBy: agent.id, wrapupCode: resolved, notes: 'Told them it arrives tomorrow.' });
     p.expectOnlyOwnHost();
     expect(p.cspViolations).toEqual([]);
+    // Issue 18: each page under 100 KB of script (these pages share the same two files).
+    expect(p.scriptBytes()).toBeGreaterThan(0);
+    expect(p.scriptBytes()).toBeLessThan(100 * 1024);
     await p.close();
   });
 });

@@ -50,6 +50,27 @@ describe('console: sign-in, session cookie, CSRF, permissions', () => {
     await p.close();
   });
 
+  it('is usable by keyboard alone: the skip link first, then the form, sign-in with Enter', async () => {
+    const p = await openPage(browser, svc);
+    const { page } = p;
+    await page.goto(`${svc.url}/console/sign-in`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('email');
+    await page.keyboard.type(agent.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${svc.url}/console`);
+    // The focused control is drawn with a visible outline.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).resolves.not.toBe('none');
+    await p.close();
+  });
+
   it('shows an administrator the Administration area', async () => {
     const p = await openPage(browser, svc);
     await signIn(p.page, svc, admin.email);
