@@ -120,7 +120,13 @@ export async function startSink(): Promise<{ child: Child; port: number; count()
   // As root, smtp-sink must drop to an unprivileged user once its socket is open.
   const privs = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
   const child = spawnChild(findProgram('smtp-sink'), [...privs, '-c', `127.0.0.1:${port}`, '1000']);
-  const deadline = Date.now() + 10_000;
+  await waitListening(port, child, 'smtp-sink');
+  return { child, port, count: () => sinkMessageCount(child.output()) };
+}
+
+/** Resolves once `port` on 127.0.0.1 takes connections; rejects if `child` exits first or after `ms`. */
+export async function waitListening(port: number, child: Child, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
@@ -130,9 +136,8 @@ export async function startSink(): Promise<{ child: Child; port: number; count()
       });
       s.once('error', () => resolve(false));
     });
-    if (up) break;
-    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`smtp-sink did not start: ${child.output().slice(-2000)}`);
+    if (up) return;
+    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not start: ${child.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { child, port, count: () => sinkMessageCount(child.output()) };
 }

@@ -45,3 +45,13 @@ export async function benchDatabaseUrl(o: DatabaseOptions, name: string): Promis
 
 /** Stops the --postgres cluster, if one was started. Call after cleanup(), so no instance is connected. */
 export const stopCluster = async () => cluster?.stop();
+
+/**
+ * A second empty database for a second threadline in the same run: a new one in the --postgres
+ * cluster, a SQLite file `sqliteFile` when on SQLite; null with --database-url (there is no
+ * other to make).
+ */
+export async function anotherDatabase(o: DatabaseOptions, name: string, sqliteFile: string): Promise<string | null> {
+  if (cluster) return createDatabase(cluster.adminUrl, name);
+  return o.databaseUrl ? null : `sqlite://${sqliteFile}`;
+}

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { SMTPServer } from 'smtp-server';
+import { open } from './floors-sql.js';
 
 // A child of bench/floors.ts: one server built from a single part, with nothing of threadline
 // in it, so that the parent can read what the part alone costs a request. Started with IPC;
@@ -11,6 +13,10 @@ import { SMTPServer } from 'smtp-server';
 //   http  node:http: reads the body, JSON.parse, answers 202 with a small JSON body
 //   hono  the same on hono and @hono/node-server, threadline's HTTP stack
 //   smtp  smtp-server with handlers that accept every envelope and read the message to its end
+//   route FILE SYNC  the same hono route, inserting one row per request into the SQLite file
+//               FILE (threadline's pragmas, WAL, but synchronous = SYNC: FULL syncs every commit to
+//               disk before the 202, as threadline does; NORMAL leaves that to checkpoints): the
+//               bare route bench:send sets threadline's accepted/s against
 
 const ANSWER = JSON.stringify({ conversationId: '01KAXQ4Z6V3N8T2B5M7C9D1E3F', messageId: '01KAXQ4Z6V3N8T2B5M7C9D1E3G' });
 const PATH = '/api/v2/conversations/emails/agentless';
@@ -40,6 +46,18 @@ if (mode === 'http') {
     return c.body(ANSWER, 202, { 'content-type': 'application/json' });
   });
   serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
+} else if (mode === 'route') {
+  const db = open(process.argv[3]!);
+  db.pragma(`synchronous = ${process.argv[4] === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  db.exec('create table if not exists sends (id text primary key, to_email text not null, subject text not null, text_body text not null, created_at integer not null)');
+  const insert = db.prepare('insert into sends (id, to_email, subject, text_body, created_at) values (?, ?, ?, ?, ?)');
+  const app = new Hono();
+  app.post(PATH, async (c) => {
+    const b = (await c.req.json()) as { toAddresses: Array<{ email: string }>; subject: string; textBody: string };
+    insert.run(randomUUID(), b.toAddresses[0]!.email, b.subject, b.textBody, Date.now());
+    return c.body(ANSWER, 202, { 'content-type': 'application/json' });
+  });
+  serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => ready(info.port));
 } else if (mode === 'smtp') {
   const server = new SMTPServer({
     banner: 'floors ESMTP',
@@ -54,6 +72,6 @@ if (mode === 'http') {
   });
   server.listen(0, '127.0.0.1', () => ready((server.server.address() as AddressInfo).port));
 } else {
-  console.error(`floors-server: unknown mode ${mode}; expected http, hono or smtp`);
+  console.error(`floors-server: unknown mode ${mode}; expected http, hono, route or smtp`);
   process.exit(2);
 }

@@ -18,7 +18,8 @@ export interface SqlFloor {
 
 const BODY = textOfSize(2048);
 
-function open(file: string): SQLite.Database {
+/** A connection with threadline's pragmas. */
+export function open(file: string): SQLite.Database {
   const db = new SQLite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');

@@ -130,6 +130,8 @@ export interface SourceRun {
   from: string;
   /** For the files without their own. */
   rcpt?: string;
+  /** Called as each file's smtp-source exits with success: progress for a peer without counters. */
+  onFileDone?: () => void;
 }
 
 /**
@@ -155,6 +157,7 @@ export async function runSources(o: SourceRun): Promise<number> {
         const child = spawnChild(program, args);
         const code = await child.exited;
         if (code !== 0) failed ??= new Error(`smtp-source ${args.join(' ')} exited with ${code}: ${child.output().slice(-1500)}`);
+        else o.onFileDone?.();
       }
     }),
   );

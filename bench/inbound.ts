@@ -1,14 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GREETING_DELAY_MS } from '../src/config.js';
 import { startSink, stopChild, trackDir } from './children.js';
-import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, type DatabaseOptions, databaseKind } from './database.js';
+import { anotherDatabase, benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, type DatabaseOptions, databaseKind } from './database.js';
+import { measureParts, partLine, partsSum } from './floors-parts.js';
 import { runBounces } from './inbound-bounces.js';
-import { api, countsFor, createConversations, openForCounts, runSources, type SentConversation, scrape, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
-import { counterValue, jsonLine, parseOptions, positiveInt, round } from './lib.js';
+import { api, countsFor, createConversations, openForCounts, runSources, type SentConversation, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
+import { report } from './inbound-report.js';
+import { runHaraka, runMode, runWithoutGreetingDelay } from './inbound-runs.js';
+import { parseOptions, positiveInt } from './lib.js';
 import { type LookupResult, measureLookup } from './lookup.js';
 import { runBench } from './run.js';
-import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
+import { startThreadlines } from './threadline.js';
 
 // npm run bench:inbound [-- --bounces | --mode reply|bounce] [--messages N] [--sessions S] [--per-conversation K] [--skip-lookup]
 //     [--lookup-sizes 10000,100000,1000000] [--database-url URL | --postgres] [--instances N] [--profile DIR]
@@ -28,8 +32,10 @@ import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
 const BYTES = 2048;
 const STALL_MS = 30_000;
 const RUN_LIMIT_MS = 5 * 60_000;
-const CPU = 'threadline_process_cpu_seconds_total';
-const STORED = 'threadline_inbound_messages_total';
+/** The parts are measured with at most this many messages each: their CPU per message is steady long before. */
+const PARTS_MAX = 5000;
+/** Haraka runs each mode this often: a peer's rate varies from run to run, so the range is given. */
+const PEER_RUNS = 2;
 
 interface Options extends DatabaseOptions {
   messages: number;
@@ -67,40 +73,21 @@ function readOptions(argv: string[]): Options {
   };
 }
 
-interface ModeResult {
-  seconds: number;
-  stored: number;
-  threaded: number;
-  duplicates: number;
-  waitingAdded: number;
-  cpuMsPerMessage: number;
-}
-
-async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: string; count: number }>, o: Options, reuse: boolean, rcpt: string, queueId: string): Promise<ModeResult> {
-  const tl = tls[0]!;
-  const before = await scrape(tls);
-  const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
-  const stored = async () => counterValue(await scrape(tls), STORED);
-  const work = runSources({ ports: tls.map((t) => t.smtpPort), files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
-  const seconds = await watchdog(work, stored, STALL_MS, `threadline (${reuse ? 'reused' : 'per-connection'})`);
-  const after = await scrape(tls);
-  const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
-  const delta = (name: string, labels: Record<string, string> = {}) => counterValue(after, name, labels) - counterValue(before, name, labels);
-  return {
-    seconds,
-    stored: delta(STORED),
-    threaded: delta(STORED, { outcome: 'threaded' }),
-    duplicates: delta('threadline_inbound_duplicates_total'),
-    waitingAdded: waitingAfter - waitingBefore,
-    cpuMsPerMessage: (delta(CPU) * 1000) / o.messages,
-  };
-}
-
 async function main(options: Options): Promise<void> {
   const o = { ...options, databaseUrl: await benchDatabaseUrl(options, 'bench_inbound') };
   const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-inbound-')));
   const databaseUrl = o.databaseUrl ?? `sqlite://${path.join(dir, 'threadline.db')}`;
   const database = databaseKind(o.databaseUrl);
+  // Other work on the machine shows in every figure here: say how busy it was.
+  const load = () => os.loadavg()[0]!.toFixed(2);
+  // First, while nothing else of this run is busy: the parts of a reply alone (as bench:floors).
+  let partsUs = Number.NaN;
+  if (o.mode === 'reply') {
+    const n = Math.min(o.messages, PARTS_MAX);
+    console.log(`load average ${load()} on ${os.availableParallelism()} cores; the parts of a reply alone (as bench:floors), ${n} messages each:`);
+    const parts = await measureParts({ n, dir, paths: ['inbound'], log: (r) => console.log(partLine(r)) });
+    partsUs = partsSum(parts, 'inbound');
+  }
   // The customers' domain: SPF for the loopback sender and DMARC enforcement, so that every reply
   // is authenticated for real (SPF aligned with From) before it may join its conversation.
   const zone = {
@@ -126,24 +113,15 @@ async function main(options: Options): Promise<void> {
   const filesA = writeReplyFiles(dir, 'a', convA, o.messages, BYTES);
   const filesB = writeReplyFiles(dir, 'b', convB, o.messages, BYTES);
   const size = fs.statSync(filesA[0]!.file).size;
-  // Other work on the machine shows in every figure here: say how busy it was.
-  const load = () => os.loadavg()[0]!.toFixed(2);
   console.log(
-    `load average ${load()} on ${os.cpus().length} cores; threadline ${tls.map((t) => `${t.url} (SMTP 127.0.0.1:${t.smtpPort})`).join(', ')}, ${database}; ${o.messages} replies (${size} B, In-Reply-To + References) ` +
+    `load average ${load()}; threadline ${tls.map((t) => `${t.url} (SMTP 127.0.0.1:${t.smtpPort})`).join(', ')}, ${database}; ${o.messages} replies (${size} B, In-Reply-To + References) ` +
       `to ${conversations} conversations per run, ${o.sessions} sessions`,
   );
-
-  const a = await runMode(tls, filesA, o, false, rcpt, queueId);
-  console.log(`  per-connection: ${o.messages} in ${a.seconds.toFixed(2)} s`);
-  const b = await runMode(tls, filesB, o, true, rcpt, queueId);
+  const shape = { messages: o.messages, sessions: o.sessions, stallMs: STALL_MS };
+  const a = await runMode(tls, filesA, shape, false, rcpt, queueId);
+  console.log(`  per-connection: ${o.messages} in ${a.seconds.toFixed(2)} s (greeting delay ${GREETING_DELAY_MS} ms, the default)`);
+  const b = await runMode(tls, filesB, shape, true, rcpt, queueId);
   console.log(`  reused:         ${o.messages} in ${b.seconds.toFixed(2)} s`);
-  for (const [name, r] of [
-    ['per-connection', a],
-    ['reused', b],
-  ] as const) {
-    if (r.stored !== o.messages || r.duplicates !== 0)
-      throw new Error(`${name}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
-  }
   await Promise.all(tls.map((t) => stopChild(t.child)));
 
   const counts = openForCounts(databaseUrl);
@@ -156,65 +134,33 @@ async function main(options: Options): Promise<void> {
     if (r.stored !== o.messages) throw new Error(`${name}: the database holds ${r.stored} inbound messages, smtp-source sent ${o.messages}`);
   }
 
+  const secondUrl = await anotherDatabase(o, 'bench_inbound_greeting', path.join(dir, 'greeting-0.db'));
+  const c = secondUrl
+    ? await runWithoutGreetingDelay({
+        ...shape,
+        dir,
+        bytes: BYTES,
+        perConversation: o.perConversation,
+        instances: o.instances,
+        threadline: { outboundUrl: 'capture', databaseUrl: secondUrl, zone },
+      })
+    : null;
+  console.log(
+    c ? `  per-connection: ${o.messages} in ${c.seconds.toFixed(2)} s (greeting delay 0)` : '  per-connection with greeting delay 0: skipped (--database-url gives no second database)',
+  );
+
+  const haraka = await runHaraka({ ...shape, dir: path.join(dir, 'haraka'), domain: inboundDomain, rcpt, runs: PEER_RUNS, filesA, filesB });
   const sink = await startSink();
-  const peerA = await watchdog(
-    runSources({ ports: [sink.port], files: filesA, sessions: o.sessions, reuse: false, from: 'customer@example.com', rcpt }),
-    async () => sink.count(),
-    STALL_MS,
-    'smtp-sink',
-  );
-  const peerB = await watchdog(
-    runSources({ ports: [sink.port], files: filesB, sessions: o.sessions, reuse: true, from: 'customer@example.com', rcpt }),
-    async () => sink.count(),
-    STALL_MS,
-    'smtp-sink',
-  );
+  const sinkRun = (files: typeof filesA, reuse: boolean) =>
+    watchdog(runSources({ ports: [sink.port], files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt }), async () => sink.count(), STALL_MS, 'smtp-sink');
+  const peerA = await sinkRun(filesA, false);
+  const peerB = await sinkRun(filesB, true);
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const sunk = sink.count();
   await stopChild(sink.child);
 
   const lookup: LookupResult[] = o.skipLookup ? [] : await measureLookup({ sizes: o.lookupSizes, samples: 5000, databaseUrl: o.databaseUrl, log: (l) => console.log(l) });
-
-  const rate = (s: number) => o.messages / s;
-  const mode = (r: ModeResult, d: typeof dbA, peerSeconds: number) => ({
-    stored_per_s: round(rate(r.seconds)),
-    threaded: d.threaded,
-    queued: d.workItemsCreated + d.workItemsJoined,
-    work_items_created: d.workItemsCreated,
-    cpu_ms_per_message: round(r.cpuMsPerMessage, 2),
-    peer_per_s: round(rate(peerSeconds)),
-    ratio: round(rate(r.seconds) / rate(peerSeconds), 3),
-  });
-  const line = (name: string, r: ModeResult, d: typeof dbA, peerSeconds: number) =>
-    `${name.padEnd(15)} stored ${o.messages} in ${r.seconds.toFixed(2)} s = ${round(rate(r.seconds))}/s; threaded ${d.threaded} (${Object.entries(d.signals)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}); ` +
-    `queued ${d.workItemsCreated + d.workItemsJoined} (${d.workItemsCreated} new work items, ${d.workItemsJoined} joined; stats waiting +${r.waitingAdded}); ` +
-    `threadline CPU ${r.cpuMsPerMessage.toFixed(2)} ms/message\n${''.padEnd(15)} peer smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(r.seconds) / rate(peerSeconds)).toFixed(3)}`;
-  const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
-  console.log(`
-${line('per-connection', a, dbA, peerA)}
-${line('reused (-d)', b, dbB, peerB)}
-smtp-sink counted ${sunk} of ${2 * o.messages}; database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}${o.skipLookup ? '; lookup skipped' : ''}; load average now ${load()}
-goal ≥ 1,000 replies/s stored with reuse: ${rate(b.seconds) >= 1000 ? 'met' : 'not met'}${lookup.length ? `; lookup p99 ≤ 2 ms: ${lookup.every((l) => l.p99 <= 2) ? 'met' : 'not met'}` : ''}
-`);
-  console.log(
-    jsonLine({
-      bench: 'inbound',
-      mode: 'reply',
-      messages: o.messages,
-      sessions: o.sessions,
-      bytes: size,
-      conversations,
-      per_connection: mode(a, dbA, peerA),
-      reused: mode(b, dbB, peerB),
-      peer: 'smtp-source→smtp-sink',
-      lookup: Object.fromEntries(lookup.map((l) => [label(l.size), { p50_ms: round(l.p50, 3), p99_ms: round(l.p99, 3) }])),
-      database,
-      instances: o.instances,
-      load_1m: Number(load()),
-    }),
-  );
+  report({ o, size, conversations, database, partsUs, a, b, c, dbA, dbB, peerA, peerB, sunk, haraka, lookup, load: load() });
 }
 
 await runBench({

@@ -1,23 +1,28 @@
-import { findProgram, spawnChild, startSink, stopChild } from './children.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startSink, stopChild, trackDir } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { counterValue, jsonLine, parseOptions, percentile, positiveInt, round, textOfSize } from './lib.js';
-import { runLoad } from './load.js';
+import { BODY_BYTES, cpuSeconds, sendLoad, waitForDeliveries } from './deliveries.js';
+import { measureParts, partLine, partsSum, SIGNATURE_LABEL } from './floors-parts.js';
+import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
-import { startThreadlines, type ThreadlineUnderTest } from './threadline.js';
+import { bareRoute, nodemailerPeer, smtpSourcePeer } from './send-peers.js';
+import { startThreadlines } from './threadline.js';
 
 // npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
 //   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
 // Agentless sends over HTTP into threadline, delivered by threadline over SMTP into Postfix's
-// smtp-sink; then, as the yardstick, Postfix's smtp-source straight into the same sink with the
-// same message size, concurrency and connection reuse.
+// smtp-sink, set against what the same run measures besides: first the parts alone (as
+// bench:floors) and a bare hono route that inserts one SQLite row; after threadline, Postfix's
+// smtp-source into the same sink (the wire's limit) and nodemailer's pooled transport with its
+// own DKIM (the peer), with the same message size, concurrency and connection reuse. Ratios first.
 
-const SEND_PATH = '/api/v2/conversations/emails/agentless';
-const BODY_BYTES = 2048;
-const STALL_MS = 60_000;
 const RUN_LIMIT_MS = 5 * 60_000;
-const POLL_MS = 100;
+/** The parts are measured with at most this many messages each: their CPU per message is steady long before. */
+const PARTS_MAX = 5000;
 
 interface Options {
   messages: number;
@@ -43,98 +48,45 @@ function readOptions(argv: string[]): Options {
   };
 }
 
-const CPU_METRIC = 'threadline_process_cpu_seconds_total';
-const scrape = async (tl: ThreadlineUnderTest) => (await fetch(`${tl.url}/metrics`)).text();
-
-/** CPU seconds summed over every instance. */
-const cpuSeconds = async (tls: ThreadlineUnderTest[]) => (await Promise.all(tls.map(scrape))).reduce((sum, text) => sum + counterValue(text, CPU_METRIC), 0);
-
-/**
- * Polls /metrics until `target` deliveries are counted as sent, summed over every instance.
- * Returns when the last one was seen and the servers' CPU seconds then: CPU per message holds
- * steady on a busy machine, where rates do not.
- */
-async function waitForDeliveries(tls: ThreadlineUnderTest[], target: number, aborted: () => boolean): Promise<{ at: number; cpuSeconds: number; signed: number }> {
-  let sent = 0;
-  let progressAt = performance.now();
-  for (;;) {
-    const texts = await Promise.all(tls.map(scrape));
-    const now = performance.now();
-    const sum = (f: (text: string) => number) => texts.reduce((total, text) => total + f(text), 0);
-    const count = sum((text) => counterValue(text, 'threadline_deliveries_total', { outcome: 'sent' }));
-    const other = sum((text) => counterValue(text, 'threadline_deliveries_total')) - count;
-    if (other > 0)
-      throw new Error(`${other} deliveries were deferred or failed; smtp-sink should take every message (threadline output:\n${tls.map((tl) => tl.child.output().slice(-3000)).join('\n')})`);
-    if (count >= target) return { at: now, cpuSeconds: sum((text) => counterValue(text, CPU_METRIC)), signed: sum((text) => counterValue(text, 'threadline_deliveries_dkim_signed_total')) };
-    if (count > sent) {
-      sent = count;
-      progressAt = now;
-    } else if (now - progressAt > STALL_MS) {
-      throw new Error(`deliveries stalled: ${sent} of ${target} sent, none in the last ${STALL_MS / 1000} s`);
-    }
-    if (aborted()) throw new Error('the sends failed');
-    for (const tl of tls) {
-      if (tl.child.proc.exitCode !== null) throw new Error(`threadline exited during the run:\n${tl.child.output().slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
-
-async function runPeer(sinkPort: number, o: Options): Promise<number> {
-  const args = ['-l', String(BODY_BYTES), '-s', String(o.concurrency), '-d', '-m', String(o.messages), `127.0.0.1:${sinkPort}`];
-  const t0 = performance.now();
-  const child = spawnChild(findProgram('smtp-source'), args);
-  const code = await child.exited;
-  const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`smtp-source exited with ${code}: ${child.output().slice(-2000)}`);
-  return seconds;
-}
-
 async function main(o: Options): Promise<void> {
   const databaseUrl = await benchDatabaseUrl(o, 'bench_send');
   await run({ ...o, databaseUrl });
 }
 
 async function run(o: Options): Promise<void> {
+  const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-send-')));
+  // First, while nothing else of this run is busy: the parts alone, then the bare route.
+  const partsN = Math.min(o.messages, PARTS_MAX);
+  console.log(`load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores; the parts of a send alone (as bench:floors), ${partsN} messages each:`);
+  const parts = await measureParts({ n: partsN, dir, paths: ['send'], log: (r) => console.log(partLine(r)) });
+  const partsUs = partsSum(parts, 'send');
+  const signatureUs = parts.find((r) => r.label === SIGNATURE_LABEL)!.us;
+  const bare = await bareRoute(dir, o.messages, o.concurrency, 'FULL');
+  const unsynced = await bareRoute(dir, o.messages, o.concurrency, 'NORMAL');
+  for (const [name, r] of [
+    ['each row synced before its 202 (synchronous = FULL)', bare],
+    ['rows synced at checkpoints (synchronous = NORMAL)', unsynced],
+  ] as const)
+    console.log(`bare hono route inserting one SQLite row, ${name}: ${round(r.perS)} accepted/s, ${r.cpuUs.toFixed(0)} µs of CPU per request`);
+
   const sink = await startSink();
   const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
-  const tl = tls[0]!;
-  const body = Buffer.from(
-    JSON.stringify({
-      senderType: 'Outbound',
-      fromAddress: { email: `bench@${tl.senderDomain}` },
-      toAddresses: [{ email: 'customer@example.com' }],
-      subject: 'Benchmark',
-      textBody: textOfSize(BODY_BYTES),
-    }),
-  );
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
   const cpuBefore = await cpuSeconds(tls);
   const clientCpuBefore = process.cpuUsage();
-  let loadFailed = false;
-  const load = runLoad({
-    url: tls.map((t) => t.url),
-    path: SEND_PATH,
-    headers: { authorization: `Bearer ${tl.token}`, 'content-type': 'application/json' },
-    body,
-    requests: o.messages,
-    concurrency: o.concurrency,
-    expectStatus: 202,
-  }).catch((err: unknown) => {
-    loadFailed = true;
-    throw err;
-  });
+  const { load, failed } = sendLoad(tls, o);
   // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, () => loadFailed)]);
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, failed)]);
   const threadlineSunk = sink.count();
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;
-  // Stopped before the peer runs, so the peer has the machine to itself as threadline had.
+  // Stopped before the peers run, so that each has the machine to itself as threadline had.
   await Promise.all(tls.map((t) => stopChild(t.child)));
 
   const before = sink.count();
-  const peerSeconds = await runPeer(sink.port, o);
+  const wire = await smtpSourcePeer(sink.port, o.messages, o.concurrency, BODY_BYTES);
+  const mailer = await nodemailerPeer(sink.port, o.messages, o.concurrency);
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const peerSunk = sink.count() - before;
 
@@ -145,17 +97,30 @@ async function run(o: Options): Promise<void> {
   const acceptedPerS = o.messages / acceptSeconds;
   const deliveredPerS = o.messages / deliverSeconds;
   const signedPerS = delivered.signed / deliverSeconds;
-  const peerPerS = o.messages / peerSeconds;
   const database = databaseKind(o.databaseUrl);
+  const ratios = {
+    cpu_vs_parts: round((cpuMsPerMessage * 1000) / partsUs, 2),
+    accepted_vs_bare_route: round(acceptedPerS / bare.perS, 2),
+    accepted_vs_bare_route_unsynced: round(acceptedPerS / unsynced.perS, 2),
+    delivered_vs_nodemailer: round(deliveredPerS / mailer.perS, 2),
+    delivered_vs_smtp_sink: round(deliveredPerS / wire.perS, 3),
+  };
+  const verdict = (met: boolean) => (met ? 'met' : 'not met');
 
   console.log(`
+ratios     CPU per message ÷ parts' sum         ${ratios.cpu_vs_parts.toFixed(2)}   (${cpuMsPerMessage.toFixed(2)} ms ÷ ${(partsUs / 1000).toFixed(2)} ms; goal ≤ 1.5: ${verdict(ratios.cpu_vs_parts <= 1.5)})
+           accepted/s ÷ bare route               ${ratios.accepted_vs_bare_route.toFixed(2)}   (${round(acceptedPerS)} ÷ ${round(bare.perS)}, each row synced as threadline's are; goal ≥ 0.5: ${verdict(ratios.accepted_vs_bare_route >= 0.5)})
+           accepted/s ÷ bare route, unsynced     ${ratios.accepted_vs_bare_route_unsynced.toFixed(2)}   (${round(acceptedPerS)} ÷ ${round(unsynced.perS)}: against the route's CPU alone)
+           delivered/s ÷ nodemailer pool + DKIM  ${ratios.delivered_vs_nodemailer.toFixed(2)}   (${round(deliveredPerS)} ÷ ${round(mailer.perS)}; nodemailer ${(mailer.cpuUs / 1000).toFixed(2)} ms of CPU per message)
+           delivered/s ÷ smtp-source → smtp-sink ${ratios.delivered_vs_smtp_sink.toFixed(3)}  (${round(deliveredPerS)} ÷ ${round(wire.perS)}: the wire's limit)
+machine    RSA-2048 signature ${signatureUs.toFixed(0)} µs; ${os.availableParallelism()} cores; load average now ${os.loadavg()[0]!.toFixed(2)}
+
 accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
 delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
 signed     ${delivered.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
-peer       smtp-source → smtp-sink, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} in ${peerSeconds.toFixed(2)} s   ${round(peerPerS)} /s   (smtp-sink counted ${peerSunk})
+peers      smtp-source and nodemailer, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} each (smtp-sink counted ${peerSunk} of ${2 * o.messages})
 threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${clientMsPerRequest.toFixed(2)} ms per request
-ratio      delivered / peer = ${(deliveredPerS / peerPerS).toFixed(3)}   database ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}
-goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; delivered ≥ 1,000/s: ${deliveredPerS >= 1000 ? 'met' : 'not met'}; signed delivered ≥ 1,000/s: ${signedPerS >= 1000 ? 'met' : 'not met'}
+database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (the parts and the bare route: SQLite)
 `);
   console.log(
     jsonLine({
@@ -164,14 +129,22 @@ goals      accepted ≥ 2,000/s: ${acceptedPerS >= 2000 ? 'met' : 'not met'}; de
       concurrency: o.concurrency,
       database,
       instances: o.instances,
+      ratios,
+      rsa2048_sign_us: round(signatureUs),
+      parts_us: round(partsUs),
+      cpu_ms_per_message: round(cpuMsPerMessage, 3),
       accepted_per_s: round(acceptedPerS),
       delivered_per_s: round(deliveredPerS),
       signed_delivered_per_s: round(signedPerS),
       accept_p50_ms: round(percentile(sorted, 50), 2),
       accept_p99_ms: round(percentile(sorted, 99), 2),
+      bare_route_per_s: round(bare.perS),
+      bare_route_unsynced_per_s: round(unsynced.perS),
+      nodemailer_per_s: round(mailer.perS),
+      nodemailer_cpu_ms_per_message: round(mailer.cpuUs / 1000, 3),
       peer: 'smtp-source→smtp-sink',
-      peer_per_s: round(peerPerS),
-      ratio: round(deliveredPerS / peerPerS, 3),
+      peer_per_s: round(wire.perS),
+      ratio: ratios.delivered_vs_smtp_sink,
     }),
   );
 }

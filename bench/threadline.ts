@@ -37,6 +37,8 @@ export interface ThreadlineOptions {
   profileDir?: string;
   /** Records the benchmark's DNS server answers besides the sender domain's (e.g. the customers' SPF and DMARC). */
   zone?: Zone;
+  /** More environment for every instance (e.g. a setting under comparison). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startThreadline(opts: ThreadlineOptions): Promise<ThreadlineUnderTest> {
@@ -68,6 +70,7 @@ export async function startThreadlines(opts: ThreadlineOptions, count: number): 
     THREADLINE_SMTP_MAX_PER_CLIENT: '100000',
     THREADLINE_SECRET: secret,
     ...(opts.databaseUrl ? { THREADLINE_DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
   };
   const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'init', '--json', '--org', 'Benchmark'], { env, cwd: ROOT });
   const init = JSON.parse(stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string; senderDomain: string };

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../dist/src/main.js', import.meta.url));
+const main = fileURLToPath(new URL('../dist/src/cli/entry.js', import.meta.url));
 if (!existsSync(main)) {
   console.error('threadline: dist/ is missing; run `npm run build` first');
   process.exit(1);

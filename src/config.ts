@@ -23,6 +23,8 @@ const domain = z
   .string()
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a domain name such as replies.example.com');
+/** THREADLINE_SMTP_GREETING_DELAY_MS's default. */
+export const GREETING_DELAY_MS = 10;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -128,6 +130,9 @@ const fields = {
   // Postfix's smtpd_min_data_rate default.
   THREADLINE_SMTP_MIN_DATA_RATE: z.coerce.number().int().min(1).max(1_000_000_000).default(500),
   THREADLINE_SMTP_REVERSE_LOOKUP: z.enum(['true', 'false']).default('false'),
+  // Long enough that a client which speaks before the greeting is refused; short enough that one
+  // message per connection is not capped by the wait (smtp-server's fixed 100 ms was).
+  THREADLINE_SMTP_GREETING_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(GREETING_DELAY_MS),
   THREADLINE_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   THREADLINE_DELIVERY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   THREADLINE_INBOUND_THREADS: z.coerce.number().int().min(1).max(64).optional(),
@@ -231,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       commandTimeoutSeconds: p.THREADLINE_SMTP_COMMAND_TIMEOUT,
       minDataRate: p.THREADLINE_SMTP_MIN_DATA_RATE,
       reverseLookup: p.THREADLINE_SMTP_REVERSE_LOOKUP === 'true',
+      greetingDelayMs: p.THREADLINE_SMTP_GREETING_DELAY_MS,
       tlsKeyFile: p.THREADLINE_SMTP_TLS_KEY ?? null,
       tlsCertFile: p.THREADLINE_SMTP_TLS_CERT ?? null,
     },

@@ -69,6 +69,8 @@ export interface Config {
     /** Bytes per second a message must arrive at, on average, once the command timeout is spent. */
     minDataRate: number;
     reverseLookup: boolean;
+    /** Milliseconds before the 220 greeting; a client that speaks sooner gets 421 (0: greet at once). */
+    greetingDelayMs: number;
     /** PEM files for STARTTLS; both or neither. */
     tlsKeyFile: string | null;
     tlsCertFile: string | null;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve as serveHttp } from '@hono/node-server';
 import { leaseExpiryJob } from './acd/lease-worker.js';
+import type { Parsed } from './cli/commands.js';
 import { runCli } from './cli/run.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -33,24 +33,11 @@ import { createMetrics } from './ops/metrics.js';
 import { scheduleJob } from './schedules/schedule-job.js';
 import { loadSecret } from './secret.js';
 import { type InitResult, initOrganization } from './setup/init.js';
+import { VERSION } from './version.js';
 import { webhookJobs } from './webhooks/dispatch.js';
 
 // The only module with side effects, and only when its functions are called:
 // config → logger → database → migrations → services → listeners → signals.
-
-// From src/ under vitest, from dist/src/ when built.
-const VERSION = (() => {
-  const req = createRequire(import.meta.url);
-  for (const p of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = req(p) as { name?: string; version: string };
-      if (pkg.name === 'threadline') return pkg.version;
-    } catch {
-      /* try the next */
-    }
-  }
-  return '0.0.0';
-})();
 
 export interface Running {
   config: Config;
@@ -69,6 +56,8 @@ export interface StartOptions {
   directPort?: number;
   /** Milliseconds a webhook receiver has to answer; the contract's 15 s unless a test shortens it. */
   webhookTimeoutMs?: number;
+  /** Lanes of one webhook tried at once by an instance (default 16); tests lower it. */
+  webhookLanesPerSubscription?: number;
   /** Parses and authenticates inbound mail; default: inbound threads when built, else in-line. */
   preparer?: Preparer;
 }
@@ -150,6 +139,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
     allowPrivate: config.webhookAllowPrivate,
     timeoutMs: opts.webhookTimeoutMs ?? 15_000,
     concurrency: 8,
+    lanesPerSubscription: opts.webhookLanesPerSubscription ?? 16,
+    lanesPerInstance: 64,
     userAgent: `threadline/${VERSION} (webhooks)`,
   }))
     jobs.register(k);
@@ -187,6 +178,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
       maxClients: config.smtp.maxConnections,
       guard: { maxPerClient: config.smtp.maxPerClient, commandTimeoutMs: config.smtp.commandTimeoutSeconds * 1000, minDataRate: config.smtp.minDataRate },
       reverseLookup: config.smtp.reverseLookup,
+      greetingDelayMs: config.smtp.greetingDelayMs,
       tls: config.smtp.tlsKeyFile && config.smtp.tlsCertFile ? { key: fs.readFileSync(config.smtp.tlsKeyFile), cert: fs.readFileSync(config.smtp.tlsCertFile) } : null,
       hostname: config.inboundDomain,
     },
@@ -220,8 +212,8 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   };
 }
 
-/** The CLI (see cli/run.ts). Returns the exit code: 0 done, 1 failed, 2 a usage or configuration error. */
-export const run = (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> => runCli(argv, env, { version: VERSION, serve: serveUntilSignal });
+/** A parsed command line that runs a command (see cli/entry.ts, the bin's entry, and cli/run.ts). */
+export const runCommandLine = (parsed: Extract<Parsed, { kind: 'run' }>, env: NodeJS.ProcessEnv): Promise<number> => runCli(parsed, env, { serve: serveUntilSignal });
 
 async function serveUntilSignal(config: Config, log: Logger): Promise<number> {
   const running = await start(config, log);

@@ -181,3 +181,27 @@ export const countEventsSince = async (db: Executor, queueId: string, type: stri
         .executeTakeFirstOrThrow()
     ).n,
   );
+
+/**
+ * Per bucket of `b` (its number from 0): how many items agents took from the organization's
+ * queues, and how long they had waited in all and at most (from enqueued_at, which a requeue
+ * keeps). Over work_item_events_queue: each queue's leases of the range, nothing else.
+ */
+export const waitsByBucket = (db: Executor, orgId: string, b: { since: number; bucketMs: number; buckets: number }) => {
+  const waited = sql<number>`e.at - w.enqueued_at`;
+  return db
+    .selectFrom('work_item_events as e')
+    .innerJoin('work_items as w', 'w.id', 'e.work_item_id')
+    .select((eb) => [
+      sql<number>`cast((e.at - ${b.since}) / ${b.bucketMs} as integer)`.as('bucket'),
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>(waited).as('total'),
+      eb.fn.max<number>(waited).as('longest'),
+    ])
+    .where('e.queue_id', 'in', (eb) => eb.selectFrom('queues').select('id').where('org_id', '=', orgId))
+    .where('e.type', '=', 'leased')
+    .where('e.at', '>=', b.since)
+    .where('e.at', '<', b.since + b.bucketMs * b.buckets)
+    .groupBy(sql`bucket`)
+    .execute();
+};

@@ -254,6 +254,17 @@ export function createAcdService(deps: {
       };
     },
 
+    /** Per bucket: items taken from the organization's queues, and their average and longest wait in seconds. */
+    async waitsOverTime(orgId: string, b: { since: number; bucketMs: number; buckets: number }) {
+      const out = Array.from({ length: b.buckets }, () => ({ taken: 0, averageSeconds: 0, longestSeconds: 0 }));
+      for (const r of await repo.waitsByBucket(db, orgId, b)) {
+        const i = Number(r.bucket);
+        const n = Number(r.n);
+        if (i >= 0 && i < b.buckets && n > 0) out[i] = { taken: n, averageSeconds: Math.round(Number(r.total) / n / 1000), longestSeconds: Math.round(Number(r.longest) / 1000) };
+      }
+      return out;
+    },
+
     /** Puts every item whose lease ran out back in its queue; returns how many. */
     async expireLeases(): Promise<number> {
       let total = 0;

@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   /** Read any work item of the organization (supervisors). */
   workItemView: 'acd:workitem:view',
   queueStatsView: 'analytics:queueObservation:view',
+  /** Search and read every message of the organization in the console's Interactions (supervisors; as Genesys's Performance > Workspace > Interactions). */
+  conversationDetailView: 'analytics:conversationDetail:view',
   /** Read the organization's suppression list. */
   suppressionView: 'email:suppression:view',
   /** Add and remove suppression list entries (mailing an address again is a decision). */

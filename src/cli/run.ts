@@ -8,14 +8,14 @@ import { createLogger, type Logger } from '../log.js';
 import { loadSecret } from '../secret.js';
 import { initOrganization } from '../setup/init.js';
 import { createClientFor, createUserFor, resolveOrganization } from '../setup/operator.js';
-import { type CommandName, parseCommand, type Values } from './commands.js';
+import type { CommandName, Parsed, Values } from './commands.js';
 import { sendCsv, stderrProgress } from './send-csv.js';
 
 // What each command does once its arguments are read. Side effects (files, the database, the
-// console) happen only when runCli is called; main.ts hands in `serve` and the version.
+// console) happen only when runCli is called; main.ts hands in `serve`; cli/entry.ts
+// answers help, the version and usage errors before any of this is loaded.
 
 export interface Host {
-  version: string;
   serve(config: Config, log: Logger): Promise<number>;
 }
 
@@ -129,20 +129,7 @@ async function runCommand(command: CommandName, v: Values, config: Config, log: 
 }
 
 /** The CLI. Returns the exit code: 0 done, 1 failed, 2 a usage or configuration error. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, host: Host): Promise<number> {
-  const parsed = parseCommand(argv);
-  if (parsed.kind === 'help') {
-    console.log(parsed.text);
-    return 0;
-  }
-  if (parsed.kind === 'version') {
-    console.log(host.version);
-    return 0;
-  }
-  if (parsed.kind === 'refused') {
-    console.error(parsed.message);
-    return 2;
-  }
+export async function runCli(parsed: Extract<Parsed, { kind: 'run' }>, env: NodeJS.ProcessEnv, host: Host): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(env);

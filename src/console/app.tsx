@@ -9,6 +9,7 @@ import type { ConsoleDeps, ConsoleEnv } from './env.js';
 import { renderConsoleError } from './errors.js';
 import { requireSession } from './guard.js';
 import { inboxRoutes } from './inbox.js';
+import { interactionsRoutes } from './interactions/routes.js';
 import { itemRoutes } from './item.js';
 import { itemActionRoutes } from './item-actions.js';
 import { liveRoutes } from './live.js';
@@ -16,7 +17,7 @@ import { createRenderer } from './render.js';
 import { signInRoutes } from './sign-in.js';
 
 /** The web console, mounted at /console: server-rendered pages over the same services as the API. */
-export function consoleApp(services: Services, shutdown?: AbortSignal) {
+export function consoleApp(services: Services, options: { dataDir: string; shutdown?: AbortSignal }) {
   const app = new Hono<ConsoleEnv>();
   app.onError((err, c) => renderConsoleError(c, err));
   app.use(
@@ -38,20 +39,11 @@ export function consoleApp(services: Services, shutdown?: AbortSignal) {
     }),
   );
   // Hono's Origin check on every form post, sign-in included; the session's token is checked per action (guard.ts).
-  app.use(
-    csrf({
-      origin: (origin, c) => {
-        try {
-          return new URL(origin).host === c.req.header('host');
-        } catch {
-          return false;
-        }
-      },
-    }),
-  );
+  // The whole origin, scheme included: a page injected into http://host is not the console at https://host.
+  app.use(csrf({ origin: (origin, c) => origin === `${c.get('secureRequest')() ? 'https' : 'http'}://${c.req.header('host')}` }));
   app.route('/', assetRoutes());
   app.route('/', signInRoutes(services));
-  const deps: ConsoleDeps = { services, render: createRenderer(services), shutdown };
+  const deps: ConsoleDeps = { services, render: createRenderer(services), shutdown: options.shutdown };
   const signedIn = new Hono<ConsoleEnv>();
   signedIn.use(requireSession(services.consoleSessions));
   signedIn.route('/', inboxRoutes(deps));
@@ -59,6 +51,7 @@ export function consoleApp(services: Services, shutdown?: AbortSignal) {
   signedIn.route('/', itemActionRoutes(deps));
   signedIn.route('/', liveRoutes(deps));
   signedIn.route('/', adminRoutes(deps));
+  signedIn.route('/', interactionsRoutes(deps, options));
   signedIn.all('*', () => {
     throw new AppError(404, 'not.found', 'There is no such page in the console.');
   });

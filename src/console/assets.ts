@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 import { CLIENT_SCRIPT } from './assets/client.js';
+import { CHARTS_SCRIPT, INTERACTIONS_STYLES } from './assets/interactions.js';
 import { STYLES } from './assets/styles.js';
 
 interface Asset {
@@ -27,6 +28,8 @@ function assets() {
     ['uplot.min.css', fromPackage('uplot/dist/uPlot.min.css', CSS)],
     ['console.js', ours(CLIENT_SCRIPT, JS)],
     ['console.css', ours(STYLES, CSS)],
+    ['charts.js', ours(CHARTS_SCRIPT, JS)],
+    ['interactions.css', ours(INTERACTIONS_STYLES, CSS)],
   ]);
   const hash = createHash('sha256');
   for (const [name, a] of files) hash.update(name).update(a.body);

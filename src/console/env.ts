@@ -28,6 +28,11 @@ export interface PageOptions {
   /** The page refreshes its live parts from /console/live. */
   live?: boolean;
   status?: 200 | 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
+  /** Assets (assets.ts names) the page loads besides the console's own, after them. */
+  scripts?: string[];
+  styles?: string[];
+  /** The page uses no htmx (and leaves its weight to what it loads instead). */
+  withoutHtmx?: boolean;
 }
 
 /** Renders a signed-in user's page inside the layout (render.tsx). */

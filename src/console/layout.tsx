@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
-import { hasAnyPermission } from '../auth/permissions.js';
+import { hasAnyPermission, PERMISSIONS } from '../auth/permissions.js';
 import { assetPath } from './assets.js';
+import type { PageOptions } from './env.js';
 import { CSRF_FIELD, CSRF_HEADER } from './guard.js';
 import { ADMIN_AREA } from './sections.js';
 
@@ -12,8 +13,9 @@ export interface Viewer {
 }
 
 // htmx's defaults that the Content-Security-Policy forbids: its inline indicator styles, and
-// eval for hx-on and js: values.
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true });
+// eval for hx-on and js: values. No history cache: it keeps copies of pages (personal data) in
+// localStorage, where they would outlive sign-out.
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true, historyCacheSize: 0 });
 
 /** The hidden field every form that changes something carries. */
 export const CsrfField = (props: { token: string }) => <input type="hidden" name={CSRF_FIELD} value={props.token} />;
@@ -23,9 +25,23 @@ export const CsrfField = (props: { token: string }) => <input type="hidden" name
  * (Administration only for administrators), the flash region, then the page itself in <main>.
  * `live`: the page refreshes its live parts from /console/live.
  */
-export function Layout(props: { title: string; viewer?: Viewer; current?: string; flash?: { text: string; kind: 'ok' | 'error' }; live?: boolean; children?: Child }) {
-  const { viewer } = props;
-  const nav = viewer ? [{ href: '/console', label: 'Inbox' }, ...(hasAnyPermission(viewer.permissions, ADMIN_AREA) ? [{ href: '/console/admin', label: 'Administration' }] : [])] : [];
+export function Layout(props: {
+  title: string;
+  viewer?: Viewer;
+  current?: string;
+  flash?: { text: string; kind: 'ok' | 'error' };
+  live?: boolean;
+  assets?: Pick<PageOptions, 'scripts' | 'styles' | 'withoutHtmx'>;
+  children?: Child;
+}) {
+  const { viewer, assets } = props;
+  const nav = viewer
+    ? [
+        { href: '/console', label: 'Inbox' },
+        ...(hasAnyPermission(viewer.permissions, [PERMISSIONS.conversationDetailView]) ? [{ href: '/console/interactions', label: 'Interactions' }] : []),
+        ...(hasAnyPermission(viewer.permissions, ADMIN_AREA) ? [{ href: '/console/admin', label: 'Administration' }] : []),
+      ]
+    : [];
   return (
     <html lang="en">
       <head>
@@ -34,8 +50,14 @@ export function Layout(props: { title: string; viewer?: Viewer; current?: string
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${props.title} · threadline`}</title>
         <link rel="stylesheet" href={assetPath('console.css')} />
-        <script src={assetPath('htmx.min.js')} defer />
+        {assets?.styles?.map((name) => (
+          <link rel="stylesheet" href={assetPath(name)} />
+        ))}
+        {!assets?.withoutHtmx && <script src={assetPath('htmx.min.js')} defer />}
         <script src={assetPath('console.js')} defer />
+        {assets?.scripts?.map((name) => (
+          <script src={assetPath(name)} defer />
+        ))}
       </head>
       <body hx-headers={viewer ? JSON.stringify({ [CSRF_HEADER]: viewer.csrfToken }) : undefined} data-live={viewer && props.live ? '/console/live' : undefined}>
         <a class="skip" href="#main">

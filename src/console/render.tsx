@@ -49,7 +49,7 @@ export function createRenderer(services: Pick<Services, 'agents'>): Render {
 export function renderPage(c: ConsoleContext, options: PageOptions, body: Child, viewer?: Viewer) {
   c.header('Cache-Control', 'no-store');
   const page = (
-    <Layout title={options.title} viewer={viewer} current={options.current} flash={takeFlash(c)} live={options.live}>
+    <Layout title={options.title} viewer={viewer} current={options.current} flash={takeFlash(c)} live={options.live} assets={options}>
       {body}
     </Layout>
   );

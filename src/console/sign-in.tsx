@@ -62,6 +62,9 @@ export function signInRoutes(services: Services) {
       if (err.status === 429) c.header('Retry-After', String(err.retryAfterSeconds));
       return showForm(c, err.status, email, err.status === 429 ? err.message : 'The email or password is wrong.');
     }
+    // A new session id at every sign-in, and the one this browser had (whoever's) ends with it.
+    const before = await services.consoleSessions.resolve(getCookie(c, SESSION_COOKIE));
+    if (before) await services.consoleSessions.end(before.session);
     const { token } = await services.consoleSessions.create(user.orgId, user.userId);
     setCookie(c, SESSION_COOKIE, token, {
       path: '/console',

@@ -203,6 +203,14 @@ export interface MessageFilter {
   /** Epoch milliseconds, start inclusive, end exclusive. */
   since?: number;
   until?: number;
+  /** One conversation's messages (index messages_conversation). */
+  conversationId?: string;
+}
+
+/** Where a page of newest-first messages ends: the next page starts below it. */
+export interface MessageKey {
+  createdAt: number;
+  id: string;
 }
 
 const filtered = (db: Executor, orgId: string, f: MessageFilter) =>
@@ -215,7 +223,8 @@ const filtered = (db: Executor, orgId: string, f: MessageFilter) =>
     .$if(f.status !== undefined, (q) => q.where('status', '=', f.status!))
     .$if(f.direction !== undefined, (q) => q.where('direction', '=', f.direction!))
     .$if(f.since !== undefined, (q) => q.where('created_at', '>=', f.since!))
-    .$if(f.until !== undefined, (q) => q.where('created_at', '<', f.until!));
+    .$if(f.until !== undefined, (q) => q.where('created_at', '<', f.until!))
+    .$if(f.conversationId !== undefined, (q) => q.where('conversation_id', '=', f.conversationId!));
 
 /**
  * An organization's messages matching the filter, newest first. No index of its own: the total
@@ -224,6 +233,16 @@ const filtered = (db: Executor, orgId: string, f: MessageFilter) =>
  */
 export const searchMessages = (db: Executor, orgId: string, f: MessageFilter, limit: number, offset: number) =>
   filtered(db, orgId, f).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+
+/** Keyset paging of the same search: the page after `before` (none: the newest), without counting every match. */
+export const searchMessagesBefore = (db: Executor, orgId: string, f: MessageFilter, before: MessageKey | undefined, limit: number) =>
+  filtered(db, orgId, f)
+    .selectAll()
+    .$if(before !== undefined, (q) => q.where((eb) => eb.or([eb('created_at', '<', before!.createdAt), eb.and([eb('created_at', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 
 export const countSearch = async (db: Executor, orgId: string, f: MessageFilter) =>
   Number(

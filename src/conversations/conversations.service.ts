@@ -188,6 +188,18 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
       return pageOf(entities, { total: await repo.countSearch(db, orgId, filter), ...paging, base: '/api/v2/conversations/emails/messages/search', query });
     },
 
+    /**
+     * The same search paged by key (the console's): `limit` messages below `before`, newest
+     * first, and the key of the next page when there is one.
+     */
+    async findMessages(orgId: string, filter: repo.MessageFilter, before: repo.MessageKey | undefined, limit: number) {
+      const rows = await repo.searchMessagesBefore(db, orgId, filter, before, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const next: repo.MessageKey | undefined = rows.length > limit && last ? { createdAt: Number(last.created_at), id: last.id } : undefined;
+      return { entities: page.map((r) => ({ ...messageView(r, null), conversationId: r.conversation_id })), next };
+    },
+
     /** `ex`: a transaction, to show the message as that transaction sees it (row and history agree). */
     async getMessage(orgId: string, conversationId: string, id: string, ex: Executor = db) {
       const row = await repo.findMessage(ex, orgId, conversationId, id);

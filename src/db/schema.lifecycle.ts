@@ -81,8 +81,7 @@ export interface WebhookSubscriptionsTable {
   previous_until: number | null;
   cursor_tx: number;
   cursor_seq: number;
-  head_event_id: string | null;
-  head_tries: number;
+  /** Until then nothing is sent (a Retry-After of the receiver's). */
   retry_at: number | null;
   created_at: number;
   updated_at: number;
@@ -110,4 +109,16 @@ export interface WebhookReplaysTable {
   requested_at: number;
   event_tx: number;
   event_seq: number;
+}
+
+/** An event waiting for a subscription, in its lane (src/webhooks/lanes.ts). */
+export interface WebhookDeliveriesTable {
+  subscription_id: string;
+  event_id: string;
+  lane: string;
+  event_tx: number;
+  event_seq: number;
+  tries: number;
+  /** When the lane's head is due; null behind the head. */
+  next_at: number | null;
 }

@@ -19,6 +19,7 @@ import type {
   SoftBouncesTable,
   SuppressionsTable,
   WebhookAttemptsTable,
+  WebhookDeliveriesTable,
   WebhookReplaysTable,
   WebhookSubscriptionsTable,
 } from './schema.lifecycle.js';
@@ -275,6 +276,7 @@ export interface Database {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_replays: WebhookReplaysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   outbound_templates: OutboundTemplatesTable;
   outbound_configurations: OutboundConfigurationsTable;
   outbound_messages: OutboundMessagesTable;

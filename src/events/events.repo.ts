@@ -56,3 +56,27 @@ export const lastVisible = (ex: Executor, o: { orgId: string; postgres: boolean 
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
+
+/** A stretch of time cut into `buckets` equal parts, from `since` (epoch milliseconds). */
+export interface Buckets {
+  since: number;
+  bucketMs: number;
+  buckets: number;
+}
+
+/**
+ * How many events of each type fell in each bucket (its number from 0), counted in the
+ * database over event_log_org_type_at: only the range's events of those types are read. The
+ * cast: better-sqlite3 binds a number as a real, which makes SQLite's division a real one.
+ */
+export const countByBucket = (ex: Executor, orgId: string, types: string[], b: Buckets) =>
+  ex
+    .selectFrom('event_log')
+    .select((eb) => ['type', sql<number>`cast((at - ${b.since}) / ${b.bucketMs} as integer)`.as('bucket'), eb.fn.countAll<number>().as('n')])
+    .where('org_id', '=', orgId)
+    .where('type', 'in', types)
+    .where('at', '>=', b.since)
+    .where('at', '<', b.since + b.bucketMs * b.buckets)
+    // By the alias: PostgreSQL takes the same expression with other parameters for another one.
+    .groupBy(['type', sql`bucket`])
+    .execute();

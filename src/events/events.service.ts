@@ -54,5 +54,21 @@ export function createEventsService({ db, clock, dialect }: { db: Db; clock: Clo
       const last = rows.at(-1);
       return { entities: rows.map(eventView), nextCursor: encodeCursor(last ? { tx: Number(last.tx), seq: Number(last.seq) } : after) };
     },
+
+    /** The last `count` whole buckets of `bucketMs` up to now, the current one last (aligned, so that a bucket's count does not shift as time passes). */
+    recentBuckets(bucketMs: number, count: number): repo.Buckets {
+      return { since: (Math.floor(clock.now() / bucketMs) + 1 - count) * bucketMs, bucketMs, buckets: count };
+    },
+
+    /** How many events of each type fell in each bucket: one array of `b.buckets` counts per type. */
+    async countsOverTime(orgId: string, types: EventType[], b: repo.Buckets): Promise<Record<string, number[]>> {
+      const series = Object.fromEntries(types.map((t) => [t, new Array<number>(b.buckets).fill(0)]));
+      for (const row of await repo.countByBucket(db, orgId, types, b)) {
+        const counts = series[row.type];
+        const i = Number(row.bucket);
+        if (counts && i >= 0 && i < b.buckets) counts[i] = Number(row.n);
+      }
+      return series;
+    },
   };
 }

@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => renderError(c, err));
   app.notFound((c) => renderError(c, new AppError(404, 'not.found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.use('/api/v2/*', requireBearer(deps.services.auth));
-  app.route('/console', consoleApp(deps.services, deps.shutdown));
+  app.route('/console', consoleApp(deps.services, { dataDir: deps.dataDir, shutdown: deps.shutdown }));
 
   app.route('/', opsRoutes({ metrics: deps.metrics, ready: deps.ready }));
   app.route('/', authRoutes(deps.services.auth));

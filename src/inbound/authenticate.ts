@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import { authenticate } from 'mailauth';
+import type { authenticate } from 'mailauth';
 import type { InboundAuthPolicy } from '../config.js';
 import type { Lookup } from '../dns/resolver.js';
 import { organizationalDomain } from '../domains/dns-check.js';
+import { lazy } from '../lazy.js';
 import { domainOf } from '../mail/address.js';
 import { type Author, settleAuthor } from './author.js';
 
@@ -51,8 +52,12 @@ type MailauthResult = {
   arc?: { status?: { result?: string } } | false;
 };
 
+// Loaded on first use, like the parser (prepare.ts): the main thread seldom authenticates.
+const loadMailauth = lazy(async () => (await import('mailauth')).authenticate);
+
 export async function authenticateMessage(raw: Buffer | Readable, facts: SessionFacts, resolver: Lookup): Promise<AuthResult> {
-  const r = (await authenticate(raw, {
+  const authenticate_ = await loadMailauth();
+  const r = (await authenticate_(raw, {
     ip: facts.remoteAddress.replace(/^::ffff:/, ''),
     helo: facts.helo ?? undefined,
     sender: facts.envelopeFrom,

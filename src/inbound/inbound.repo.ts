@@ -1,6 +1,6 @@
 import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, InboundDetailsTable, QuarantineTable } from '../db/schema.js';
-import { deleteRawChunks, readRaw, writeRaw } from './raw-chunks.js';
+import { deleteRawChunks, RAW_CHUNK_BYTES, readRaw, writeRaw } from './raw-chunks.js';
 import type { RawSource } from './spool.js';
 
 // The statements every received message runs are compiled once (db/compiled.ts).
@@ -30,6 +30,22 @@ export const insertRaw = (db: Executor, messageId: string, raw: RawSource) => wr
 export async function findRaw(db: Executor, messageId: string): Promise<Buffer | null> {
   const row = await db.selectFrom('raw_messages').select('raw').where('message_id', '=', messageId).executeTakeFirst();
   return row ? readRaw(db, messageId, row.raw) : null;
+}
+
+/**
+ * The first `max` bytes of a received message (at most one piece: RAW_CHUNK_BYTES) and its
+ * size, without reading the rest of it.
+ */
+export async function findRawHead(db: Executor, messageId: string, max: number): Promise<{ bytes: Buffer; size: number } | null> {
+  const row = await db
+    .selectFrom('raw_messages')
+    .leftJoin('inbound_details', 'inbound_details.message_id', 'raw_messages.message_id')
+    .select(['raw_messages.raw', 'inbound_details.size_bytes'])
+    .where('raw_messages.message_id', '=', messageId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const first = Buffer.from(row.raw);
+  return { bytes: first.subarray(0, Math.min(max, RAW_CHUNK_BYTES)), size: Number(row.size_bytes ?? first.length) };
 }
 
 export const findDetails = (db: Executor, messageId: string) => db.selectFrom('inbound_details').selectAll().where('message_id', '=', messageId).executeTakeFirst();

@@ -253,6 +253,7 @@ export function createInboundService(deps: {
     drop: quarantine.drop,
 
     raw: (messageId: string) => repo.findRaw(db, messageId),
+    rawHead: (messageId: string, max: number) => repo.findRawHead(db, messageId, max),
     details: (messageId: string) => repo.findDetails(db, messageId),
   };
 }

@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
-import { type ParsedMail, simpleParser } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
+import { lazy } from '../lazy.js';
 import { parseIdList } from '../threading/signals.js';
 import { type Author, readAuthor } from './author.js';
 import { classifyInbound } from './classify.js';
 import { headBlock, headerEnd, INBOUND_LIMITS, type Skipped } from './limits.js';
-import { extractReplyText } from './reply-text.js';
 import { bufferSource, type RawSource } from './spool.js';
+
+// mailparser, html-to-text and the reply parser are loaded on first use: in the inbound threads
+// that is their warm-up; the main thread, which examines in-line only in tests and on a
+// quarantine release, never carries them otherwise.
+const loadMailStack = lazy(async () => {
+  const [{ simpleParser }, { extractReplyText }] = await Promise.all([import('mailparser'), import('./reply-text.js')]);
+  return { simpleParser, extractReplyText };
+});
 
 // An inbound message read once: parsed, classified, its reply text extracted and its identity
 // hashed. Both the SMTP path and a release from quarantine start here.
@@ -105,6 +113,7 @@ export async function prepare(message: Buffer | RawSource, envelopeFrom: string,
     const why = `header size over ${raw.length} bytes`;
     return prepareHeaders(raw, envelopeFrom, [{ stage: 'parse', reason: why }], why);
   }
+  const { simpleParser, extractReplyText } = await loadMailStack();
   let parsed: ParsedMail;
   try {
     parsed = await simpleParser(raw, PARSE_OPTIONS);
@@ -133,6 +142,7 @@ export async function prepare(message: Buffer | RawSource, envelopeFrom: string,
  * whatever the message holds.
  */
 export async function prepareHeaders(raw: Buffer, envelopeFrom: string, skipped: Skipped[], unparseable: string | null): Promise<Prepared> {
+  const { simpleParser } = await loadMailStack();
   let parsed: ParsedMail;
   try {
     parsed = await simpleParser(headBlock(raw), PARSE_OPTIONS);

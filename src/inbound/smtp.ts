@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import { databaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
+import { setGreetingDelay } from './greeting-delay.js';
 import type { InboundService } from './inbound.service.js';
 import { createSmtpGuard, type GuardOptions } from './smtp-guard.js';
 import { type Spooled, spool, unspool } from './spool.js';
@@ -19,6 +20,8 @@ export interface SmtpOptions {
   /** Slow and greedy clients: connections per address, the command timeout, the minimum DATA rate. */
   guard: GuardOptions;
   reverseLookup: boolean;
+  /** Milliseconds before the greeting; a client that speaks sooner is an early talker, refused with 421. */
+  greetingDelayMs: number;
   tls: { key: Buffer; cert: Buffer } | null;
   /** Name in the greeting and in Received headers. */
   hostname: string;
@@ -166,6 +169,7 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
     },
     log,
   });
+  setGreetingDelay(server, opts.greetingDelayMs);
   server.on('error', (err) => log.warn({ err }, 'SMTP connection error'));
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);

@@ -1,45 +1,34 @@
-import type { Clock } from '../clock.js';
-import type { Sealer } from '../crypto/sealed.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Dialect } from '../db/open.js';
 import type { Db } from '../db/schema.js';
 import { listEvents } from '../events/events.repo.js';
-import type { EventsService } from '../events/events.service.js';
-import { type EventRow, eventView } from '../events/events.views.js';
-import { newId } from '../ids.js';
+import type { EventRow } from '../events/events.views.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { JobKind } from '../jobs/runner.js';
-import type { Lookup } from './address-guard.js';
-import { retryDelay } from './schedule.js';
-import { type SendResult, send } from './sender.js';
-import { signatureHeader } from './signing.js';
+import { type DeliverDeps, deliver, type Head } from './deliver.js';
+import { type Handed, hand, laneOfRow } from './lanes.js';
 import * as repo from './webhooks.repo.js';
 
 export const DISPATCH_KIND = 'webhook.dispatch';
-/** A dispatch job gives its slot back after this many deliveries or this long; the scan gives it a new job. */
-const BATCH = 100;
+/** A dispatch job gives its slot back after this many tries or this long; the scan gives it a new job. */
+const BATCH = 500;
 const BUDGET_MS = 10_000;
+/** Events (and replays) handed to the lanes per read of the log. */
+const HAND_BATCH = 200;
+/** While lanes are busy, new events are handed to them this often. */
+const HAND_EVERY_MS = 20;
 
-export interface DispatchDeps {
+export interface DispatchDeps extends DeliverDeps {
   db: Db;
-  batcher: Pick<TxBatcher, 'run'>;
-  clock: Clock;
+  batcher: Pick<TxBatcher, 'run' | 'runSoon'>;
   dialect: Dialect;
-  sealer: Sealer;
-  events: Pick<EventsService, 'record'>;
   jobs: Pick<JobQueue, 'enqueue' | 'wake'>;
-  allowPrivate: boolean;
-  /** Per try, all told; 15 s (the contract) unless a test shortens it. */
-  timeoutMs: number;
-  /** Dispatch jobs one instance runs at once: receivers it waits on at the same time. */
+  /** Dispatch jobs (subscriptions) one instance runs at once. */
   concurrency: number;
-  userAgent: string;
-  lookup?: Lookup;
-}
-
-interface Head {
-  row: EventRow;
-  replay: boolean;
+  /** Lanes of one subscription tried at once: requests one receiver has from this instance. */
+  lanesPerSubscription: number;
+  /** Requests under way at once from this instance, all subscriptions together. */
+  lanesPerInstance: number;
 }
 
 /** Not the subscription's own webhook.* events: a dead receiver would otherwise feed itself a chain of them. */
@@ -48,106 +37,107 @@ function wants(sub: repo.SubscriptionRow, row: EventRow): boolean {
   return !(row.type.startsWith('webhook.') && (JSON.parse(row.data) as { webhookId?: string }).webhookId === sub.id);
 }
 
+/** Up to `size` holders at once; the others wait their turn in order. */
+function slots(size: number) {
+  let free = size;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 /**
  * The webhook jobs. `webhook.scan` runs at every poll of the job runner and gives each enabled
- * subscription with something due (a replay, or an event after its cursor, once its wait is
- * over) a `webhook.dispatch` job, keyed by the subscription: the job runner's leases then make
- * one instance at a time deliver for a subscription, and a slow or dead receiver holds only
- * its own job. A dispatch job sends the subscription's events strictly in log order, one at a
- * time: an event is retried (on the schedule) before any later one goes, which keeps every
- * conversation's order at the cost of holding the subscription's later events behind it.
+ * subscription with something to do a `webhook.dispatch` job, keyed by the subscription: the
+ * job runner's leases then make one instance at a time work for a subscription, which is what
+ * keeps its lanes (lanes.ts) in order without locks of their own. A dispatch job hands the
+ * events after the subscription's cursor (and replays asked for) to their lanes, and tries up
+ * to `lanesPerSubscription` lane heads at once, each lane's events one after the other: a
+ * failing or slow conversation holds back its own events only.
  */
 export function webhookJobs(d: DispatchDeps): JobKind[] {
   const postgres = d.dialect === 'postgres';
+  const instanceSlot = slots(d.lanesPerInstance);
 
-  async function nextEvent(sub: repo.SubscriptionRow): Promise<Head | null> {
-    const replay = await repo.nextReplay(d.db, sub.id);
-    if (replay) return { row: replay, replay: true };
-    let after = { tx: Number(sub.cursor_tx), seq: Number(sub.cursor_seq) };
-    for (;;) {
-      const rows = await listEvents(d.db, { orgId: sub.org_id, after, types: null, limit: 100, postgres });
-      if (rows.length === 0) return null;
-      const wanted = rows.find((r) => wants(sub, r));
-      if (wanted) return { row: wanted, replay: false };
-      // None of these is for this subscription: pass them for good.
-      const last = rows.at(-1)!;
-      after = { tx: Number(last.tx), seq: Number(last.seq) };
-      await repo.updateSubscription(d.db, sub.id, { cursor_tx: after.tx, cursor_seq: after.seq });
-    }
-  }
+  const waiting = async (sub: repo.SubscriptionRow) =>
+    (await repo.replaysToHand(d.db, sub.id, 1)).length > 0 || (await repo.anyEventAfter(d.db, sub.org_id, { tx: Number(sub.cursor_tx), seq: Number(sub.cursor_seq) }, postgres));
 
-  async function deliver(sub: repo.SubscriptionRow, head: Head): Promise<void> {
-    const { row } = head;
-    const now = d.clock.now();
-    const body = JSON.stringify(eventView(row));
-    const timestamp = Math.floor(now / 1000);
-    const secrets = [d.sealer.open(sub.secret)];
-    if (sub.previous_secret !== null && Number(sub.previous_until) > now) secrets.push(d.sealer.open(sub.previous_secret));
-    const headers = {
-      'content-type': 'application/json',
-      'webhook-id': row.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(secrets, row.id, timestamp, body),
-    };
-    const res = await send(sub.url, headers, body, { allowPrivate: d.allowPrivate, timeoutMs: d.timeoutMs, userAgent: d.userAgent, lookup: d.lookup }, d.clock.now);
-    const tries = (sub.head_event_id === row.id ? sub.head_tries : 0) + 1;
-    await d.batcher.run((trx) => settle(trx, sub, head, res, tries, now));
-  }
-
-  async function settle(trx: Parameters<Parameters<TxBatcher['run']>[0]>[0], sub: repo.SubscriptionRow, head: Head, res: SendResult, tries: number, at: number) {
-    const { row } = head;
-    // Removed while the try was under way: nothing to keep.
-    if (!(await repo.getSubscription(trx, sub.id))) return;
-    const ok = res.status !== null && res.status >= 200 && res.status < 300;
-    const gone = res.status === 410;
-    const delay = ok || gone ? null : retryDelay(tries, res.retryAfterSeconds);
-    const outcome = ok ? 'delivered' : gone ? 'disabled' : delay === null ? 'dead' : 'retrying';
-    const error = res.error ?? (ok ? null : res.status !== null && res.status >= 300 && res.status < 400 ? `redirect (${res.status}), not followed` : null);
-    await repo.insertAttempt(trx, {
-      id: newId(at),
-      subscription_id: sub.id,
-      event_id: row.id,
-      event_type: row.type,
-      try: tries,
-      at,
-      status: res.status,
-      error,
-      duration_ms: res.durationMs,
-      excerpt: res.excerpt,
-      outcome,
+  /** Hands replays and new events to the lanes, the cursor moved in the same transaction; true if more may be waiting. */
+  const handOut = (id: string) =>
+    d.batcher.runSoon(async (trx) => {
+      const sub = await repo.getSubscription(trx, id);
+      if (!sub) return false;
+      const replays = await repo.replaysToHand(trx, id, HAND_BATCH);
+      const after = { tx: Number(sub.cursor_tx), seq: Number(sub.cursor_seq) };
+      const rows = await listEvents(trx, { orgId: sub.org_id, after, types: null, limit: HAND_BATCH, postgres });
+      const toHand = (r: EventRow): Handed => ({ eventId: r.id, lane: laneOfRow(r), tx: Number(r.tx), seq: Number(r.seq) });
+      await hand(trx, id, [...replays.map(toHand), ...rows.filter((r) => wants(sub, r)).map(toHand)], d.clock.now());
+      await repo.removeReplays(
+        trx,
+        id,
+        replays.map((r) => r.id),
+      );
+      const last = rows.at(-1);
+      if (last) await repo.updateSubscription(trx, id, { cursor_tx: Number(last.tx), cursor_seq: Number(last.seq) });
+      return replays.length === HAND_BATCH || rows.length === HAND_BATCH;
     });
-    if (outcome === 'delivered' || outcome === 'dead') {
-      if (head.replay) await repo.removeReplay(trx, sub.id, row.id);
-      const cursor = head.replay ? {} : { cursor_tx: Number(row.tx), cursor_seq: Number(row.seq) };
-      await repo.updateSubscription(trx, sub.id, { ...cursor, head_event_id: null, head_tries: 0, retry_at: null });
-    } else if (outcome === 'disabled') {
-      await repo.updateSubscription(trx, sub.id, { enabled: 0, disabled_reason: 'gone', head_event_id: row.id, head_tries: tries, retry_at: null, updated_at: at });
-      await d.events.record(trx, sub.org_id, 'webhook.disabled', { webhookId: sub.id, reason: 'gone', eventId: row.id, status: 410 });
-    } else {
-      await repo.updateSubscription(trx, sub.id, { head_event_id: row.id, head_tries: tries, retry_at: at + delay! });
-    }
-    if (outcome === 'dead') {
-      const last = res.status !== null ? { status: res.status } : { error: res.error };
-      await d.events.record(trx, sub.org_id, 'webhook.failed', { webhookId: sub.id, eventId: row.id, eventType: row.type, tries, ...last });
-    }
-  }
 
   const dispatch: JobKind = {
     kind: DISPATCH_KIND,
     concurrency: d.concurrency,
-    // Only a failure of threadline's own (the database) lands here; a receiver's is handled above.
+    // Only a failure of threadline's own (the database) lands here; a receiver's is handled in deliver.ts.
     backoff: () => 5_000,
     async run(job) {
       const id = (job.payload as { subscriptionId: string }).subscriptionId;
       const started = performance.now();
-      for (let n = 0; n < BATCH && performance.now() - started < BUDGET_MS; n++) {
-        const sub = await repo.getSubscription(d.db, id);
-        if (sub?.enabled !== 1) return;
-        if (sub.retry_at !== null && Number(sub.retry_at) > d.clock.now()) return;
-        const head = await nextEvent(sub);
-        if (head === null) return;
-        await deliver(sub, head);
+      const inFlight = new Map<string, Promise<void>>();
+      let tried = 0;
+      let handed = 0;
+      let failure: unknown = null;
+      try {
+        for (;;) {
+          const sub = await repo.getSubscription(d.db, id);
+          const now = d.clock.now();
+          const paused = sub?.enabled !== 1 || (sub.retry_at !== null && Number(sub.retry_at) > now);
+          if (!paused && failure === null && tried < BATCH && performance.now() - started < BUDGET_MS) {
+            // Not at every turn of this loop (each try ends one), which would cost a transaction
+            // per event: when the lanes have nothing due, else every HAND_EVERY_MS. Read first,
+            // outside a transaction: often there is nothing new.
+            const handNow = inFlight.size === 0 || performance.now() - handed >= HAND_EVERY_MS;
+            let more = handNow && (await waiting(sub!));
+            if (handNow) handed = performance.now();
+            // Enough handed out to keep every lane slot busy, not the whole backlog at once.
+            for (let n = 0; more && n < 5; n++) more = await handOut(id);
+            const room = d.lanesPerSubscription - inFlight.size;
+            // Read now, not `now`: the heads just handed out are due from the time they were.
+            const heads = room > 0 ? await repo.dueHeads(d.db, id, d.clock.now(), room + inFlight.size) : [];
+            for (const h of heads.filter((x) => !inFlight.has(x.lane)).slice(0, room)) {
+              const head: Head = { row: h, lane: h.lane, tries: h.tries };
+              tried++;
+              const p = instanceSlot(() => deliver(d, sub!, head))
+                .catch((err: unknown) => {
+                  failure ??= err;
+                })
+                .finally(() => inFlight.delete(head.lane));
+              inFlight.set(head.lane, p);
+            }
+          }
+          if (inFlight.size === 0) break;
+          await Promise.race(inFlight.values());
+        }
+      } finally {
+        await Promise.allSettled(inFlight.values());
       }
+      // The database failed under a try: the job runner's backoff, then the scan starts again.
+      if (failure !== null) throw failure;
     },
   };
 

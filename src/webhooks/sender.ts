@@ -32,6 +32,12 @@ export function retryAfterSeconds(value: string | undefined, nowMs: number): num
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
+// Connections kept open between tries: a receiver taking a stream of events is not made to
+// accept a new connection for each. A kept connection goes to an address that was checked when
+// it was opened (the lookup below); a connection is reused only after an answer read to its end.
+const httpAgent = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
+
 /**
  * POSTs `body` to `url`, once, within `timeoutMs` all told; reads at most EXCERPT_BYTES of the
  * answer and drops the rest (a receiver answering 100 MB costs nothing). Redirects are not
@@ -55,11 +61,12 @@ export function send(url: string, headers: Record<string, string>, body: string,
   };
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (r: SendResult) => {
+    /** `reuse`: the answer was read to its end, so its connection may carry the next try. */
+    const finish = (r: SendResult, reuse = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
+      if (!reuse) req.destroy();
       resolve(r);
     };
     const client = target.protocol === 'https:' ? https : http;
@@ -67,28 +74,32 @@ export function send(url: string, headers: Record<string, string>, body: string,
       method: 'POST',
       headers: { ...headers, 'content-length': Buffer.byteLength(body).toString(), 'user-agent': o.userAgent },
       lookup,
-      agent: false,
+      agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
     });
     const timer = setTimeout(() => finish(failed(`no answer within ${Math.round(o.timeoutMs / 1000)} s`)), o.timeoutMs);
     req.on('error', (err) => finish(failed(err instanceof TargetRefused ? `refused: ${err.message}` : `${(err as NodeJS.ErrnoException).code ?? 'error'}: ${err.message}`.slice(0, 300))));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = () =>
-        finish({
-          status: res.statusCode ?? null,
-          error: null,
-          excerpt: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8'),
-          retryAfterSeconds: res.statusCode === 429 || res.statusCode === 503 ? retryAfterSeconds(res.headers['retry-after'], nowMs()) : null,
-          durationMs: took(),
-        });
+      const done = (reuse: boolean) =>
+        finish(
+          {
+            status: res.statusCode ?? null,
+            error: null,
+            excerpt: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8'),
+            retryAfterSeconds: res.statusCode === 429 || res.statusCode === 503 ? retryAfterSeconds(res.headers['retry-after'], nowMs()) : null,
+            durationMs: took(),
+          },
+          reuse,
+        );
       res.on('data', (c: Buffer) => {
         chunks.push(c);
         size += c.length;
-        if (size >= EXCERPT_BYTES) done();
+        // The rest is not read: this connection is closed, not reused.
+        if (size >= EXCERPT_BYTES) done(false);
       });
-      res.on('end', done);
-      res.on('error', done);
+      res.on('end', () => done(true));
+      res.on('error', () => done(false));
     });
     // Before the request goes: an IP literal in the URL is never looked up, so check it here.
     if (isIP(target.hostname.replace(/^\[|\]$/g, '')) !== 0) {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { compiled, compiledInsert, LIMIT_ONE } from '../db/compiled.js';
 import type { Executor, WebhookAttemptsTable, WebhookSubscriptionsTable } from '../db/schema.js';
 import type { Cursor } from '../events/events.views.js';
 
@@ -9,7 +10,9 @@ const xmin = sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;
 
 export const insertSubscription = (ex: Executor, row: SubscriptionRow) => ex.insertInto('webhook_subscriptions').values(row).execute();
 
-export const getSubscription = (ex: Executor, id: string) => ex.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+// Compiled once: the statements below run for every event a webhook delivers.
+const getOnce = compiled((ex: Executor, v: { id: string }) => ex.selectFrom('webhook_subscriptions').selectAll().where('id', '=', v.id));
+export const getSubscription = async (ex: Executor, id: string) => (await getOnce(ex, { id })).rows[0];
 
 export const listSubscriptions = (ex: Executor, orgId: string) =>
   ex.selectFrom('webhook_subscriptions').selectAll().where('org_id', '=', orgId).orderBy('created_at').orderBy('id').execute();
@@ -18,6 +21,7 @@ export const updateSubscription = (ex: Executor, id: string, set: Partial<Subscr
 
 export async function deleteSubscription(ex: Executor, id: string): Promise<void> {
   await ex.deleteFrom('webhook_replays').where('subscription_id', '=', id).execute();
+  await ex.deleteFrom('webhook_deliveries').where('subscription_id', '=', id).execute();
   await ex.deleteFrom('webhook_attempts').where('subscription_id', '=', id).execute();
   await ex.deleteFrom('webhook_subscriptions').where('id', '=', id).execute();
 }
@@ -42,21 +46,53 @@ export async function logEnd(ex: Executor, orgId: string, postgres: boolean): Pr
 
 const eventColumns = ['e.tx', 'e.seq', 'e.id', 'e.type', 'e.at', 'e.data'] as const;
 
-/** The replay to send first, with its event. */
-export const nextReplay = (ex: Executor, subscriptionId: string) =>
+/** Replays asked for, oldest request first, with their events: to be handed to the lanes. */
+const replaysOnce = compiled((ex: Executor, v: { subscriptionId: string; limit: number }) =>
   ex
     .selectFrom('webhook_replays as r')
     .innerJoin('event_log as e', 'e.id', 'r.event_id')
     .select(eventColumns)
-    .where('r.subscription_id', '=', subscriptionId)
+    .where('r.subscription_id', '=', v.subscriptionId)
     .orderBy('r.requested_at')
     .orderBy('r.event_tx')
     .orderBy('r.event_seq')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(v.limit),
+);
+export const replaysToHand = async (ex: Executor, subscriptionId: string, limit: number) => (await replaysOnce(ex, { subscriptionId, limit })).rows;
 
-export const removeReplay = (ex: Executor, subscriptionId: string, eventId: string) =>
-  ex.deleteFrom('webhook_replays').where('subscription_id', '=', subscriptionId).where('event_id', '=', eventId).execute();
+export const removeReplays = (ex: Executor, subscriptionId: string, eventIds: readonly string[]) =>
+  eventIds.length === 0 ? Promise.resolve() : ex.deleteFrom('webhook_replays').where('subscription_id', '=', subscriptionId).where('event_id', 'in', eventIds).execute();
+
+/** A due lane head with its event (src/webhooks/lanes.ts). */
+const dueOnce = compiled((ex: Executor, v: { subscriptionId: string; now: number; limit: number }) =>
+  ex
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('event_log as e', 'e.id', 'd.event_id')
+    .select(['d.lane', 'd.tries', ...eventColumns])
+    .where('d.subscription_id', '=', v.subscriptionId)
+    .where('d.next_at', '<=', v.now)
+    .orderBy('d.next_at')
+    .limit(v.limit),
+);
+export const dueHeads = async (ex: Executor, subscriptionId: string, now: number, limit: number) => (await dueOnce(ex, { subscriptionId, now, limit })).rows;
+
+/** Whether the organization's log has an event after the cursor (see listEvents in events.repo.ts for the two dialects). */
+const afterOnce = {
+  postgres: compiled((ex: Executor, v: { orgId: string; tx: number; seq: number }) =>
+    ex
+      .selectFrom('event_log')
+      .select('seq')
+      .where('org_id', '=', v.orgId)
+      .where((eb) => eb(eb.refTuple('tx', 'seq'), '>', eb.tuple(v.tx, v.seq)))
+      .where('tx', '<', xmin)
+      .limit(LIMIT_ONE),
+  ),
+  sqlite: compiled((ex: Executor, v: { orgId: string; seq: number }) =>
+    ex.selectFrom('event_log').select('seq').where('org_id', '=', v.orgId).where('tx', '=', sql.lit(0)).where('seq', '>', v.seq).limit(LIMIT_ONE),
+  ),
+};
+export const anyEventAfter = async (ex: Executor, orgId: string, after: Cursor, postgres: boolean) =>
+  (await (postgres ? afterOnce.postgres(ex, { orgId, ...after }) : afterOnce.sqlite(ex, { orgId, seq: after.seq }))).rows.length > 0;
 
 /** The organization's events to replay: one by id, or those of a time range (bounded). */
 export const eventsToReplay = (ex: Executor, orgId: string, o: { eventId: string } | { since: number; until: number; limit: number }) =>
@@ -80,7 +116,19 @@ export const addReplays = (ex: Executor, rows: Array<{ subscription_id: string; 
         .onConflict((oc) => oc.columns(['subscription_id', 'event_id']).doNothing())
         .execute();
 
-export const insertAttempt = (ex: Executor, row: AttemptRow) => ex.insertInto('webhook_attempts').values(row).execute();
+export const insertAttempt = compiledInsert('webhook_attempts', {
+  id: true,
+  subscription_id: true,
+  event_id: true,
+  event_type: true,
+  try: true,
+  at: true,
+  status: true,
+  error: true,
+  duration_ms: true,
+  excerpt: true,
+  outcome: true,
+});
 
 export async function listAttempts(ex: Executor, subscriptionId: string, o: { pageSize: number; pageNumber: number }) {
   const rows = await ex
@@ -100,8 +148,8 @@ export async function listAttempts(ex: Executor, subscriptionId: string, o: { pa
 }
 
 /**
- * Enabled subscriptions with something to send now (a replay, or an event after their cursor)
- * and no dispatch job yet: what the scan gives a job.
+ * Enabled subscriptions with something to do now (a replay or an event after their cursor to
+ * hand to a lane, or a lane head due) and no dispatch job yet: what the scan gives a job.
  */
 export const subscriptionsWithWork = (ex: Executor, o: { now: number; postgres: boolean; jobKind: string; limit: number }) =>
   ex
@@ -113,6 +161,7 @@ export const subscriptionsWithWork = (ex: Executor, o: { now: number; postgres: 
     .where(({ or, exists, selectFrom }) =>
       or([
         exists(selectFrom('webhook_replays as r').select('r.event_id').whereRef('r.subscription_id', '=', 's.id')),
+        exists(selectFrom('webhook_deliveries as d').select('d.event_id').whereRef('d.subscription_id', '=', 's.id').where('d.next_at', '<=', o.now)),
         exists(
           selectFrom('event_log as e')
             .select('e.seq')

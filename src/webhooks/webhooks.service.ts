@@ -7,6 +7,7 @@ import type { EventType } from '../events/events.views.js';
 import { newId } from '../ids.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { checkedAddresses, type Lookup, systemLookup, TargetRefused } from './address-guard.js';
+import { headsDueNow, nextRetries } from './lanes.js';
 import { newSecret } from './signing.js';
 import * as repo from './webhooks.repo.js';
 
@@ -27,19 +28,27 @@ export interface WebhookDeps {
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)).toISOString());
 
-export const subscriptionView = (r: repo.SubscriptionRow, now: number) => ({
+/** `nextRetry`: the soonest retry of a lane's head that failed (lanes.ts), if any. */
+export const subscriptionView = (r: repo.SubscriptionRow, now: number, nextRetry?: number) => ({
   id: r.id,
   url: r.url,
   eventTypes: r.event_types === null ? null : (JSON.parse(r.event_types) as EventType[]),
   description: r.description ?? undefined,
   enabled: r.enabled === 1,
   ...(r.disabled_reason ? { disabledReason: r.disabled_reason } : {}),
-  ...(r.retry_at !== null ? { nextTryAt: iso(r.retry_at) } : {}),
+  ...nextTry(r, now, nextRetry),
   ...(r.previous_until !== null && Number(r.previous_until) > now ? { previousSecretExpires: iso(r.previous_until) } : {}),
   dateCreated: iso(r.created_at)!,
   dateModified: iso(r.updated_at)!,
   selfUri: `/api/v2/webhooks/${r.id}`,
 });
+
+/** When something is tried again: the soonest failed head, not before a Retry-After that pauses the whole webhook. */
+function nextTry(r: repo.SubscriptionRow, now: number, nextRetry: number | undefined) {
+  const pause = r.retry_at !== null && Number(r.retry_at) > now ? Number(r.retry_at) : undefined;
+  if (nextRetry === undefined && pause === undefined) return {};
+  return { nextTryAt: iso(Math.max(nextRetry ?? 0, pause ?? 0)) };
+}
 
 export const attemptView = (r: repo.AttemptRow) => ({
   eventId: r.event_id,
@@ -81,6 +90,16 @@ export function createWebhooksService(d: WebhookDeps) {
     return row;
   }
 
+  /** Views with each webhook's next retry, which its lanes hold. */
+  async function views(rows: repo.SubscriptionRow[], now: number) {
+    const retries = await nextRetries(
+      db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => subscriptionView(r, now, retries.get(r.id)));
+  }
+  const view = async (row: repo.SubscriptionRow, now: number) => (await views([row], now))[0]!;
+
   return {
     async create(orgId: string, b: { url: string; eventTypes?: EventType[]; description?: string }) {
       await checkUrl(b.url);
@@ -101,8 +120,6 @@ export function createWebhooksService(d: WebhookDeps) {
           previous_until: null,
           cursor_tx: cursor.tx,
           cursor_seq: cursor.seq,
-          head_event_id: null,
-          head_tries: 0,
           retry_at: null,
           created_at: now,
           updated_at: now,
@@ -115,25 +132,28 @@ export function createWebhooksService(d: WebhookDeps) {
 
     list: async (orgId: string) => {
       const now = clock.now();
-      return (await repo.listSubscriptions(db, orgId)).map((r) => subscriptionView(r, now));
+      return views(await repo.listSubscriptions(db, orgId), now);
     },
 
-    get: async (orgId: string, id: string) => subscriptionView(await owned(orgId, id), clock.now()),
+    get: async (orgId: string, id: string) => view(await owned(orgId, id), clock.now()),
 
-    /** Enabling again clears threadline's reason and any wait: the event at the head is tried now. */
+    /** Enabling again clears threadline's reason and any wait: the head of every lane is tried now. */
     async update(orgId: string, id: string, b: { url?: string; eventTypes?: EventType[] | null; description?: string | null; enabled?: boolean }) {
       await owned(orgId, id);
       if (b.url !== undefined) await checkUrl(b.url);
       const now = clock.now();
-      await repo.updateSubscription(db, id, {
-        ...(b.url !== undefined ? { url: b.url } : {}),
-        ...(b.eventTypes !== undefined ? { event_types: b.eventTypes === null ? null : JSON.stringify(b.eventTypes) } : {}),
-        ...(b.description !== undefined ? { description: b.description } : {}),
-        ...(b.enabled !== undefined ? { enabled: b.enabled ? 1 : 0, disabled_reason: null, ...(b.enabled ? { retry_at: null } : {}) } : {}),
-        updated_at: now,
+      await db.transaction().execute(async (trx) => {
+        await repo.updateSubscription(trx, id, {
+          ...(b.url !== undefined ? { url: b.url } : {}),
+          ...(b.eventTypes !== undefined ? { event_types: b.eventTypes === null ? null : JSON.stringify(b.eventTypes) } : {}),
+          ...(b.description !== undefined ? { description: b.description } : {}),
+          ...(b.enabled !== undefined ? { enabled: b.enabled ? 1 : 0, disabled_reason: null, ...(b.enabled ? { retry_at: null } : {}) } : {}),
+          updated_at: now,
+        });
+        if (b.enabled) await headsDueNow(trx, id, now);
       });
       d.jobs.wake();
-      return subscriptionView(await owned(orgId, id), now);
+      return view(await owned(orgId, id), now);
     },
 
     async remove(orgId: string, id: string) {
@@ -147,7 +167,7 @@ export function createWebhooksService(d: WebhookDeps) {
       const now = clock.now();
       const secret = newSecret();
       await repo.updateSubscription(db, id, { secret: d.sealer.seal(secret), previous_secret: row.secret, previous_until: now + ROTATION_GRACE_MS, updated_at: now });
-      return { ...subscriptionView(await owned(orgId, id), now), secret };
+      return { ...(await view(await owned(orgId, id), now)), secret };
     },
 
     async attempts(orgId: string, id: string, paging: { pageSize: number; pageNumber: number }) {
@@ -156,7 +176,7 @@ export function createWebhooksService(d: WebhookDeps) {
       return { entities: rows.map(attemptView), total };
     },
 
-    /** Queues events to send again, with their own ids, before the subscription's next new event. */
+    /** Queues events to send again, with their own ids, in their lanes (before the subscription's next new event). */
     async replay(orgId: string, id: string, b: { eventId?: string; since?: string; until?: string }) {
       const sub = await owned(orgId, id);
       const now = clock.now();

@@ -140,7 +140,8 @@ describe('console: the Secure flag', () => {
   it('is set when a trusted proxy says the client came over TLS, and not on a plain request or an untrusted header', async () => {
     const svc = await startService({ THREADLINE_TRUSTED_PROXIES: '127.0.0.1' });
     const user = await consoleUser(svc, 'agent');
-    const viaTls = await signInForm(svc, user.email, PASSWORD, { 'x-forwarded-proto': 'https' });
+    // The browser behind the proxy is on https://: its Origin says so.
+    const viaTls = await signInForm(svc, user.email, PASSWORD, { 'x-forwarded-proto': 'https', origin: `https://${new URL(svc.url).host}` });
     expect(cookieOf(viaTls)).toMatch(/; Secure/i);
     expect(cookieOf(viaTls)).toMatch(/; HttpOnly/i);
     expect(cookieOf(viaTls)).toMatch(/; SameSite=Lax/i);

@@ -36,7 +36,9 @@ export interface ConsolePage {
 
 /** A fresh browser context (its own cookies) and page that records its requests. */
 export async function openPage(browser: Browser, svc: TestService): Promise<ConsolePage> {
-  const context = await browser.newContext();
+  // A person's browser has a language; without one Chromium reports this machine's C locale as
+  // en-US@posix, which Intl refuses (uPlot formats its numbers with navigator.language).
+  const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
   const requests: string[] = [];
   const cspViolations: string[] = [];

@@ -17,7 +17,11 @@ export type Answer = { status: number; headers?: Record<string, string>; body?: 
 export async function startReceiver() {
   const requests: Received[] = [];
   let answer: (r: Received) => Answer = () => ({ status: 204 });
+  let open = 0;
+  let mostOpen = 0;
   const server = http.createServer((req, res) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    res.on('close', () => open--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -44,6 +48,8 @@ export async function startReceiver() {
     answer(fn: (r: Received) => Answer) {
       answer = fn;
     },
+    /** The most requests that were open at once (received and not yet answered or given up). */
+    mostOpen: () => mostOpen,
     /** The events of the requests answered 2xx, in the order they came. */
     delivered: () => requests.filter((r) => r.status !== null && r.status < 300).map((r) => JSON.parse(r.body) as { id: string; type: string; data: Record<string, unknown> }),
   };

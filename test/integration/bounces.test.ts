@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { verifyBounceAddress } from '../../src/mail/tokens.js';
+import { dsn } from '../helpers/bounce-report.js';
 import { eventsOf, sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver } from '../helpers/smtp-client.js';
 import { startSink } from '../helpers/smtp-sink.js';
@@ -40,43 +41,6 @@ async function sentTo(to: string) {
 }
 
 const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(await (await fetch(`${svc.url}/metrics`)).text())?.[1] ?? 0);
-
-function dsn(o: { to: string; recipient: string; status: string; diagnostic: string; original: string }) {
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>',
-    `To: ${o.to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn-${Math.random().toString(36).slice(2)}@mx.example.net>`,
-    'Date: Tue, 01 Dec 2026 12:01:00 +0000',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain',
-    '',
-    'Your message could not be delivered.',
-    '--b1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.net',
-    '',
-    `Final-Recipient: rfc822; ${o.recipient}`,
-    'Action: failed',
-    `Status: ${o.status}`,
-    'Remote-MTA: dns; mail.example.com',
-    `Diagnostic-Code: smtp; ${o.diagnostic}`,
-    '',
-    '--b1',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `Message-ID: ${o.original}`,
-    `To: ${o.recipient}`,
-    'Subject: Your order has shipped',
-    '',
-    '--b1--',
-    '',
-  ].join('\r\n');
-}
 
 describe('bounces and complaints', () => {
   it('sends every message from its own signed return path on the sender domain', async () => {

@@ -15,6 +15,9 @@ describe('loadConfig', () => {
     expect(c.defaultRateLimitPerMinute).toBe(600);
     // A few hundred slow clients neither fill the server nor keep their slots.
     expect(c.smtp).toMatchObject({ maxConnections: 1000, maxPerClient: 50, commandTimeoutSeconds: 60, minDataRate: 500 });
+    // Above zero, so that a client which speaks before the greeting is still caught.
+    expect(c.smtp.greetingDelayMs).toBeGreaterThan(0);
+    expect(loadConfig({ THREADLINE_SMTP_GREETING_DELAY_MS: '0' }).smtp.greetingDelayMs).toBe(0);
   });
 
   it('parses outbound targets and DNS servers', () => {
@@ -42,6 +45,9 @@ describe('loadConfig', () => {
     ['THREADLINE_SMTP_MAX_PER_CLIENT', '0'],
     ['THREADLINE_SMTP_COMMAND_TIMEOUT', '0s'],
     ['THREADLINE_SMTP_MIN_DATA_RATE', 'fast'],
+    ['THREADLINE_SMTP_GREETING_DELAY_MS', '-1'],
+    ['THREADLINE_SMTP_GREETING_DELAY_MS', '1.5'],
+    ['THREADLINE_SMTP_GREETING_DELAY_MS', '60000'],
     ['THREADLINE_TRUSTED_PROXIES', 'proxy.example.com'],
     ['THREADLINE_TRUSTED_PROXIES', '10.0.0.0/33'],
     ['THREADLINE_TRUSTED_PROXIES', '10.0.0.0/8/1'],
