@@ -81,7 +81,8 @@ const remove = createRoute({
   responses: { 204: { description: 'Deleted.' }, ...standardErrors },
 });
 
-const paging = (q: { pageSize?: number; pageNumber?: number }) => ({ pageSize: q.pageSize ?? 25, pageNumber: q.pageNumber ?? 1 });
+/** The page a PagingQuery asks for: 25 entities from the first by default. */
+export const paging = (q: { pageSize?: number; pageNumber?: number }) => ({ pageSize: q.pageSize ?? 25, pageNumber: q.pageNumber ?? 1 });
 
 export function agentsRoutes(agents: AgentsService) {
   const r = newRouter();

@@ -10,11 +10,14 @@ import { renderConsoleError } from './errors.js';
 import { requireSession } from './guard.js';
 import { inboxRoutes } from './inbox.js';
 import { interactionsRoutes } from './interactions/routes.js';
+import { itemRoutes } from './item.js';
+import { itemActionRoutes } from './item-actions.js';
+import { liveRoutes } from './live.js';
 import { createRenderer } from './render.js';
 import { signInRoutes } from './sign-in.js';
 
 /** The web console, mounted at /console: server-rendered pages over the same services as the API. */
-export function consoleApp(services: Services, options: { dataDir: string }) {
+export function consoleApp(services: Services, options: { dataDir: string; shutdown?: AbortSignal }) {
   const app = new Hono<ConsoleEnv>();
   app.onError((err, c) => renderConsoleError(c, err));
   app.use(
@@ -40,10 +43,13 @@ export function consoleApp(services: Services, options: { dataDir: string }) {
   app.use(csrf({ origin: (origin, c) => origin === `${c.get('secureRequest')() ? 'https' : 'http'}://${c.req.header('host')}` }));
   app.route('/', assetRoutes());
   app.route('/', signInRoutes(services));
-  const deps: ConsoleDeps = { services, render: createRenderer(services) };
+  const deps: ConsoleDeps = { services, render: createRenderer(services), shutdown: options.shutdown };
   const signedIn = new Hono<ConsoleEnv>();
   signedIn.use(requireSession(services.consoleSessions));
   signedIn.route('/', inboxRoutes(deps));
+  signedIn.route('/', itemRoutes(deps));
+  signedIn.route('/', itemActionRoutes(deps));
+  signedIn.route('/', liveRoutes(deps));
   signedIn.route('/', adminRoutes(deps));
   signedIn.route('/', interactionsRoutes(deps, options));
   signedIn.all('*', () => {

@@ -44,6 +44,19 @@ export const listEvents = (ex: Executor, o: { orgId: string; after: Cursor; type
     .limit(o.limit)
     .execute();
 
+/** The newest event of the organization a reader may see now (the same visibility as listEvents), or none. */
+export const lastVisible = (ex: Executor, o: { orgId: string; postgres: boolean }) =>
+  ex
+    .selectFrom('event_log')
+    .select(['tx', 'seq'])
+    .where('org_id', '=', o.orgId)
+    .$if(o.postgres, (q) => q.where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`))
+    .$if(!o.postgres, (q) => q.where('tx', '=', 0))
+    .orderBy('tx', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+
 /** A stretch of time cut into `buckets` equal parts, from `since` (epoch milliseconds). */
 export interface Buckets {
   since: number;

@@ -67,4 +67,21 @@ describe('console sessions', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   });
+
+  it('signs a person in to the organization whose user the password matches, when one email is a user of two', async () => {
+    const svc = await startService();
+    const { auth, agents } = svc.running.services;
+    const other = await auth.createOrganization('Other Org');
+    const email = 'shared-person@example.com';
+    const here = await agents.createUser(svc.init.orgId, { name: 'Here', email, password: PASSWORD }, ['*:*:*']);
+    const there = await agents.createUser(other.id, { name: 'There', email, password: `${PASSWORD} elsewhere` }, ['*:*:*']);
+    const signedInAs = async (password: string) => {
+      const res = await postWithCookie(svc, '/console/sign-in', '', { email, password });
+      expect(res.status).toBe(303);
+      const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+      return /Signed in as <strong>([^<]+)<\/strong>/.exec(await (await fetch(`${svc.url}/console`, { headers: { cookie } })).text())?.[1];
+    };
+    expect(await signedInAs(PASSWORD)).toBe(here.name);
+    expect(await signedInAs(`${PASSWORD} elsewhere`)).toBe(there.name);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_LIMITS } from '../../src/auth/login-throttle.js';
+import { BODY_LIMITS } from '../../src/http/body-limit.js';
 import { type Agent, PASSWORD } from '../helpers/acd.js';
 import { browserForFile, consoleUser, expectAccessible, openPage, postWithCookie, screenshot, signIn } from '../helpers/console.js';
 import { startService, type TestService } from '../helpers/service.js';
@@ -46,6 +47,27 @@ describe('console: sign-in, session cookie, CSRF, permissions', () => {
     await expect(p.page.getByRole('alert').textContent()).resolves.toContain('does not have the permission');
     p.expectOnlyOwnHost();
     expect(p.cspViolations).toEqual([]);
+    await p.close();
+  });
+
+  it('is usable by keyboard alone: the skip link first, then the form, sign-in with Enter', async () => {
+    const p = await openPage(browser, svc);
+    const { page } = p;
+    await page.goto(`${svc.url}/console/sign-in`);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('email');
+    await page.keyboard.type(agent.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${svc.url}/console`);
+    // The focused control is drawn with a visible outline.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).resolves.not.toBe('none');
     await p.close();
   });
 
@@ -96,6 +118,12 @@ describe('console: sign-in, session cookie, CSRF, permissions', () => {
     await p.page.goto(`${svc.url}/console`);
     expect(new URL(p.page.url()).pathname).toBe('/console/sign-in');
     await p.close();
+  });
+
+  it('refuses a sign-in form larger than the token endpoint takes, before reading it all', async () => {
+    const res = await signInForm(svc, agent.email, 'x'.repeat(BODY_LIMITS.form));
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain('larger than');
   });
 
   it('limits failed sign-ins for a user from one address with the login throttle, saying so', async () => {

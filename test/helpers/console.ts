@@ -27,6 +27,8 @@ export interface ConsolePage {
   requests: string[];
   /** Console messages about the Content-Security-Policy (a blocked script or style). */
   cspViolations: string[];
+  /** Bytes of script the pages loaded so far (each file once). */
+  scriptBytes(): number;
   /** Fails if the page asked any other host than the service for anything. */
   expectOnlyOwnHost(): void;
   close(): Promise<void>;
@@ -44,11 +46,16 @@ export async function openPage(browser: Browser, svc: TestService): Promise<Cons
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
+  const scripts = new Map<string, number>();
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'script') void r.body().then((b) => scripts.set(r.url(), b.length));
+  });
   const own = new URL(svc.url).host;
   return {
     page,
     requests,
     cspViolations,
+    scriptBytes: () => [...scripts.values()].reduce((a, b) => a + b, 0),
     expectOnlyOwnHost() {
       const foreign = requests.filter((u) => !u.startsWith('data:') && new URL(u).host !== own);
       expect(foreign).toEqual([]);

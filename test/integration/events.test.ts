@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, act, createAgent, pull } from '../helpers/acd.js';
+import { type Agent, act, createAgent, pull, wrapupCode } from '../helpers/acd.js';
 import { publishListed } from '../helpers/dns-server.js';
 import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
@@ -114,11 +114,12 @@ describe('each change is one event', () => {
     const other = await createAgent(svc);
     await svc.api('POST', `/api/v2/routing/queues/${queueId}/members`, { body: [{ id: other.id }] });
     expect((await pull(svc, other, queueId)).body.id).toBe(workItemId);
-    expect((await act(svc, other, workItemId, 'complete', { wrapupCode: 'resolved' })).status).toBe(200);
+    const resolved = await wrapupCode(svc, 'resolved', [queueId]);
+    expect((await act(svc, other, workItemId, 'complete', { wrapupCode: resolved })).status).toBe(200);
     const lifecycle = await eventsAbout('workItemId', workItemId, ['workitem.created', 'workitem.assigned', 'workitem.requeued', 'workitem.assigned', 'workitem.completed']);
     expect(lifecycle.map((e) => e.data.agentId)).toEqual([undefined, agent.id, agent.id, other.id, other.id]);
     expect(lifecycle[2]!.data).toMatchObject({ reason: 'declined', queueId });
-    expect(lifecycle[4]!.data).toMatchObject({ conversationId: m.conversationId, wrapupCode: 'resolved' });
+    expect(lifecycle[4]!.data).toMatchObject({ conversationId: m.conversationId, wrapupCode: resolved });
   });
 
   it('a reply whose author is ambiguous: quarantined, nothing received', async () => {
@@ -152,5 +153,18 @@ describe('each change is one event', () => {
     expect(new Set(whole.map((e) => e.id)).size).toBe(whole.length);
     // Read later, the log may have grown (on PostgreSQL an event shows once no older transaction is open).
     expect((await allEvents(undefined, 1)).slice(0, whole.length)).toEqual(whole);
+  });
+
+  it('latest: a reader that starts there gets what happens from then on, and nothing before', async () => {
+    const before = await send('customer@example.com');
+    await eventsAbout('messageId', before.messageId, ['message.queued', 'message.sent']);
+    const { events } = svc.running.services;
+    const from = await events.latest(svc.init.orgId);
+    const after = await send('customer@example.com');
+    const read = await waitFor(async () => {
+      const page = await events.list(svc.init.orgId, { after: from, types: null, limit: 1000 });
+      return page.entities.some((e) => e.data.messageId === after.messageId) ? page.entities : undefined;
+    });
+    expect(read.some((e) => e.data.messageId === before.messageId)).toBe(false);
   });
 });
