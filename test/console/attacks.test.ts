@@ -57,8 +57,8 @@ describe('console: attacks from outside', () => {
 describe('console: what a signed-in user can type into a URL', () => {
   it('answers a chart range that is a name every object has (constructor, __proto__) with the default range, not an error', async () => {
     const svc = await startService();
-    const agent = await consoleUser(svc, 'agent');
-    const cookie = sessionCookie(await signInForm(svc, agent.email))!;
+    const supervisor = await consoleUser(svc, 'admin');
+    const cookie = sessionCookie(await signInForm(svc, supervisor.email))!;
     for (const range of ['constructor', '__proto__', 'toString']) {
       const res = await fetch(`${svc.url}/console/interactions/charts?range=${range}`, { headers: { cookie } });
       expect(res.status, range).toBe(200);
