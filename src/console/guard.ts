@@ -32,7 +32,8 @@ export const page = (...permissions: string[]) => requirePermission(permissions)
  * What every change (POST) needs, in this order: one of `permissions`, then the body, bounded
  * as the token endpoint's form is, then the session's CSRF token (header or form field).
  */
-export function action(sessions: ConsoleSessionsService, ...permissions: string[]): MiddlewareHandler<ConsoleEnv>[] {
+// A tuple, not an array: spread after a path, Hono's overloads then see exactly three handlers.
+export function action(sessions: ConsoleSessionsService, ...permissions: string[]): [MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>] {
   const checkToken: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     let given = c.req.header(CSRF_HEADER);
     if (given === undefined) {
