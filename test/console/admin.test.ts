@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
+import { ADMIN_PAGES } from '../../src/console/admin/pages.js';
 import type { Agent } from '../helpers/acd.js';
 import { browserForFile, type ConsolePage, consoleUser, expectAccessible, openPage, postWithCookie, screenshot, signIn } from '../helpers/console.js';
 import { publishListed } from '../helpers/dns-server.js';
@@ -207,10 +208,10 @@ describe('console: administration', () => {
     await p.done();
   });
 
-  it('refuses every administration page to an agent (403), and a change without the form token', async () => {
+  it('refuses every administration section to an agent (403), and a change without the form token', async () => {
     const p = await openPage(browser, svc);
     await signIn(p.page, svc, agent.email);
-    for (const path of ['/console/admin/domains', '/console/admin/domains/notify.example.org', '/console/admin/quarantine', '/console/admin/webhooks', '/console/admin/suppressions']) {
+    for (const path of [...ADMIN_PAGES.map((s) => s.href), '/console/admin/domains/notify.example.org']) {
       const res = await p.page.goto(`${svc.url}${path}`);
       expect(res?.status(), path).toBe(403);
       await expect(p.page.getByRole('alert').textContent()).resolves.toContain('does not have the permission');

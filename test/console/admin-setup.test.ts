@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Agent, stats } from '../helpers/acd.js';
+import { browserForFile, type ConsolePage, consoleUser, expectAccessible, openPage, screenshot, signIn } from '../helpers/console.js';
+import { publishListed } from '../helpers/dns-server.js';
+import { startService, type TestService, waitFor } from '../helpers/service.js';
+import { deliver, withHeaders } from '../helpers/smtp-client.js';
+
+// The set-up half of the console's administration (#18 item 4): inbound domains and routes,
+// queues and members, users, OAuth clients; each checked through what it changed for real.
+
+describe('console: setting up domains, queues, users and clients', () => {
+  let svc: TestService;
+  let browser: Browser;
+  let admin: Agent;
+  let p: ConsolePage;
+  beforeAll(async () => {
+    svc = await startService();
+    browser = await browserForFile();
+    admin = await consoleUser(svc, 'admin');
+    p = await openPage(browser, svc);
+    await signIn(p.page, svc, admin.email);
+    return async () => {
+      p.expectOnlyOwnHost();
+      expect(p.cspViolations).toEqual([]);
+      await p.close();
+    };
+  });
+  const flash = () => p.page.locator('#flash').textContent();
+  const submit = async (name: string) => {
+    await p.page.getByRole('button', { name, exact: true }).click();
+    await p.page.waitForLoadState('load');
+  };
+
+  it('adds a queue with a member, and an inbound domain whose route sends new mail to that queue', async () => {
+    await p.page.goto(`${svc.url}/console/admin/queues`);
+    await p.page.getByLabel('Queue name').fill('Billing');
+    await submit('Add the queue');
+    await expect(flash()).resolves.toContain('The queue Billing was added.');
+    const queueId = decodeURIComponent(new URL(p.page.url()).pathname.split('/').at(-1)!);
+    await p.page.getByLabel('Add a member').selectOption({ label: `Agent ${admin.email} (${admin.email})` });
+    await submit('Add to the queue');
+    await expect(p.page.getByRole('table').textContent()).resolves.toContain(admin.email);
+    const members = await svc.api('GET', `/api/v2/routing/queues/${queueId}/members`);
+    expect(members.body.entities.map((m: { id: string }) => m.id)).toEqual([admin.id]);
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'admin-queue');
+
+    await p.page.goto(`${svc.url}/console/admin/inbound`);
+    await p.page.getByLabel('Inbound domain', { exact: true }).fill('help.example.org');
+    await submit('Add the inbound domain');
+    await expect(p.page.locator('[data-inbound-status]').textContent()).resolves.toBe('PENDING');
+    // Published as the page shows it, then checked from the page.
+    publishListed(svc.dns.zone, { host: (await p.page.locator('#verify-name').textContent())!, type: 'TXT', value: (await p.page.locator('#verify-value').textContent())! });
+    await submit('Check the record now');
+    await expect(flash()).resolves.toContain('help.example.org is VERIFIED');
+
+    await p.page.getByLabel('Recipient').fill('billing');
+    await p.page.getByLabel('Queue').selectOption({ label: 'Billing' });
+    await submit('Add the route');
+    await expect(flash()).resolves.toContain('Mail to billing@help.example.org now goes to its queue.');
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'admin-inbound-domain');
+
+    const raw = withHeaders(fs.readFileSync('fixtures/replies/talon__gmail.eml'), {
+      To: 'billing@help.example.org',
+      'Message-ID': '<new-billing-question@mail.example.net>',
+      'In-Reply-To': null,
+      References: null,
+    });
+    expect(await deliver(svc.running.smtpPort, { from: 'pat@example.net', to: ['billing@help.example.org'], raw: raw.replace(/\r?\n/g, '\r\n') })).toMatch(/^250/);
+    await waitFor(async () => ((await stats(svc, queueId)).waiting === 1 ? true : undefined), 10_000, 'the new mail waiting in Billing');
+  });
+
+  it('adds an agent who can then sign in, and says which field is wrong', async () => {
+    await p.page.goto(`${svc.url}/console/admin/users`);
+    await p.page.getByLabel('Name').fill('Robin Agent');
+    await p.page.getByLabel('Email').fill('robin@example.com');
+    await p.page.getByLabel('Password (at least 8 characters)').fill('short');
+    // The browser's own check would stop a too short password; the server's is what is tested.
+    await p.page.locator('#user-password').evaluate((el) => el.removeAttribute('minlength'));
+    await submit('Add the user');
+    await expect(p.page.getByRole('alert').textContent()).resolves.toMatch(/^password: /);
+
+    await p.page.goto(`${svc.url}/console/admin/users`);
+    await p.page.getByLabel('Name').fill('Robin Agent');
+    await p.page.getByLabel('Email').fill('robin@example.com');
+    await p.page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
+    await p.page.getByLabel('Role').selectOption('agent');
+    await submit('Add the user');
+    await expect(flash()).resolves.toContain('robin@example.com was added');
+    await expect(p.page.getByRole('table').textContent()).resolves.toContain('robin@example.com');
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'admin-users');
+
+    const robin = await openPage(browser, svc);
+    await signIn(robin.page, svc, 'robin@example.com', 'a long enough password');
+    await expect(robin.page.locator('header .who').textContent()).resolves.toContain('Robin Agent');
+    expect(await robin.page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+    await robin.close();
+  });
+
+  it('adds an OAuth client whose secret, shown once, gets a token', async () => {
+    await p.page.goto(`${svc.url}/console/admin/clients`);
+    await p.page.getByLabel('Client name').fill('Billing system');
+    await p.page.getByLabel(/^Permissions/).fill('conversation:agentlessEmail:send\nnot a permission');
+    await submit('Add the client');
+    await expect(p.page.getByRole('alert').textContent()).resolves.toContain('"not a permission" is not a permission string');
+
+    await p.page.goto(`${svc.url}/console/admin/clients`);
+    await p.page.getByLabel('Client name').fill('Billing system');
+    await p.page.getByLabel(/^Permissions/).fill('conversation:agentlessEmail:send');
+    await submit('Add the client');
+    const id = (await p.page.locator('#client-id').textContent())!;
+    const secret = (await p.page.locator('#client-secret').textContent())!;
+    await expectAccessible(p.page);
+    expect(await svc.token(id, secret)).toEqual(expect.any(String));
+
+    await p.page.getByRole('link', { name: 'Back to the clients' }).click();
+    await expect(p.page.getByRole('table').textContent()).resolves.toContain('Billing system');
+    expect(await p.page.content()).not.toContain(secret);
+    await screenshot(p.page, 'admin-clients');
+  });
+});
