@@ -122,4 +122,61 @@ describe('console: setting up domains, queues, users and clients', () => {
     expect(await p.page.content()).not.toContain(secret);
     await screenshot(p.page, 'admin-clients');
   });
+
+  it('previews a template per language, adds a configuration, sends it to a contact list by hand, and schedules and cancels a send', async () => {
+    const created = await svc.api('POST', '/api/v2/outbound/templates', {
+      body: {
+        name: 'Case notice',
+        channel: 'email',
+        defaultLocale: 'en',
+        localizations: [
+          { locale: 'en', subject: 'Your case {CaseName}', textBody: 'Hello {CustomerName}' },
+          { locale: 'fi', subject: 'Tapauksesi {CaseName}', textBody: 'Hei {CustomerName}' },
+        ],
+      },
+    });
+    expect(created.status).toBe(200);
+    await p.page.goto(`${svc.url}/console/admin/templates`);
+    await p.page.getByRole('link', { name: 'Case notice' }).click();
+    await p.page.getByLabel('Sample values for fi').fill('CustomerName: Pat\nCaseName: CAS-1');
+    await p.page.getByRole('button', { name: 'Preview fi' }).click();
+    await p.page.waitForLoadState('load');
+    await expect(p.page.locator('[data-preview="fi"]').textContent()).resolves.toMatch(/Tapauksesi CAS-1.*Hei Pat/s);
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'admin-template-preview');
+    await p.page.getByRole('button', { name: 'Preview en' }).click();
+    await p.page.waitForLoadState('load');
+    await expect(p.page.getByRole('alert').textContent()).resolves.toMatch(/CaseName.*CustomerName|CustomerName.*CaseName/);
+
+    await p.page.goto(`${svc.url}/console/admin/outbound`);
+    await p.page.getByLabel('Configuration name').fill('Case notices');
+    await p.page.getByLabel('Template').selectOption({ label: 'Case notice' });
+    await p.page.getByLabel('From address (on a sender domain)').fill(`cases@${svc.init.senderDomain}`);
+    await submit('Add the configuration');
+    await expect(flash()).resolves.toContain('The configuration Case notices was added.');
+    const configurationId = decodeURIComponent(new URL(p.page.url()).pathname.split('/').at(-1)!);
+
+    const contacts = 'tocontactid,optin,locale,CustomerName,CaseName\npat@example.net,true,fi,Pat,CAS-1\nlee@example.net,false,en,Lee,CAS-2';
+    await p.page.getByLabel('Contacts', { exact: true }).fill(contacts);
+    await submit('Send now');
+    await expect(p.page.locator('tr[data-contact="pat@example.net"]').textContent()).resolves.toContain('queued');
+    await expect(p.page.locator('tr[data-contact="lee@example.net"]').textContent()).resolves.toContain('skipped');
+    await expectAccessible(p.page);
+    await screenshot(p.page, 'admin-outbound-invoked');
+
+    await p.page.getByLabel(/^Send once at/).fill('2030-01-01T09:00:00+00:00');
+    await p.page.getByLabel('Contacts to schedule').fill(contacts);
+    await submit('Schedule');
+    await expect(flash()).resolves.toContain('Scheduled: first run 2030-01-01 09:00 UTC.');
+    const listed = await svc.api('GET', '/api/v2/outbound/schedules');
+    const schedule = listed.body.entities.find((x: { configurationId: string }) => x.configurationId === configurationId);
+    expect(schedule).toMatchObject({ state: 'active', contactCount: 2 });
+    await p.page
+      .locator(`tr[data-schedule="${schedule.id}"]`)
+      .getByRole('button', { name: /^Cancel/ })
+      .click();
+    await p.page.waitForLoadState('load');
+    await expect(p.page.locator(`tr[data-schedule="${schedule.id}"]`).textContent()).resolves.toContain('cancelled');
+    expect((await svc.api('GET', `/api/v2/outbound/schedules/${schedule.id}`)).body.state).toBe('cancelled');
+  });
 });
