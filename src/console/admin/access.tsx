@@ -6,8 +6,8 @@ import type { ConsoleDeps, ConsoleEnv } from '../env.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { Copyable } from './domains.js';
 import { formOf, valid, when } from './form.js';
+import { Back, Copyable, Table } from './parts.js';
 
 // Who may sign in and call the API: users (agents and administrators) and OAuth clients, whose
 // secret is shown once (the same agents and auth services as /api/v2/users and /api/v2/oauth/clients).
@@ -38,26 +38,16 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
       { title: 'Users', current: '/console/admin' },
       <>
         <h1>Users</h1>
-        <table aria-label="Users">
-          <thead>
+        <Table label="Users" columns={['Name', 'Email', 'Role', 'Added']}>
+          {users.entities.map((u) => (
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Added</th>
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>{roleOf(u.permissions)}</td>
+              <td>{when(u.dateCreated)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {users.entities.map((u) => (
-              <tr>
-                <td>{u.name}</td>
-                <td>{u.email}</td>
-                <td>{roleOf(u.permissions)}</td>
-                <td>{when(u.dateCreated)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2>Add a user</h2>
         <form method="post" action={USERS} class="stack">
           <CsrfField token={c.get('session').csrfToken} />
@@ -94,28 +84,18 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
       { title: 'OAuth clients', current: '/console/admin' },
       <>
         <h1>OAuth clients</h1>
-        <table aria-label="OAuth clients">
-          <thead>
+        <Table label="OAuth clients" columns={['Name', 'Client id', 'Permissions', 'Added']}>
+          {clients.map((k) => (
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Client id</th>
-              <th scope="col">Permissions</th>
-              <th scope="col">Added</th>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.id}</code>
+              </td>
+              <td>{k.permissions.join(', ')}</td>
+              <td>{when(k.dateCreated)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {clients.map((k) => (
-              <tr>
-                <td>{k.name}</td>
-                <td>
-                  <code>{k.id}</code>
-                </td>
-                <td>{k.permissions.join(', ')}</td>
-                <td>{when(k.dateCreated)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2>Add a client</h2>
         <form method="post" action={CLIENTS} class="stack">
           <CsrfField token={c.get('session').csrfToken} />
@@ -147,9 +127,7 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
         <p>
           <Copyable id="client-secret" text={made.secret} label="Copy the client secret" />
         </p>
-        <p>
-          <a href={CLIENTS}>Back to the clients</a>
-        </p>
+        <Back href={CLIENTS} label="Back to the clients" />
       </>,
     );
   });

@@ -5,6 +5,7 @@ import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, when } from './form.js';
+import { Back, Copyable, Table } from './parts.js';
 
 // Sender domains: the DNS records to publish, each with a copy button, and the state of their
 // last check (the same domain service as /api/v2/routing/email/outbound/domains).
@@ -12,16 +13,6 @@ import { formOf, when } from './form.js';
 const MANAGE = PERMISSIONS.routingEmailManage;
 const HERE = '/console/admin/domains';
 type DnsRow = { purpose: string; type: string; host: string; value: string; status: string; detail: string };
-
-/** A value to publish, with the button that copies it (console.js, `data-copy`). */
-export const Copyable = (props: { id: string; text: string; label: string }) => (
-  <>
-    <code id={props.id}>{props.text}</code>{' '}
-    <button type="button" class="secondary" data-copy={props.id} aria-label={props.label}>
-      Copy
-    </button>
-  </>
-);
 
 export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
   const r = new Hono<ConsoleEnv>();
@@ -44,26 +35,17 @@ export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
           </p>
           <button type="submit">Add</button>
         </form>
-        <table aria-label="Sender domains">
-          <thead>
+        <Table label="Sender domains" columns={['Domain', 'Status', 'Last checked']}>
+          {list.map((d) => (
             <tr>
-              <th scope="col">Domain</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last checked</th>
+              <td>
+                <a href={`${HERE}/${encodeURIComponent(d.id)}`}>{d.id}</a>
+              </td>
+              <td>{d.status}</td>
+              <td>{when(d.dateChecked)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((d) => (
-              <tr>
-                <td>
-                  <a href={`${HERE}/${encodeURIComponent(d.id)}`}>{d.id}</a>
-                </td>
-                <td>{d.status}</td>
-                <td>{when(d.dateChecked)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {list.length === 0 && <p class="muted">No sender domain yet.</p>}
       </>,
     );
@@ -83,9 +65,7 @@ export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: result.domainName, current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Sender domains</a>
-        </p>
+        <Back href={HERE} label="Sender domains" />
         <h1>{result.domainName}</h1>
         <dl class="facts">
           <dt>Status</dt>
@@ -100,36 +80,25 @@ export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
           <button type="submit">Check the records now</button>
         </form>
         <h2 id="records">DNS records to publish</h2>
-        <table aria-labelledby="records">
-          <thead>
-            <tr>
-              <th scope="col">Purpose</th>
-              <th scope="col">Type</th>
-              <th scope="col">Name</th>
-              <th scope="col">Value</th>
-              <th scope="col">State</th>
+        <Table labelledBy="records" columns={['Purpose', 'Type', 'Name', 'Value', 'State']}>
+          {records.map((rec, i) => (
+            <tr data-record={rec.purpose}>
+              <th scope="row">{rec.purpose}</th>
+              <td>{rec.type}</td>
+              <td>
+                <Copyable id={`record-${i}-name`} text={rec.host} label={`Copy the ${rec.purpose} record's name`} />
+              </td>
+              <td>
+                <Copyable id={`record-${i}-value`} text={rec.value} label={`Copy the ${rec.purpose} record's value`} />
+              </td>
+              <td>
+                {rec.status}
+                <br />
+                <span class="muted">{rec.detail}</span>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {records.map((rec, i) => (
-              <tr data-record={rec.purpose}>
-                <th scope="row">{rec.purpose}</th>
-                <td>{rec.type}</td>
-                <td>
-                  <Copyable id={`record-${i}-name`} text={rec.host} label={`Copy the ${rec.purpose} record's name`} />
-                </td>
-                <td>
-                  <Copyable id={`record-${i}-value`} text={rec.value} label={`Copy the ${rec.purpose} record's value`} />
-                </td>
-                <td>
-                  {rec.status}
-                  <br />
-                  <span class="muted">{rec.detail}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2>Remove</h2>
         <form method="post" action={`${base}/delete`}>
           <CsrfField token={c.get('session').csrfToken} />

@@ -5,8 +5,8 @@ import type { ConsoleDeps, ConsoleEnv } from '../env.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { Copyable } from './domains.js';
 import { formOf, valid, when } from './form.js';
+import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Inbound domains (replies are received for them once their TXT record proves control) and
 // their routes, recipient pattern → queue (the same domain service as /api/v2/routing/email/domains).
@@ -29,26 +29,17 @@ export function inboundDomainsRoutes({ services, render }: ConsoleDeps) {
       <>
         <h1>Inbound domains and routes</h1>
         <p>Replies are received for these domains, and routed by recipient to a queue.</p>
-        <table aria-label="Inbound domains">
-          <thead>
+        <Table label="Inbound domains" columns={['Domain', 'Verification', 'Added']}>
+          {list.map((d) => (
             <tr>
-              <th scope="col">Domain</th>
-              <th scope="col">Verification</th>
-              <th scope="col">Added</th>
+              <td>
+                <a href={link(d.id)}>{d.id}</a>
+              </td>
+              <td>{d.verificationStatus}</td>
+              <td>{when(d.dateCreated)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((d) => (
-              <tr>
-                <td>
-                  <a href={link(d.id)}>{d.id}</a>
-                </td>
-                <td>{d.verificationStatus}</td>
-                <td>{when(d.dateCreated)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2>Add an inbound domain</h2>
         <form method="post" action={HERE} class="stack">
           <CsrfField token={c.get('session').csrfToken} />
@@ -77,9 +68,7 @@ export function inboundDomainsRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: d.id, current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Inbound domains</a>
-        </p>
+        <Back href={HERE} label="Inbound domains" />
         <h1>{d.id}</h1>
         <dl class="facts">
           <dt>Verification</dt>
@@ -109,35 +98,20 @@ export function inboundDomainsRoutes({ services, render }: ConsoleDeps) {
         {verified && (
           <>
             <h2 id="routes">Routes</h2>
-            <table aria-labelledby="routes">
-              <thead>
+            <Table labelledBy="routes" columns={['Recipient', 'Queue', 'Priority', 'Action']}>
+              {routes.map((route) => (
                 <tr>
-                  <th scope="col">Recipient</th>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Priority</th>
-                  <th scope="col">Action</th>
+                  <td>
+                    {route.pattern}@{d.id}
+                  </td>
+                  <td>{queueName.get(route.queue.id) ?? route.queue.id}</td>
+                  <td>{route.priority}</td>
+                  <td>
+                    <RowAction action={`${link(d.id)}/routes/${encodeURIComponent(route.id)}/delete`} token={token} label="Remove" name={`Remove the route of ${route.pattern}@${d.id}`} />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {routes.map((route) => (
-                  <tr>
-                    <td>
-                      {route.pattern}@{d.id}
-                    </td>
-                    <td>{queueName.get(route.queue.id) ?? route.queue.id}</td>
-                    <td>{route.priority}</td>
-                    <td>
-                      <form method="post" action={`${link(d.id)}/routes/${encodeURIComponent(route.id)}/delete`}>
-                        <CsrfField token={token} />
-                        <button type="submit" class="secondary" aria-label={`Remove the route of ${route.pattern}@${d.id}`}>
-                          Remove
-                        </button>
-                      </form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
             <h2>Add a route</h2>
             <form method="post" action={`${link(d.id)}/routes`} class="stack">
               <CsrfField token={token} />

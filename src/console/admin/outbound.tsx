@@ -9,6 +9,7 @@ import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
 import { formOf, valid } from './form.js';
+import { Back, Table } from './parts.js';
 import { schedulesSection } from './schedules.js';
 
 // Outbound configurations (template, sender, where replies go) and an invocation by hand with
@@ -20,24 +21,15 @@ const link = (id: string) => `${OUTBOUND}/${encodeURIComponent(id)}`;
 export const CONTACTS_HINT = 'CSV, its first line naming the columns: tocontactid,optin,locale and any placeholder key (CustomerName, CaseName …).';
 
 const Results = (props: { results: ContactResult[] }) => (
-  <table aria-label="Each contact's result">
-    <thead>
-      <tr>
-        <th scope="col">Contact</th>
-        <th scope="col">Result</th>
-        <th scope="col">Message</th>
+  <Table label="Each contact's result" columns={['Contact', 'Result', 'Message']}>
+    {props.results.map((r) => (
+      <tr data-contact={r.tocontactid}>
+        <td>{r.tocontactid}</td>
+        <td>{r.status === 'queued' ? 'queued' : `skipped: ${r.reason ?? ''}${r.missing?.length ? ` (${r.missing.join(', ')})` : ''}`}</td>
+        <td>{r.messageId ?? '—'}</td>
       </tr>
-    </thead>
-    <tbody>
-      {props.results.map((r) => (
-        <tr data-contact={r.tocontactid}>
-          <td>{r.tocontactid}</td>
-          <td>{r.status === 'queued' ? 'queued' : `skipped: ${r.reason ?? ''}${r.missing?.length ? ` (${r.missing.join(', ')})` : ''}`}</td>
-          <td>{r.messageId ?? '—'}</td>
-        </tr>
-      ))}
-    </tbody>
-  </table>
+    ))}
+  </Table>
 );
 
 export function outboundRoutes(deps: ConsoleDeps) {
@@ -126,9 +118,7 @@ export function outboundRoutes(deps: ConsoleDeps) {
       c,
       { title: cfg.name, current: '/console/admin' },
       <>
-        <p>
-          <a href={OUTBOUND}>Outbound configurations</a>
-        </p>
+        <Back href={OUTBOUND} label="Outbound configurations" />
         <h1>{cfg.name}</h1>
         <dl class="facts">
           <dt>Template</dt>

@@ -5,6 +5,7 @@ import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid, when } from './form.js';
+import { Back, Table } from './parts.js';
 
 // The quarantine: replies that named a conversation but failed the authentication rule, for an
 // administrator to read, release or drop (the same inbound service as /api/v2/routing/email/quarantine).
@@ -39,30 +40,19 @@ export function quarantineRoutes({ services, render }: ConsoleDeps) {
             Show
           </button>
         </form>
-        <table aria-label="Quarantined replies">
-          <thead>
+        <Table label="Quarantined replies" columns={['Received', 'From', 'Subject', 'Reason', 'State']}>
+          {entities.map((q) => (
             <tr>
-              <th scope="col">Received</th>
-              <th scope="col">From</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Reason</th>
-              <th scope="col">State</th>
+              <td>{when(q.dateReceived)}</td>
+              <td>{q.from}</td>
+              <td>
+                <a href={`${HERE}/${encodeURIComponent(q.id)}`}>{q.subject || '(no subject)'}</a>
+              </td>
+              <td>{q.reason}</td>
+              <td>{q.state}</td>
             </tr>
-          </thead>
-          <tbody>
-            {entities.map((q) => (
-              <tr>
-                <td>{when(q.dateReceived)}</td>
-                <td>{q.from}</td>
-                <td>
-                  <a href={`${HERE}/${encodeURIComponent(q.id)}`}>{q.subject || '(no subject)'}</a>
-                </td>
-                <td>{q.reason}</td>
-                <td>{q.state}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {entities.length === 0 && <p class="muted">Nothing here.</p>}
       </>,
     );
@@ -76,9 +66,7 @@ export function quarantineRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: 'Quarantined reply', current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Quarantine</a>
-        </p>
+        <Back href={HERE} label="Quarantine" />
         <h1>{q.subject || '(no subject)'}</h1>
         <dl class="facts">
           <dt>State</dt>

@@ -7,6 +7,7 @@ import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid } from './form.js';
+import { Back, RowAction, Table } from './parts.js';
 
 // Queues and their members (the same queues and agents services as /api/v2/routing/queues).
 // The pages are for those who change queues or their members: an agent, who may read queues
@@ -68,37 +69,20 @@ export function queuesRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: q.name, current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Queues</a>
-        </p>
+        <Back href={HERE} label="Queues" />
         <h1>{q.name}</h1>
         <h2 id="members">Members</h2>
-        <table aria-labelledby="members">
-          <thead>
+        <Table labelledBy="members" columns={['Name', 'Email', 'Action']}>
+          {members.entities.map((m) => (
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Action</th>
+              <td>{m.name}</td>
+              <td>{m.user.email}</td>
+              <td>
+                <RowAction action={`${link(q.id)}/members/remove`} token={token} label="Remove" name={`Remove ${m.user.email}`} fields={{ userId: m.id }} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {members.entities.map((m) => (
-              <tr>
-                <td>{m.name}</td>
-                <td>{m.user.email}</td>
-                <td>
-                  <form method="post" action={`${link(q.id)}/members/remove`}>
-                    <CsrfField token={token} />
-                    <input type="hidden" name="userId" value={m.id} />
-                    <button type="submit" class="secondary" aria-label={`Remove ${m.user.email}`}>
-                      Remove
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {others.length > 0 && (
           <form method="post" action={`${link(q.id)}/members`} class="stack">
             <CsrfField token={token} />

@@ -7,6 +7,7 @@ import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
 import { formOf, valid, when } from './form.js';
+import { RowAction, Table } from './parts.js';
 
 // A configuration's schedules: sends at a later time or on a cron, listed, created and
 // cancelled on the configuration's page (the same schedules service as /api/v2/outbound/schedules).
@@ -25,43 +26,32 @@ export async function schedulesSection(c: ConsoleContext, { services }: ConsoleD
   return (
     <>
       <h2 id="schedules">Schedules</h2>
-      <table aria-labelledby="schedules">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">State</th>
-            <th scope="col">Next run</th>
-            <th scope="col">Contacts</th>
-            {canEdit && <th scope="col">Action</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {mine.map((s) => (
-            <tr data-schedule={s.id}>
-              <td>{s.cron ? `${s.cron} (${s.timeZone ?? 'UTC'})` : 'once'}</td>
+      <Table labelledBy="schedules" columns={['When', 'State', 'Next run', 'Contacts', canEdit && 'Action']}>
+        {mine.map((s) => (
+          <tr data-schedule={s.id}>
+            <td>{s.cron ? `${s.cron} (${s.timeZone ?? 'UTC'})` : 'once'}</td>
+            <td>
+              {s.state}
+              {s.lastError ? `: ${s.lastError}` : ''}
+            </td>
+            <td>{when(s.nextRunAt)}</td>
+            <td>{s.contactCount}</td>
+            {canEdit && (
               <td>
-                {s.state}
-                {s.lastError ? `: ${s.lastError}` : ''}
+                {s.state === 'active' && (
+                  <RowAction
+                    action={`/console/admin/schedules/${encodeURIComponent(s.id)}/cancel`}
+                    token={token}
+                    label="Cancel"
+                    name={`Cancel the schedule ${s.id}`}
+                    fields={{ configurationId: configurationId }}
+                  />
+                )}
               </td>
-              <td>{when(s.nextRunAt)}</td>
-              <td>{s.contactCount}</td>
-              {canEdit && (
-                <td>
-                  {s.state === 'active' && (
-                    <form method="post" action={`/console/admin/schedules/${encodeURIComponent(s.id)}/cancel`}>
-                      <CsrfField token={token} />
-                      <input type="hidden" name="configurationId" value={configurationId} />
-                      <button type="submit" class="secondary" aria-label={`Cancel the schedule ${s.id}`}>
-                        Cancel
-                      </button>
-                    </form>
-                  )}
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            )}
+          </tr>
+        ))}
+      </Table>
       {canEdit && (
         <form method="post" action={`${OUTBOUND}/${encodeURIComponent(configurationId)}/schedules`} class="stack">
           <CsrfField token={token} />

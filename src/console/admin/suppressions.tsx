@@ -6,6 +6,7 @@ import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid, when } from './form.js';
+import { RowAction, Table } from './parts.js';
 
 // The suppression list: addresses threadline will not mail, found by part of the address, added
 // and removed by hand (the same suppression service as /api/v2/suppressions).
@@ -38,40 +39,22 @@ export function suppressionsRoutes({ services, render }: ConsoleDeps) {
             Find
           </button>
         </form>
-        <table aria-label="Suppressed addresses">
-          <thead>
+        <Table label="Suppressed addresses" columns={['Address', 'Reason', 'Detail', 'Since', 'Until', canEdit && 'Action']}>
+          {entities.map((s) => (
             <tr>
-              <th scope="col">Address</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Detail</th>
-              <th scope="col">Since</th>
-              <th scope="col">Until</th>
-              {canEdit && <th scope="col">Action</th>}
+              <td>{s.email}</td>
+              <td>{s.reason}</td>
+              <td>{s.detail ?? ''}</td>
+              <td>{when(s.dateCreated)}</td>
+              <td>{s.dateExpires ? when(s.dateExpires) : 'removed by hand'}</td>
+              {canEdit && (
+                <td>
+                  <RowAction action={`${HERE}/remove`} token={token} label="Remove" name={`Remove ${s.email}`} fields={{ email: s.email }} />
+                </td>
+              )}
             </tr>
-          </thead>
-          <tbody>
-            {entities.map((s) => (
-              <tr>
-                <td>{s.email}</td>
-                <td>{s.reason}</td>
-                <td>{s.detail ?? ''}</td>
-                <td>{when(s.dateCreated)}</td>
-                <td>{s.dateExpires ? when(s.dateExpires) : 'removed by hand'}</td>
-                {canEdit && (
-                  <td>
-                    <form method="post" action={`${HERE}/remove`}>
-                      <CsrfField token={token} />
-                      <input type="hidden" name="email" value={s.email} />
-                      <button type="submit" class="secondary" aria-label={`Remove ${s.email}`}>
-                        Remove
-                      </button>
-                    </form>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <p class="muted">
           {total} in all. {pageNumber > 1 && <a href={query(pageNumber - 1)}>Previous page</a>} {more && <a href={query(pageNumber + 1)}>Next page</a>}
         </p>

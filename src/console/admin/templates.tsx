@@ -7,6 +7,7 @@ import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid } from './form.js';
+import { Back } from './parts.js';
 
 // Message templates: each localization with a preview rendered for sample values (the same
 // templates service as /api/v2/outbound/templates and its preview). A preview changes nothing,
@@ -108,9 +109,7 @@ export function templatesRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: t.name, current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Templates</a>
-        </p>
+        <Back href={HERE} label="Templates" />
         <h1>{t.name}</h1>
         <p>Default language: {t.defaultLocale}</p>
         {t.localizations.map((l) => (

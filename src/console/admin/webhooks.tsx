@@ -5,8 +5,8 @@ import type { ConsoleDeps, ConsoleEnv } from '../env.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { Copyable } from './domains.js';
 import { formOf, valid, when } from './form.js';
+import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Webhooks: subscribe a URL (its secret shown once, on the answer to the form), read the
 // attempt log, send an event again (the same webhooks service as /api/v2/webhooks).
@@ -26,28 +26,18 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
       { title: 'Webhooks', current: '/console/admin' },
       <>
         <h1>Webhooks</h1>
-        <table aria-label="Webhooks">
-          <thead>
+        <Table label="Webhooks" columns={['URL', 'Description', 'Events', 'Enabled']}>
+          {list.map((w) => (
             <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Description</th>
-              <th scope="col">Events</th>
-              <th scope="col">Enabled</th>
+              <td>
+                <a href={link(w.id)}>{w.url}</a>
+              </td>
+              <td>{w.description ?? ''}</td>
+              <td>{w.eventTypes === null ? 'every type' : w.eventTypes.join(', ')}</td>
+              <td>{w.enabled ? 'yes' : `no${w.disabledReason ? ` (${w.disabledReason})` : ''}`}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((w) => (
-              <tr>
-                <td>
-                  <a href={link(w.id)}>{w.url}</a>
-                </td>
-                <td>{w.description ?? ''}</td>
-                <td>{w.eventTypes === null ? 'every type' : w.eventTypes.join(', ')}</td>
-                <td>{w.enabled ? 'yes' : `no${w.disabledReason ? ` (${w.disabledReason})` : ''}`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {list.length === 0 && <p class="muted">No webhook yet.</p>}
         <h2>Add a webhook</h2>
         <form method="post" action={HERE} class="stack">
@@ -89,9 +79,7 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
         <p>
           <Copyable id="webhook-secret" text={created.secret} label="Copy the signing secret" />
         </p>
-        <p>
-          <a href={link(created.id)}>Go to the webhook</a>
-        </p>
+        <Back href={link(created.id)} label="Go to the webhook" />
       </>,
     );
   });
@@ -105,9 +93,7 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
       c,
       { title: 'Webhook', current: '/console/admin' },
       <>
-        <p>
-          <a href={HERE}>Webhooks</a>
-        </p>
+        <Back href={HERE} label="Webhooks" />
         <h1>{w.url}</h1>
         <dl class="facts">
           <dt>Description</dt>
@@ -129,42 +115,24 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
         <p class="muted">
           The newest {entities.length} of {total}. Sending an event again keeps its webhook-id, so a receiver can tell it from a new one.
         </p>
-        <table aria-labelledby="attempts">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Event</th>
-              <th scope="col">Try</th>
-              <th scope="col">Answer</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Action</th>
+        <Table labelledBy="attempts" columns={['Time', 'Event', 'Try', 'Answer', 'Outcome', 'Action']}>
+          {entities.map((a) => (
+            <tr data-event={a.eventId}>
+              <td>{when(a.timestamp)}</td>
+              <td>
+                {a.eventType}
+                <br />
+                <code>{a.eventId}</code>
+              </td>
+              <td>{a.try}</td>
+              <td>{a.status !== undefined ? `HTTP ${a.status}` : (a.error ?? '—')}</td>
+              <td>{a.outcome}</td>
+              <td>
+                <RowAction action={`${link(w.id)}/replay`} token={token} label="Send again" name={`Send again: ${a.eventType} ${a.eventId}`} fields={{ eventId: a.eventId }} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {entities.map((a) => (
-              <tr data-event={a.eventId}>
-                <td>{when(a.timestamp)}</td>
-                <td>
-                  {a.eventType}
-                  <br />
-                  <code>{a.eventId}</code>
-                </td>
-                <td>{a.try}</td>
-                <td>{a.status !== undefined ? `HTTP ${a.status}` : (a.error ?? '—')}</td>
-                <td>{a.outcome}</td>
-                <td>
-                  <form method="post" action={`${link(w.id)}/replay`}>
-                    <CsrfField token={token} />
-                    <input type="hidden" name="eventId" value={a.eventId} />
-                    <button type="submit" class="secondary" aria-label={`Send again: ${a.eventType} ${a.eventId}`}>
-                      Send again
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         <h2>Send an event again by its id</h2>
         <form method="post" action={`${link(w.id)}/replay`} class="stack">
           <CsrfField token={token} />
