@@ -43,6 +43,7 @@ import * as m20261201160300 from './2026_12_01_160300_add_conversations_awaiting
 import * as m20261201170000 from './2026_12_01_170000_create_outbound_schedules.js';
 import * as m20261201171500 from './2026_12_01_171500_create_webhooks.js';
 import * as m20261201180000 from './2026_12_01_180000_create_console_sessions.js';
+import * as m20261201180100 from './2026_12_01_180100_create_wrapup_codes.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -89,4 +90,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_170000_create_outbound_schedules': m20261201170000,
   '2026_12_01_171500_create_webhooks': m20261201171500,
   '2026_12_01_180000_create_console_sessions': m20261201180000,
+  '2026_12_01_180100_create_wrapup_codes': m20261201180100,
 };

@@ -1,3 +1,4 @@
+import { createAgentInbox } from './acd/acd.inbox.js';
 import { createAcdService } from './acd/acd.service.js';
 import { createAgentsService } from './agents/agents.service.js';
 import { createAuthService } from './auth/auth.service.js';
@@ -28,6 +29,7 @@ import { createConfigurationsService } from './outbound-config/configurations.se
 import { createInvokeService } from './outbound-config/invoke.service.js';
 import { createTimeline } from './outbound-config/timeline.js';
 import { createQueuesService } from './queues/queues.service.js';
+import { createWrapupCodesService } from './queues/wrapup-codes.service.js';
 import { createRateLimitService } from './ratelimit/ratelimit.service.js';
 import { createSchedulesService } from './schedules/schedules.service.js';
 import { createAgentReplyService } from './send/agent-reply.js';
@@ -119,7 +121,19 @@ export function createServices(deps: {
     preparer: deps.preparer ?? inlinePreparer(config.inboundDomain, resolver.lookup),
     metrics: deps.metrics,
   });
-  const acd = createAcdService({ db, batcher, clock, events, agents, queues, conversations, skipLocked: deps.dialect === 'postgres', lastAgentSeconds: config.lastAgentSeconds });
+  const wrapupCodes = createWrapupCodesService({ db, clock, queues });
+  const acd = createAcdService({
+    db,
+    batcher,
+    clock,
+    events,
+    agents,
+    queues,
+    conversations,
+    wrapupCodes,
+    skipLocked: deps.dialect === 'postgres',
+    lastAgentSeconds: config.lastAgentSeconds,
+  });
   const outbound = createOutbound({ batcher, clock, keys, sendLimit: createSendLimit({ auth, clock }), conversations, domains, threading, rateLimit, delivery: deliveryQueue, suppressions });
   const send = createSendService({ outbound, idempotency });
   const agentReplies = createAgentReplyService({ clock, conversations, threading, outbound });
@@ -152,6 +166,8 @@ export function createServices(deps: {
     agentReplies,
     agents,
     acd,
+    wrapupCodes,
+    inbox: createAgentInbox({ db, clock, acd, agents, queues }),
     templates,
     configurations,
     invoke,

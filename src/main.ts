@@ -158,7 +158,18 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const workers = new Workers(log).add('delivery', worker).add('jobs', jobs);
 
   const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
-  const app = createApp({ services, metrics, log: log.child({ module: 'http' }), ready, version: VERSION, dataDir: config.dataDir, trustedProxies: config.trustedProxies });
+  // Aborted at stop: long-lived responses (the console's live streams) end, so that HTTP can close.
+  const shutdown = new AbortController();
+  const app = createApp({
+    services,
+    metrics,
+    log: log.child({ module: 'http' }),
+    ready,
+    version: VERSION,
+    dataDir: config.dataDir,
+    trustedProxies: config.trustedProxies,
+    shutdown: shutdown.signal,
+  });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.httpHost, port: config.httpPort }, () => resolve(s));
     s.once('error', reject);
@@ -198,6 +209,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
         // Inbound first: a message whose DATA is in progress is answered 451 or finishes.
         await smtp.close();
         await preparer?.close();
+        shutdown.abort();
         await new Promise<void>((r) => server.close(() => r()));
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await workers.stop();

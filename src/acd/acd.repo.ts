@@ -47,6 +47,19 @@ export const lastCompletedBy = async (db: Executor, conversationId: string) =>
       .executeTakeFirst()
   )?.completed_by ?? null;
 
+/** The items an agent holds right now, the longest held first. */
+export const listHeld = (db: Executor, orgId: string, agentId: string, now: number) =>
+  db
+    .selectFrom('work_items')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('agent_id', '=', agentId)
+    .where('state', '=', 'leased')
+    .where('lease_until', '>', now)
+    .orderBy('leased_at')
+    .limit(100)
+    .execute();
+
 /** True while the agent holds a lease that has not run out: such an agent is not free. */
 export const holdsLease = async (db: Executor, agentId: string, now: number) =>
   (await db.selectFrom('work_items').select('id').where('agent_id', '=', agentId).where('state', '=', 'leased').where('lease_until', '>', now).limit(1).executeTakeFirst()) !== undefined;

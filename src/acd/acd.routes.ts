@@ -55,6 +55,12 @@ const leaseSeconds = z
   .optional()
   .openapi({ description: `Lease length; ${LEASE_SECONDS.default} s by default.` });
 const LeaseBody = z.object({ leaseSeconds });
+/** The bodies of transfer and complete, which the console's forms are checked against too. */
+export const TransferBody = z.object({ queueId: z.string().min(1) });
+export const CompleteBody = z.object({
+  wrapupCode: z.string().trim().min(1).max(100).optional().openapi({ description: 'The id of a wrap-up code.' }),
+  notes: z.string().max(4000).optional(),
+});
 const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 const requiredBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
 const tags = ['ACD'];
@@ -107,23 +113,15 @@ const extend = createRoute({ ...holder('lease', 'Extend the lease: it now ends l
 const decline = createRoute({ ...holder('decline', 'Decline: the item goes back to its queue, and not to the caller for a minute'), request: { params: item } });
 const transfer = createRoute({
   ...holder('transfer', 'Transfer the item to another queue of the organization'),
-  request: { params: item, body: requiredBody(z.object({ queueId: z.string().min(1) })) },
+  request: { params: item, body: requiredBody(TransferBody) },
 });
 const complete = createRoute({
-  ...holder('complete', 'Complete the item with a wrap-up code and notes'),
+  ...holder('complete', 'Complete the item with one of its queue’s wrap-up codes and notes'),
+  description:
+    'Only the agent holding the lease may do this. `wrapupCode` is the id of a wrap-up code: one the item’s queue offers (GET /api/v2/routing/queues/{queueId}/wrapupcodes), required when it offers any; in a queue that offers none it may be left out, and one given must be a code of the organization. Otherwise 400 naming wrapupCode.',
   request: {
     params: item,
-    body: requiredBody(
-      z.object({
-        wrapupCode: z
-          .string()
-          .trim()
-          .min(1)
-          .max(100)
-          .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
-        notes: z.string().max(4000).optional(),
-      }),
-    ),
+    body: requiredBody(CompleteBody),
   },
 });
 const stats = createRoute({

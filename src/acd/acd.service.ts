@@ -8,6 +8,7 @@ import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import type { EventsService } from '../events/events.service.js';
 import { newId } from '../ids.js';
 import type { QueuesService } from '../queues/queues.service.js';
+import type { WrapupCodesService } from '../queues/wrapup-codes.service.js';
 import { published } from './acd.events.js';
 import * as repo from './acd.repo.js';
 import { eventView, startOfUtcDay, workItemView } from './acd.views.js';
@@ -47,6 +48,7 @@ export function createAcdService(deps: {
   agents: AgentsService;
   queues: QueuesService;
   conversations: ConversationsService;
+  wrapupCodes: Pick<WrapupCodesService, 'checkForCompletion'>;
   /** PostgreSQL: claim with FOR UPDATE SKIP LOCKED. */
   skipLocked: boolean;
   lastAgentSeconds: number;
@@ -128,9 +130,9 @@ export function createAcdService(deps: {
     userId: string,
     id: string,
     type: string,
-    patch: (row: repo.WorkItemRow, now: number) => Partial<repo.WorkItemRow>,
-    detail: string | null = null,
-    more: Record<string, unknown> = {},
+    patch: (row: repo.WorkItemRow, now: number, trx: Executor) => Partial<repo.WorkItemRow> | Promise<Partial<repo.WorkItemRow>>,
+    detail: (row: repo.WorkItemRow, changes: Partial<repo.WorkItemRow>) => string | null = () => null,
+    more: (changes: Partial<repo.WorkItemRow>) => Record<string, unknown> = () => ({}),
   ) {
     const row = await batcher.run(async (trx) => {
       const now = clock.now();
@@ -140,10 +142,14 @@ export function createAcdService(deps: {
       const held = before.state === 'leased' && before.agent_id === userId && Number(before.lease_until) > now;
       if (!held) throw lost();
       // updateHeld checks the lease again in its WHERE clause, for databases with several writers.
-      if (!(await repo.updateHeld(trx, { orgId, id, agentId: userId, now }, patch(before, now)))) throw lost();
-      await repo.insertEvents(trx, [event(before, type, userId, now, detail)]);
+      const changes = await patch(before, now, trx);
+      if (!(await repo.updateHeld(trx, { orgId, id, agentId: userId, now }, changes))) throw lost();
+      await repo.insertEvents(trx, [event(before, type, userId, now, detail(before, changes))]);
       const after = (await repo.findItem(trx, orgId, id))!;
-      await deps.events.recordMany(trx, published(before, type, userId, after.queue_id, { ...more, ...(after.queue_id !== before.queue_id ? { fromQueueId: before.queue_id } : {}) }));
+      await deps.events.recordMany(
+        trx,
+        published(before, type, userId, after.queue_id, { ...more(changes), ...(after.queue_id !== before.queue_id ? { fromQueueId: before.queue_id } : {}) }),
+      );
       return after;
     });
     return workItemView(row, clock.now());
@@ -195,19 +201,27 @@ export function createAcdService(deps: {
           // The customer's wait keeps counting: enqueued_at stays, so it is not sent to the back.
           return { ...repo.RELEASED, state: 'waiting', queue_id: target.id, declined_by: null, declined_until: null };
         },
-        target.id,
+        () => target.id,
       );
     },
 
-    complete: (orgId: string, userId: string, id: string, wrapup: { wrapupCode: string; notes?: string }) =>
+    /** `wrapupCode`: the id of one of the queue's wrap-up codes (see WrapupCodesService.checkForCompletion). */
+    complete: (orgId: string, userId: string, id: string, wrapup: { wrapupCode?: string; notes?: string }) =>
       asHolder(
         orgId,
         userId,
         id,
         'completed',
-        (_row, now) => ({ ...repo.RELEASED, state: 'completed', completed_at: now, completed_by: userId, wrapup_code: wrapup.wrapupCode, wrapup_notes: wrapup.notes ?? null }),
-        wrapup.wrapupCode,
-        { wrapupCode: wrapup.wrapupCode },
+        async (row, now, trx) => ({
+          ...repo.RELEASED,
+          state: 'completed',
+          completed_at: now,
+          completed_by: userId,
+          wrapup_code: await deps.wrapupCodes.checkForCompletion(trx, orgId, row.queue_id, wrapup.wrapupCode),
+          wrapup_notes: wrapup.notes ?? null,
+        }),
+        (_row, changes) => changes.wrapup_code ?? null,
+        (changes) => (changes.wrapup_code ? { wrapupCode: changes.wrapup_code } : {}),
       ),
 
     /** A supervisor sees any item of the organization; an agent the ones they hold or could pull. */

@@ -20,6 +20,10 @@ export const PERMISSIONS = {
   userView: 'directory:user:view',
   userDelete: 'directory:user:delete',
   queueMemberManage: 'routing:queueMember:manage',
+  /** Read the organization's wrap-up codes. */
+  wrapupCodeView: 'routing:wrapupCode:view',
+  /** Add, rename and delete wrap-up codes (a queue's list of them is queue editing). */
+  wrapupCodeEdit: 'routing:wrapupCode:edit',
   /** Pull work items from one's queues and act on the ones one holds (extend, decline, transfer, complete). */
   workItemPull: 'acd:workitem:pull',
   /** Read any work item of the organization (supervisors). */

@@ -10,11 +10,14 @@ import type { ConsoleDeps, ConsoleEnv } from './env.js';
 import { renderConsoleError } from './errors.js';
 import { requireSession } from './guard.js';
 import { inboxRoutes } from './inbox.js';
+import { itemRoutes } from './item.js';
+import { itemActionRoutes } from './item-actions.js';
+import { liveRoutes } from './live.js';
 import { createRenderer } from './render.js';
 import { signInRoutes } from './sign-in.js';
 
 /** The web console, mounted at /console: server-rendered pages over the same services as the API. */
-export function consoleApp(services: Services) {
+export function consoleApp(services: Services, shutdown?: AbortSignal) {
   const app = new Hono<ConsoleEnv>();
   app.onError((err, c) => renderConsoleError(c, err));
   app.use(
@@ -49,10 +52,13 @@ export function consoleApp(services: Services) {
   );
   app.route('/', assetRoutes());
   app.route('/', signInRoutes(services));
-  const deps: ConsoleDeps = { services, render: createRenderer(services) };
+  const deps: ConsoleDeps = { services, render: createRenderer(services), shutdown };
   const signedIn = new Hono<ConsoleEnv>();
   signedIn.use(requireSession(services.consoleSessions));
   signedIn.route('/', inboxRoutes(deps));
+  signedIn.route('/', itemRoutes(deps));
+  signedIn.route('/', itemActionRoutes(deps));
+  signedIn.route('/', liveRoutes(deps));
   signedIn.route('/', adminRoutes(deps));
   signedIn.route('/', adminSectionRoutes(deps));
   signedIn.all('*', () => {

@@ -17,6 +17,8 @@ export type ConsoleContext = Context<ConsoleEnv>;
 export interface ConsoleDeps {
   services: Services;
   render: Render;
+  /** Aborted when the service stops. */
+  shutdown?: AbortSignal;
 }
 
 export interface PageOptions {

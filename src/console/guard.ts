@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { every } from 'hono/combine';
 import { getCookie } from 'hono/cookie';
 import { AppError } from '../errors.js';
 import { requirePermission } from '../http/auth.js';
@@ -32,8 +33,10 @@ export const page = (...permissions: string[]) => requirePermission(permissions)
  * What every change (POST) needs, in this order: one of `permissions`, then the body, bounded
  * as the token endpoint's form is, then the session's CSRF token (header or form field).
  */
-// A tuple, not an array: spread after a path, Hono's overloads then see exactly three handlers.
-export function action(sessions: ConsoleSessionsService, ...permissions: string[]): [MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>, MiddlewareHandler<ConsoleEnv>] {
+export const action = (sessions: ConsoleSessionsService, ...permissions: string[]) => actionTaking(BODY_LIMITS.form, sessions, ...permissions);
+
+/** `action` for a form that may be larger than a sign-in's (an answer to a customer): up to `maxBytes`. */
+export function actionTaking(maxBytes: number, sessions: ConsoleSessionsService, ...permissions: string[]): MiddlewareHandler<ConsoleEnv> {
   const checkToken: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
     let given = c.req.header(CSRF_HEADER);
     if (given === undefined) {
@@ -46,7 +49,7 @@ export function action(sessions: ConsoleSessionsService, ...permissions: string[
     if (!sessions.csrfMatches(c.get('session'), given)) throw csrfRefused();
     await next();
   };
-  return [page(...permissions), limitBody(BODY_LIMITS.form) as unknown as MiddlewareHandler<ConsoleEnv>, checkToken];
+  return every(page(...permissions), limitBody(maxBytes) as unknown as MiddlewareHandler<ConsoleEnv>, checkToken);
 }
 
 export const csrfRefused = () =>

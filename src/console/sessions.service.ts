@@ -81,6 +81,12 @@ export function createConsoleSessionsService(deps: { db: Db; clock: Clock; princ
       return { session, principal };
     },
 
+    /** Whether a session still stands (not signed out, not expired), without counting as activity: a live stream asks this. */
+    async isLive(session: ConsoleSession): Promise<boolean> {
+      const row = await repo.findSession(db, session.tokenHash);
+      return row !== undefined && view(row).endsAt > clock.now();
+    },
+
     /** Whether a request's CSRF token is its session's. */
     csrfMatches(session: ConsoleSession, given: string | undefined): boolean {
       if (given === undefined) return false;

@@ -73,7 +73,7 @@ export function signInRoutes(services: Services) {
     return c.redirect('/console', 303);
   });
 
-  r.post('/sign-out', requireSession(services.consoleSessions), ...action(services.consoleSessions), async (c) => {
+  r.post('/sign-out', requireSession(services.consoleSessions), action(services.consoleSessions), async (c) => {
     await services.consoleSessions.end(c.get('session'));
     deleteCookie(c, SESSION_COOKIE, { path: '/console', secure: c.get('secureRequest')() });
     return redirectWith(c, '/console/sign-in', 'You are signed out.');

@@ -224,6 +224,23 @@ export interface WorkItemEventsTable {
   at: number;
 }
 
+/** An organization's wrap-up code (Genesys's WrapupCode); a name unique in the organization. */
+export interface WrapupCodesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The codes a queue offers; with none, completing an item there needs no code. */
+export interface QueueWrapupCodesTable {
+  queue_id: string;
+  code_id: string;
+  org_id: string;
+  added_at: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   oauth_clients: OauthClientsTable;
@@ -264,6 +281,8 @@ export interface Database {
   outbound_schedules: OutboundSchedulesTable;
   outbound_schedule_runs: OutboundScheduleRunsTable;
   console_sessions: ConsoleSessionsTable;
+  wrapup_codes: WrapupCodesTable;
+  queue_wrapup_codes: QueueWrapupCodesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -43,3 +43,16 @@ export const listEvents = (ex: Executor, o: { orgId: string; after: Cursor; type
     .orderBy('seq')
     .limit(o.limit)
     .execute();
+
+/** The newest event of the organization a reader may see now (the same visibility as listEvents), or none. */
+export const lastVisible = (ex: Executor, o: { orgId: string; postgres: boolean }) =>
+  ex
+    .selectFrom('event_log')
+    .select(['tx', 'seq'])
+    .where('org_id', '=', o.orgId)
+    .$if(o.postgres, (q) => q.where('tx', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`))
+    .$if(!o.postgres, (q) => q.where('tx', '=', 0))
+    .orderBy('tx', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();

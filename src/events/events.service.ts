@@ -41,6 +41,12 @@ export function createEventsService({ db, clock, dialect }: { db: Db; clock: Clo
     recordMany,
     record: (ex: Executor, orgId: string, type: EventType, data: EventData) => recordMany(ex, [{ orgId, type, data }]),
 
+    /** Where a reader that wants only what happens from now on starts. */
+    async latest(orgId: string): Promise<Cursor> {
+      const last = await repo.lastVisible(db, { orgId, postgres: dialect === 'postgres' });
+      return last ? { tx: Number(last.tx), seq: Number(last.seq) } : START;
+    },
+
     /** A page of the organization's events after `after`; `nextCursor` continues from its end (or stays at `after`). */
     async list(orgId: string, o: { after: Cursor | null; types: EventType[] | null; limit: number }) {
       const after = o.after ?? START;

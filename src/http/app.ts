@@ -20,6 +20,7 @@ import { configurationsRoutes } from '../outbound-config/configurations.routes.j
 import { invokeRoutes } from '../outbound-config/invoke.routes.js';
 import { timelineRoutes } from '../outbound-config/timeline.routes.js';
 import { queuesRoutes } from '../queues/queues.routes.js';
+import { wrapupCodesRoutes } from '../queues/wrapup-codes.routes.js';
 import { schedulesRoutes } from '../schedules/schedules.routes.js';
 import { agentReplyRoutes } from '../send/agent-reply.routes.js';
 import { sendRoutes } from '../send/send.routes.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   dataDir: string;
   /** Reverse proxies whose X-Forwarded-For names the client (THREADLINE_TRUSTED_PROXIES). */
   trustedProxies?: string[];
+  /** Aborted when the service stops: long-lived responses end. */
+  shutdown?: AbortSignal;
 }
 
 export function createApp(deps: AppDeps) {
@@ -69,7 +72,7 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => renderError(c, err));
   app.notFound((c) => renderError(c, new AppError(404, 'not.found', `No route for ${c.req.method} ${c.req.path}.`)));
   app.use('/api/v2/*', requireBearer(deps.services.auth));
-  app.route('/console', consoleApp(deps.services));
+  app.route('/console', consoleApp(deps.services, deps.shutdown));
 
   app.route('/', opsRoutes({ metrics: deps.metrics, ready: deps.ready }));
   app.route('/', authRoutes(deps.services.auth));
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', domainsRoutes(deps.services.domains));
   app.route('/', quarantineRoutes(deps.services.inbound));
   app.route('/', queuesRoutes(deps.services.queues));
+  app.route('/', wrapupCodesRoutes(deps.services.wrapupCodes));
   app.route('/', agentsRoutes(deps.services.agents));
   app.route('/', membersRoutes(deps.services.agents));
   app.route('/', acdRoutes(deps.services.acd));

@@ -73,3 +73,14 @@ export const stats = async (svc: TestService, queueId: string) => {
     leaseExpiriesTotal: number;
   };
 };
+
+/** A new wrap-up code of the organization, offered by these queues; its id. */
+export async function wrapupCode(svc: TestService, name: string, queueIds: string[] = [], adminToken?: string): Promise<string> {
+  const code = await svc.api('POST', '/api/v2/routing/wrapupcodes', { token: adminToken, body: { name: `${name}-${randomUUID().slice(0, 8)}` } });
+  expect(code.status, JSON.stringify(code.body)).toBe(200);
+  for (const q of queueIds) {
+    const added = await svc.api('POST', `/api/v2/routing/queues/${q}/wrapupcodes`, { token: adminToken, body: [{ id: code.body.id }] });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+  }
+  return code.body.id;
+}

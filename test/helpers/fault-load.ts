@@ -128,7 +128,7 @@ export function startLoad(t: FaultTarget, o: { senders: number; repliers: number
     while (running) {
       const pulled = await call(asAgent, 'POST', `/api/v2/acd/queues/${t.agent.queueId}/pull`).catch(failed);
       if (pulled.status === 200) {
-        const done = await call(asAgent, 'POST', `/api/v2/acd/workitems/${pulled.body.id}/complete`, { wrapupCode: 'answered' }).catch(failed);
+        const done = await call(asAgent, 'POST', `/api/v2/acd/workitems/${pulled.body.id}/complete`, {}).catch(failed);
         if (done.status === 200) load.completed.add(pulled.body.id);
         else refuse(`HTTP ${done.status} ${done.body?.code} retry-after=${done.retryAfter}`);
       } else if (pulled.status !== 204) refuse(`HTTP ${pulled.status} ${pulled.body?.code} retry-after=${pulled.retryAfter}`);

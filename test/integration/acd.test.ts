@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { type Agent, act, createAgent, createQueue, enqueue, newConversation, pull, stats } from '../helpers/acd.js';
+import { type Agent, act, createAgent, createQueue, enqueue, newConversation, pull, stats, wrapupCode } from '../helpers/acd.js';
 import { startService, type TestService, waitFor } from '../helpers/service.js';
 
 describe('the agent queue: pull, lease, decline, transfer, complete, last agent', () => {
@@ -81,7 +81,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     }
     const again = await pull(svc, b, q);
     expect(again.body).toMatchObject({ id: it1.id, agentId: b.id, leaseExpiries: 1 });
-    expect((await act(svc, b, it1.id, 'complete', { wrapupCode: 'resolved' })).status).toBe(200);
+    expect((await act(svc, b, it1.id, 'complete', {})).status).toBe(200);
   });
 
   it('a lease past its end cannot be used even before the worker has put the item back', async () => {
@@ -102,7 +102,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     expect(extended.status).toBe(200);
     expect(extended.body.leaseExpires).toBe(new Date(clock.now() + 600_000).toISOString());
     clock.advance(500_000); // past the first lease, inside the extended one
-    const done = await act(svc, a, it1.id, 'complete', { wrapupCode: 'resolved' });
+    const done = await act(svc, a, it1.id, 'complete', {});
     expect(done.status).toBe(200);
     expect((await svc.api('GET', `/api/v2/acd/workitems/${it1.id}`)).body.leaseExpiries).toBe(0);
   });
@@ -130,9 +130,10 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     expect((await act(svc, b, it1.id, 'complete', { wrapupCode: 'x' })).status).toBe(409);
 
     expect((await pull(svc, c, q2)).body.id).toBe(it1.id);
-    const done = await act(svc, c, it1.id, 'complete', { wrapupCode: 'order-status', notes: 'Told them it ships Monday.' });
+    const orderStatus = await wrapupCode(svc, 'order-status', [q2]);
+    const done = await act(svc, c, it1.id, 'complete', { wrapupCode: orderStatus, notes: 'Told them it ships Monday.' });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ state: 'completed', completedBy: c.id, wrapupCode: 'order-status', notes: 'Told them it ships Monday.', agentId: null });
+    expect(done.body).toMatchObject({ state: 'completed', completedBy: c.id, wrapupCode: orderStatus, notes: 'Told them it ships Monday.', agentId: null });
     expect(await stats(svc, q2)).toMatchObject({ waiting: 0, inProgress: 0, completedToday: 1 });
     expect((await act(svc, c, it1.id, 'complete', { wrapupCode: 'again' })).status).toBe(409);
     const history = (await svc.api('GET', `/api/v2/acd/workitems/${it1.id}`)).body.history;
@@ -170,7 +171,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     const q = await createQueue(svc, [a, b]);
     const first = await item(q);
     await pull(svc, a, q);
-    await act(svc, a, first.id, 'complete', { wrapupCode: 'answered' });
+    await act(svc, a, first.id, 'complete', {});
 
     // The customer replies: the item is reserved for A, invisible to B until the offer runs out.
     const reply1 = await enqueue(svc, { queueId: q, conversationId: first.conversationId, messageId: first.messageId });
@@ -181,7 +182,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     expect((await pull(svc, b, q)).status).toBe(204);
     clock.advance(1_000);
     expect((await pull(svc, b, q)).body.id).toBe(reply1.id);
-    await act(svc, b, reply1.id, 'complete', { wrapupCode: 'answered' });
+    await act(svc, b, reply1.id, 'complete', {});
 
     // Now B was last. B gets the next reply first, ahead of a more urgent item.
     const urgent = await item(q, 10);
@@ -193,13 +194,13 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     // B holds an item (reply2), so B is not free: the next item of B's other conversation is not reserved.
     const other = await item(q);
     await pull(svc, b, q);
-    await act(svc, b, other.id, 'complete', { wrapupCode: 'answered' });
+    await act(svc, b, other.id, 'complete', {});
     const reply3 = await enqueue(svc, { queueId: q, conversationId: other.conversationId, messageId: other.messageId });
     expect(reply3.offeredTo).toBeNull();
     expect((await pull(svc, a, q)).body.id).toBe(reply3.id);
 
     // Nor is it reserved for an agent who left the queue.
-    await act(svc, b, reply2.id, 'complete', { wrapupCode: 'answered' });
+    await act(svc, b, reply2.id, 'complete', {});
     expect((await svc.api('DELETE', `/api/v2/routing/queues/${q}/members/${b.id}`)).status).toBe(204);
     const reply4 = await enqueue(svc, { queueId: q, conversationId: first.conversationId, messageId: first.messageId });
     expect(reply4.offeredTo).toBeNull();
@@ -238,7 +239,7 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
     await pull(svc, a, q);
     expect((await act(svc, foreign, it1.id, 'complete', { wrapupCode: 'x' })).status).toBe(404);
     expect((await act(svc, a, it1.id, 'transfer', { queueId: theirQueue })).body.details[0].fieldName).toBe('queueId');
-    expect((await act(svc, a, it1.id, 'complete', { wrapupCode: 'resolved' })).status).toBe(200);
+    expect((await act(svc, a, it1.id, 'complete', {})).status).toBe(200);
   });
 
   it('answers bad input with a 400 naming the field', async () => {
@@ -259,17 +260,18 @@ describe('the agent queue: pull, lease, decline, transfer, complete, last agent'
       ['transfer', {}, 'queueId'],
       ['transfer', { queueId: q }, 'queueId'],
       ['transfer', { queueId: '01a20000-0000-7000-8000-000000000000' }, 'queueId'],
-      ['complete', {}, 'wrapupCode'],
       ['complete', { wrapupCode: '   ' }, 'wrapupCode'],
       ['complete', { wrapupCode: 'x'.repeat(101) }, 'wrapupCode'],
-      ['complete', { wrapupCode: 'bad\ncode' }, 'wrapupCode'],
-      ['complete', { wrapupCode: 'ok', notes: 'n'.repeat(4001) }, 'notes'],
+      // Free text is no wrap-up code: codes are entities (wrapup-codes.test.ts).
+      ['complete', { wrapupCode: 'resolved' }, 'wrapupCode'],
+      ['complete', { notes: 'n'.repeat(4001) }, 'notes'],
     ] as const) {
       const res = await act(svc, a, it1.id, action, body);
       expect(res.status, `${action} ${JSON.stringify(body)}`).toBe(400);
       expect(res.body.details[0].fieldName).toBe(field);
     }
     expect((await act(svc, a, '01a20000-0000-7000-8000-000000000000', 'complete', { wrapupCode: 'x' })).status).toBe(404);
-    expect((await act(svc, a, it1.id, 'complete', { wrapupCode: ' resolved ' })).body.wrapupCode).toBe('resolved');
+    const resolved = await wrapupCode(svc, 'resolved', [q]);
+    expect((await act(svc, a, it1.id, 'complete', { wrapupCode: ` ${resolved} ` })).body.wrapupCode).toBe(resolved);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, act, createAgent, pull } from '../helpers/acd.js';
+import { type Agent, act, createAgent, pull, wrapupCode } from '../helpers/acd.js';
 import { publishListed } from '../helpers/dns-server.js';
 import { sendBody, startService, type TestService, waitFor } from '../helpers/service.js';
 import { deliver, withHeaders } from '../helpers/smtp-client.js';
@@ -114,11 +114,12 @@ describe('each change is one event', () => {
     const other = await createAgent(svc);
     await svc.api('POST', `/api/v2/routing/queues/${queueId}/members`, { body: [{ id: other.id }] });
     expect((await pull(svc, other, queueId)).body.id).toBe(workItemId);
-    expect((await act(svc, other, workItemId, 'complete', { wrapupCode: 'resolved' })).status).toBe(200);
+    const resolved = await wrapupCode(svc, 'resolved', [queueId]);
+    expect((await act(svc, other, workItemId, 'complete', { wrapupCode: resolved })).status).toBe(200);
     const lifecycle = await eventsAbout('workItemId', workItemId, ['workitem.created', 'workitem.assigned', 'workitem.requeued', 'workitem.assigned', 'workitem.completed']);
     expect(lifecycle.map((e) => e.data.agentId)).toEqual([undefined, agent.id, agent.id, other.id, other.id]);
     expect(lifecycle[2]!.data).toMatchObject({ reason: 'declined', queueId });
-    expect(lifecycle[4]!.data).toMatchObject({ conversationId: m.conversationId, wrapupCode: 'resolved' });
+    expect(lifecycle[4]!.data).toMatchObject({ conversationId: m.conversationId, wrapupCode: resolved });
   });
 
   it('a reply whose author is ambiguous: quarantined, nothing received', async () => {

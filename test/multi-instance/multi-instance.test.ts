@@ -116,7 +116,7 @@ describe('two instances on one PostgreSQL', () => {
           if (pulled.status === 204) return;
           expect(pulled.status).toBe(200);
           handedOut.push({ item: pulled.body.id, agent });
-          const done = await call(inst, 'POST', `/api/v2/acd/workitems/${pulled.body.id}/complete`, t, { wrapupCode: 'answered' });
+          const done = await call(inst, 'POST', `/api/v2/acd/workitems/${pulled.body.id}/complete`, t, {});
           expect(done.status, JSON.stringify(done.body)).toBe(200);
         }
       }),

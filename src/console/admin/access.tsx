@@ -68,7 +68,7 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/users', ...action(consoleSessions, P.userAdd), async (c) => {
+  r.post('/admin/users', action(consoleSessions, P.userAdd), async (c) => {
     const { role, ...form } = await formOf(c);
     const permissions = role === 'administrator' ? ROLES.administrator : ROLES.agent;
     const body = valid(NewUserBody, { ...form, ...(permissions ? { permissions } : {}) });
@@ -109,7 +109,7 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/clients', ...action(consoleSessions, P.clientEdit), async (c) => {
+  r.post('/admin/clients', action(consoleSessions, P.clientEdit), async (c) => {
     const form = await formOf(c);
     const body = valid(NewClientBody, { name: form.name, permissions: splitList(form.permissions) });
     const p = c.get('principal');

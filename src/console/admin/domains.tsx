@@ -51,7 +51,7 @@ export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/domains', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/domains', action(consoleSessions, MANAGE), async (c) => {
     const form = await formOf(c);
     const d = await domains.createSenderDomain(c.get('principal').orgId, typeof form.id === 'string' ? form.id : '');
     return redirectWith(c, `${HERE}/${encodeURIComponent(d.id)}`, `${d.id} was added: publish its records below, then check them.`);
@@ -110,12 +110,12 @@ export function senderDomainsRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/domains/:id/check', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/domains/:id/check', action(consoleSessions, MANAGE), async (c) => {
     const result = await domains.activation(c.get('principal').orgId, c.req.param('id'), true);
     return redirectWith(c, `${HERE}/${encodeURIComponent(result.domainName)}`, `Checked: ${result.domainName} is ${result.senderStatus}.`);
   });
 
-  r.post('/admin/domains/:id/delete', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/domains/:id/delete', action(consoleSessions, MANAGE), async (c) => {
     await domains.deleteSenderDomain(c.get('principal').orgId, c.req.param('id'));
     return redirectWith(c, HERE, `${c.req.param('id')} was removed.`);
   });

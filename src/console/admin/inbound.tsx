@@ -51,7 +51,7 @@ export function inboundDomainsRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/inbound', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/inbound', action(consoleSessions, MANAGE), async (c) => {
     const form = await formOf(c);
     const d = await domains.createInboundDomain(c.get('principal').orgId, typeof form.id === 'string' ? form.id : '');
     return redirectWith(c, link(d.id), `${d.id} was added: publish its TXT record, then check it.`);
@@ -133,18 +133,18 @@ export function inboundDomainsRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/inbound/:name/verify', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/inbound/:name/verify', action(consoleSessions, MANAGE), async (c) => {
     const d = await domains.verifyInboundDomain(c.get('principal').orgId, c.req.param('name'));
     return redirectWith(c, link(d.id), `Checked: ${d.id} is ${d.verificationStatus}.`);
   });
 
-  r.post('/admin/inbound/:name/routes', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/inbound/:name/routes', action(consoleSessions, MANAGE), async (c) => {
     const form = valid(RouteForm, await formOf(c));
     const route = await domains.createRoute(c.get('principal').orgId, c.req.param('name'), form);
     return redirectWith(c, link(c.req.param('name')), `Mail to ${route.pattern}@${c.req.param('name')} now goes to its queue.`);
   });
 
-  r.post('/admin/inbound/:name/routes/:id/delete', ...action(consoleSessions, MANAGE), async (c) => {
+  r.post('/admin/inbound/:name/routes/:id/delete', action(consoleSessions, MANAGE), async (c) => {
     await domains.deleteRoute(c.get('principal').orgId, c.req.param('name'), c.req.param('id'));
     return redirectWith(c, link(c.req.param('name')), 'The route was removed.');
   });

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
+import { BODY_LIMITS } from '../../http/body-limit.js';
 import { CONFIGURATION_EDIT, CONFIGURATION_VIEW, ConfigurationInputSchema } from '../../outbound-config/configurations.routes.js';
 import type { ContactResult } from '../../outbound-config/invoke.service.js';
 import { SCHEDULE_VIEW } from '../../schedules/schedules.routes.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from '../env.js';
-import { action, page } from '../guard.js';
+import { action, actionTaking, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
@@ -94,7 +95,7 @@ export function outboundRoutes(deps: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/outbound', ...action(consoleSessions, ...CONFIGURATION_EDIT), async (c) => {
+  r.post('/admin/outbound', action(consoleSessions, ...CONFIGURATION_EDIT), async (c) => {
     const f = await formOf(c);
     const input = valid(ConfigurationInputSchema, {
       name: f.name,
@@ -159,7 +160,7 @@ export function outboundRoutes(deps: ConsoleDeps) {
 
   r.get('/admin/outbound/:id', page(...CONFIGURATION_VIEW), (c) => detail(c));
 
-  r.post('/admin/outbound/:id/invoke', ...action(consoleSessions, P.outboundConfigurationInvoke), async (c) => {
+  r.post('/admin/outbound/:id/invoke', actionTaking(BODY_LIMITS.template, consoleSessions, P.outboundConfigurationInvoke), async (c) => {
     const form = await formOf(c);
     const text = typeof form.contacts === 'string' ? form.contacts : '';
     const id = c.req.param('id');

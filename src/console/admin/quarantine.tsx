@@ -127,14 +127,14 @@ export function quarantineRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/quarantine/:id/release', ...action(consoleSessions, ...QUARANTINE_MANAGE), async (c) => {
+  r.post('/admin/quarantine/:id/release', action(consoleSessions, ...QUARANTINE_MANAGE), async (c) => {
     const { into } = valid(ReleaseBody, await formOf(c));
     const p = c.get('principal');
     const q = await inbound.release(p.orgId, c.req.param('id'), into, resolvedBy(p));
     return redirectWith(c, `${HERE}/${encodeURIComponent(q.id)}`, into === 'new' ? 'Released as a new conversation.' : 'Released into its conversation.');
   });
 
-  r.post('/admin/quarantine/:id/drop', ...action(consoleSessions, ...QUARANTINE_MANAGE), async (c) => {
+  r.post('/admin/quarantine/:id/drop', action(consoleSessions, ...QUARANTINE_MANAGE), async (c) => {
     const p = c.get('principal');
     const q = await inbound.drop(p.orgId, c.req.param('id'), resolvedBy(p));
     return redirectWith(c, `${HERE}/${encodeURIComponent(q.id)}`, 'Dropped: the message was deleted.');

@@ -50,7 +50,7 @@ export function queuesRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/queues', ...action(consoleSessions, P.queueEdit), async (c) => {
+  r.post('/admin/queues', action(consoleSessions, P.queueEdit), async (c) => {
     const q = await queues.create(c.get('principal').orgId, valid(NewQueueBody, await formOf(c)).name);
     return redirectWith(c, link(q.id), `The queue ${q.name} was added.`);
   });
@@ -101,13 +101,13 @@ export function queuesRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/queues/:id/members', ...action(consoleSessions, ...QUEUE_ADMIN), async (c) => {
+  r.post('/admin/queues/:id/members', action(consoleSessions, ...QUEUE_ADMIN), async (c) => {
     const { userId } = valid(Member, await formOf(c));
     await agents.addMembers(c.get('principal').orgId, c.req.param('id'), [userId]);
     return redirectWith(c, link(c.req.param('id')), 'The member was added.');
   });
 
-  r.post('/admin/queues/:id/members/remove', ...action(consoleSessions, ...QUEUE_ADMIN), async (c) => {
+  r.post('/admin/queues/:id/members/remove', action(consoleSessions, ...QUEUE_ADMIN), async (c) => {
     const { userId } = valid(Member, await formOf(c));
     await agents.removeMembers(c.get('principal').orgId, c.req.param('id'), [userId]);
     return redirectWith(c, link(c.req.param('id')), 'The member was removed.');

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { hasAnyPermission } from '../../auth/permissions.js';
+import { BODY_LIMITS } from '../../http/body-limit.js';
 import { SCHEDULE_EDIT, ScheduleInputSchema } from '../../schedules/schedules.routes.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from '../env.js';
-import { action } from '../guard.js';
+import { action, actionTaking } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
@@ -74,7 +75,7 @@ export function schedulesRoutes({ services }: ConsoleDeps) {
   const r = new Hono<ConsoleEnv>();
   const { schedules, consoleSessions } = services;
 
-  r.post('/admin/outbound/:id/schedules', ...action(consoleSessions, ...SCHEDULE_EDIT), async (c) => {
+  r.post('/admin/outbound/:id/schedules', actionTaking(BODY_LIMITS.template, consoleSessions, ...SCHEDULE_EDIT), async (c) => {
     const { contacts, ...timing } = await formOf(c);
     const configurationId = c.req.param('id');
     const contactList = contactsFromCsv(typeof contacts === 'string' ? contacts : '', configurationId);
@@ -83,7 +84,7 @@ export function schedulesRoutes({ services }: ConsoleDeps) {
     return redirectWith(c, `${OUTBOUND}/${encodeURIComponent(configurationId)}#schedules`, `Scheduled: first run ${when(made.nextRunAt)}.`);
   });
 
-  r.post('/admin/schedules/:id/cancel', ...action(consoleSessions, ...SCHEDULE_EDIT), async (c) => {
+  r.post('/admin/schedules/:id/cancel', action(consoleSessions, ...SCHEDULE_EDIT), async (c) => {
     const form = await formOf(c);
     await schedules.cancel(c.get('principal').orgId, c.req.param('id'));
     const back = typeof form.configurationId === 'string' ? `${OUTBOUND}/${encodeURIComponent(form.configurationId)}#schedules` : OUTBOUND;

@@ -75,13 +75,13 @@ export function suppressionsRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/suppressions', ...action(consoleSessions, ...SUPPRESSION_EDIT), async (c) => {
+  r.post('/admin/suppressions', action(consoleSessions, ...SUPPRESSION_EDIT), async (c) => {
     const { email, reason } = valid(AddForm, await formOf(c));
     const s = await suppressions.put(c.get('principal').orgId, email, reason ?? null);
     return redirectWith(c, HERE, `${s.email} is suppressed.`);
   });
 
-  r.post('/admin/suppressions/remove', ...action(consoleSessions, ...SUPPRESSION_EDIT), async (c) => {
+  r.post('/admin/suppressions/remove', action(consoleSessions, ...SUPPRESSION_EDIT), async (c) => {
     const { email } = valid(SuppressionParams, await formOf(c));
     await suppressions.remove(c.get('principal').orgId, email);
     return redirectWith(c, HERE, `${email} will be mailed again.`);

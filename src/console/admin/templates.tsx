@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { AppError } from '../../errors.js';
+import { BODY_LIMITS } from '../../http/body-limit.js';
 import type { Rendered } from '../../templates/template.model.js';
 import { PreviewSchema, TEMPLATE_EDIT, TEMPLATE_VIEW, TemplateInputSchema } from '../../templates/templates.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
-import { action, page } from '../guard.js';
+import { actionTaking, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid } from './form.js';
@@ -83,7 +84,7 @@ export function templatesRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/templates', ...action(consoleSessions, ...TEMPLATE_EDIT), async (c) => {
+  r.post('/admin/templates', actionTaking(BODY_LIMITS.template, consoleSessions, ...TEMPLATE_EDIT), async (c) => {
     const { name, locale, subject, textBody, htmlBody } = await formOf(c);
     const input = valid(TemplateInputSchema, { name, channel: 'email', defaultLocale: locale, localizations: [{ locale, subject, textBody, htmlBody }] });
     const t = await templates.create(c.get('principal').orgId, input);

@@ -61,7 +61,7 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/webhooks', ...action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
+  r.post('/admin/webhooks', action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
     const form = await formOf(c);
     const body = valid(CreateWebhookBody, { ...form, eventTypes: asList(form.eventTypes) });
     const created = await webhooks.create(c.get('principal').orgId, body);
@@ -144,7 +144,7 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
     );
   });
 
-  r.post('/admin/webhooks/:id/replay', ...action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
+  r.post('/admin/webhooks/:id/replay', action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
     const body = valid(ReplayBody, await formOf(c));
     const { queued } = await webhooks.replay(c.get('principal').orgId, c.req.param('id'), body);
     return redirectWith(c, link(c.req.param('id')), `${queued} event${queued === 1 ? '' : 's'} will be sent again.`);
