@@ -33,7 +33,7 @@ describe('console: setting up domains, queues, users and clients', () => {
     await p.page.waitForLoadState('load');
   };
 
-  it('adds a queue with a member, and an inbound domain whose route sends new mail to that queue', async () => {
+  it('adds a queue with a member and a wrap-up code, and an inbound domain whose route sends new mail to that queue', async () => {
     await p.page.goto(`${svc.url}/console/admin/queues`);
     await p.page.getByLabel('Queue name').fill('Billing');
     await submit('Add the queue');
@@ -41,9 +41,23 @@ describe('console: setting up domains, queues, users and clients', () => {
     const queueId = decodeURIComponent(new URL(p.page.url()).pathname.split('/').at(-1)!);
     await p.page.getByLabel('Add a member').selectOption({ label: `Agent ${admin.email} (${admin.email})` });
     await submit('Add to the queue');
-    await expect(p.page.getByRole('table').textContent()).resolves.toContain(admin.email);
+    await expect(p.page.getByRole('table', { name: 'Members' }).textContent()).resolves.toContain(admin.email);
     const members = await svc.api('GET', `/api/v2/routing/queues/${queueId}/members`);
     expect(members.body.entities.map((m: { id: string }) => m.id)).toEqual([admin.id]);
+
+    // A wrap-up code of the organization, then offered by the queue.
+    const queuePage = p.page.url();
+    await p.page.goto(`${svc.url}/console/admin/wrapupcodes`);
+    await p.page.getByLabel('Code name').fill('Resolved');
+    await submit('Add the code');
+    await expect(flash()).resolves.toContain('The wrap-up code Resolved was added.');
+    await expectAccessible(p.page);
+    await p.page.goto(queuePage);
+    await p.page.getByLabel('Offer a wrap-up code').selectOption({ label: 'Resolved' });
+    await submit('Offer it');
+    await expect(flash()).resolves.toContain('The queue now offers Resolved.');
+    const offered = await svc.api('GET', `/api/v2/routing/queues/${queueId}/wrapupcodes`);
+    expect(offered.body.entities.map((w: { name: string }) => w.name)).toEqual(['Resolved']);
     await expectAccessible(p.page);
     await screenshot(p.page, 'admin-queue');
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { PERMISSIONS as P } from '../../auth/permissions.js';
 import { QUARANTINE_MANAGE } from '../../inbound/quarantine.routes.js';
 import { CONFIGURATION_VIEW } from '../../outbound-config/configurations.routes.js';
+import { WRAPUP_VIEW } from '../../queues/wrapup-codes.routes.js';
 import { SUPPRESSION_VIEW } from '../../suppression/suppression.routes.js';
 import { TEMPLATE_VIEW } from '../../templates/templates.routes.js';
 import { WEBHOOK_VIEW } from '../../webhooks/webhooks.routes.js';
@@ -16,6 +17,7 @@ import { schedulesRoutes } from './schedules.js';
 import { suppressionsRoutes } from './suppressions.js';
 import { templatesRoutes } from './templates.js';
 import { webhooksRoutes } from './webhooks.js';
+import { wrapupCodesRoutes } from './wrapup-codes.js';
 
 /** The Administration area's sections, each shown to those who hold the permission its pages ask for. */
 export const ADMIN_PAGES: { href: string; label: string; about: string; permissions: string[] }[] = [
@@ -27,6 +29,7 @@ export const ADMIN_PAGES: { href: string; label: string; about: string; permissi
     permissions: [P.routingEmailManage],
   },
   { href: '/console/admin/queues', label: 'Queues', about: 'Queues and their members.', permissions: QUEUE_ADMIN },
+  { href: '/console/admin/wrapupcodes', label: 'Wrap-up codes', about: 'What agents complete items with; each queue offers its own list.', permissions: WRAPUP_VIEW },
   { href: '/console/admin/users', label: 'Users', about: 'Agents and administrators who sign in.', permissions: [P.userView, P.userAdd] },
   { href: '/console/admin/clients', label: 'OAuth clients', about: 'Programs that call the API.', permissions: [P.clientView, P.clientEdit] },
   { href: '/console/admin/templates', label: 'Templates', about: 'Localized messages, previewed per language.', permissions: TEMPLATE_VIEW },
@@ -43,6 +46,7 @@ export function adminSectionRoutes(deps: ConsoleDeps) {
     senderDomainsRoutes,
     inboundDomainsRoutes,
     queuesRoutes,
+    wrapupCodesRoutes,
     accessRoutes,
     templatesRoutes,
     outboundRoutes,

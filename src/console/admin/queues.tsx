@@ -8,6 +8,7 @@ import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid } from './form.js';
 import { Back, RowAction, Table } from './parts.js';
+import { queueCodesSection } from './wrapup-codes.js';
 
 // Queues and their members (the same queues and agents services as /api/v2/routing/queues).
 // The pages are for those who change queues or their members: an agent, who may read queues
@@ -20,7 +21,8 @@ const Member = z.object({ userId: z.string().min(1).max(100) });
 /** Enough users to choose from in one list; the API pages beyond it. */
 const USERS_LISTED = 500;
 
-export function queuesRoutes({ services, render }: ConsoleDeps) {
+export function queuesRoutes(deps: ConsoleDeps) {
+  const { services, render } = deps;
   const r = new Hono<ConsoleEnv>();
   const { queues, agents, consoleSessions } = services;
 
@@ -65,6 +67,7 @@ export function queuesRoutes({ services, render }: ConsoleDeps) {
     const inQueue = new Set(members.entities.map((m) => m.id));
     const others = users.entities.filter((u) => !inQueue.has(u.id));
     const token = c.get('session').csrfToken;
+    const codes = await queueCodesSection(c, deps, q.id);
     return render(
       c,
       { title: q.name, current: '/console/admin' },
@@ -97,6 +100,7 @@ export function queuesRoutes({ services, render }: ConsoleDeps) {
             <button type="submit">Add to the queue</button>
           </form>
         )}
+        {codes}
       </>,
     );
   });
