@@ -28,6 +28,13 @@ describe('console: setting up domains, queues, users and clients', () => {
     };
   });
   const flash = () => p.page.locator('#flash').textContent();
+  /** The client-credentials grant, asked afresh (svc.token keeps the tokens it got). */
+  const clientToken = (id: string, secret: string) =>
+    fetch(`${svc.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
   const submit = async (name: string) => {
     await p.page.getByRole('button', { name, exact: true }).click();
     await p.page.waitForLoadState('load');
@@ -87,7 +94,7 @@ describe('console: setting up domains, queues, users and clients', () => {
     await waitFor(async () => ((await stats(svc, queueId)).waiting === 1 ? true : undefined), 10_000, 'the new mail waiting in Billing');
   });
 
-  it('adds an agent who can then sign in, and says which field is wrong', async () => {
+  it('adds an agent who can then sign in (until removed), and says which field is wrong', async () => {
     await p.page.goto(`${svc.url}/console/admin/users`);
     await p.page.getByLabel('Name').fill('Robin Agent');
     await p.page.getByLabel('Email').fill('robin@example.com');
@@ -113,9 +120,17 @@ describe('console: setting up domains, queues, users and clients', () => {
     await expect(robin.page.locator('header .who').textContent()).resolves.toContain('Robin Agent');
     expect(await robin.page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
     await robin.close();
+
+    await p.page.getByRole('button', { name: 'Remove robin@example.com' }).click();
+    await p.page.waitForLoadState('load');
+    await expect(flash()).resolves.toContain('The user was removed');
+    const again = await openPage(browser, svc);
+    await signIn(again.page, svc, 'robin@example.com', 'a long enough password');
+    expect(new URL(again.page.url()).pathname).toBe('/console/sign-in');
+    await again.close();
   });
 
-  it('adds an OAuth client whose secret, shown once, gets a token', async () => {
+  it('adds an OAuth client whose secret, shown once, gets a token until the client is disabled', async () => {
     await p.page.goto(`${svc.url}/console/admin/clients`);
     await p.page.getByLabel('Client name').fill('Billing system');
     await p.page.getByLabel(/^Permissions/).fill('conversation:agentlessEmail:send\nnot a permission');
@@ -129,12 +144,17 @@ describe('console: setting up domains, queues, users and clients', () => {
     const id = (await p.page.locator('#client-id').textContent())!;
     const secret = (await p.page.locator('#client-secret').textContent())!;
     await expectAccessible(p.page);
-    expect(await svc.token(id, secret)).toEqual(expect.any(String));
+    expect((await clientToken(id, secret)).status).toBe(200);
 
     await p.page.getByRole('link', { name: 'Back to the clients' }).click();
     await expect(p.page.getByRole('table').textContent()).resolves.toContain('Billing system');
     expect(await p.page.content()).not.toContain(secret);
     await screenshot(p.page, 'admin-clients');
+
+    await p.page.getByRole('button', { name: `Disable Billing system (${id})` }).click();
+    await p.page.waitForLoadState('load');
+    await expect(flash()).resolves.toContain('The client was disabled');
+    expect((await clientToken(id, secret)).status).toBe(401);
   });
 
   it('previews a template per language, adds a configuration, sends it to a contact list by hand, and schedules and cancels a send', async () => {

@@ -200,6 +200,14 @@ describe('console: administration', () => {
     expect(again.headers['webhook-id']).toBe(first.headers['webhook-id']);
     expect(verify(secret, again, rightNow())).toMatchObject({ type: 'suppression.added' });
 
+    const webhookId = decodeURIComponent(new URL(p.page.url()).pathname.split('/').at(-1)!);
+    await p.page.getByRole('button', { name: 'Disable the webhook' }).click();
+    await p.page.waitForLoadState('load');
+    expect((await svc.api('GET', `/api/v2/webhooks/${webhookId}`)).body.enabled).toBe(false);
+    await p.page.getByRole('button', { name: 'Remove the webhook' }).click();
+    await p.page.waitForLoadState('load');
+    expect((await svc.api('GET', `/api/v2/webhooks/${webhookId}`)).status).toBe(404);
+
     // Removing the entry from the page mails the address again.
     await p.page.goto(`${svc.url}/console/admin/suppressions`);
     await p.page.getByRole('button', { name: 'Remove gone@example.com' }).click();

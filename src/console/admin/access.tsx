@@ -1,13 +1,14 @@
+import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { NewUserBody } from '../../agents/agents.routes.js';
 import { NewClientBody } from '../../auth/auth.routes.js';
-import { ADMIN_PERMISSIONS, AGENT_PERMISSIONS, PERMISSIONS as P } from '../../auth/permissions.js';
+import { ADMIN_PERMISSIONS, AGENT_PERMISSIONS, hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { formOf, valid, when } from './form.js';
-import { Back, Copyable, Table } from './parts.js';
+import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Who may sign in and call the API: users (agents and administrators) and OAuth clients, whose
 // secret is shown once (the same agents and auth services as /api/v2/users and /api/v2/oauth/clients).
@@ -15,6 +16,8 @@ import { Back, Copyable, Table } from './parts.js';
 const USERS = '/console/admin/users';
 const CLIENTS = '/console/admin/clients';
 const USERS_LISTED = 500;
+const UserRef = z.object({ userId: z.string().min(1).max(100) });
+const ClientRef = z.object({ clientId: z.string().min(1).max(100) });
 /** The console's roles: the API's agent set (its default) or every permission. */
 const ROLES = { agent: undefined, administrator: ADMIN_PERMISSIONS } as const;
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -32,19 +35,23 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
   const { agents, auth, consoleSessions } = services;
 
   r.get('/admin/users', page(P.userView, P.userAdd), async (c) => {
-    const users = await agents.listUsers(c.get('principal').orgId, { pageSize: USERS_LISTED, pageNumber: 1 });
+    const p = c.get('principal');
+    const users = await agents.listUsers(p.orgId, { pageSize: USERS_LISTED, pageNumber: 1 });
+    const canRemove = hasAnyPermission(p.permissions, [P.userDelete]);
+    const token = c.get('session').csrfToken;
     return render(
       c,
       { title: 'Users', current: '/console/admin' },
       <>
         <h1>Users</h1>
-        <Table label="Users" columns={['Name', 'Email', 'Role', 'Added']}>
+        <Table label="Users" columns={['Name', 'Email', 'Role', 'Added', canRemove && 'Action']}>
           {users.entities.map((u) => (
             <tr>
               <td>{u.name}</td>
               <td>{u.email}</td>
               <td>{roleOf(u.permissions)}</td>
               <td>{when(u.dateCreated)}</td>
+              {canRemove && <td>{u.id !== p.userId && <RowAction action={`${USERS}/remove`} token={token} label="Remove" name={`Remove ${u.email}`} fields={{ userId: u.id }} />}</td>}
             </tr>
           ))}
         </Table>
@@ -77,14 +84,23 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
     return redirectWith(c, USERS, `${u.email} was added; they sign in with the password given.`);
   });
 
+  r.post('/admin/users/remove', action(consoleSessions, P.userDelete), async (c) => {
+    const { userId } = valid(UserRef, await formOf(c));
+    await agents.deleteUser(c.get('principal').orgId, userId);
+    return redirectWith(c, USERS, 'The user was removed: they can no longer sign in.');
+  });
+
   r.get('/admin/clients', page(P.clientView, P.clientEdit), async (c) => {
-    const clients = await auth.listClients(c.get('principal').orgId);
+    const p = c.get('principal');
+    const clients = await auth.listClients(p.orgId);
+    const canEdit = hasAnyPermission(p.permissions, [P.clientEdit]);
+    const token = c.get('session').csrfToken;
     return render(
       c,
       { title: 'OAuth clients', current: '/console/admin' },
       <>
         <h1>OAuth clients</h1>
-        <Table label="OAuth clients" columns={['Name', 'Client id', 'Permissions', 'Added']}>
+        <Table label="OAuth clients" columns={['Name', 'Client id', 'Permissions', 'Added', canEdit && 'Action']}>
           {clients.map((k) => (
             <tr>
               <td>{k.name}</td>
@@ -93,6 +109,9 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
               </td>
               <td>{k.permissions.join(', ')}</td>
               <td>{when(k.dateCreated)}</td>
+              {canEdit && (
+                <td>{k.id !== p.clientId && <RowAction action={`${CLIENTS}/disable`} token={token} label="Disable" name={`Disable ${k.name} (${k.id})`} fields={{ clientId: k.id }} />}</td>
+              )}
             </tr>
           ))}
         </Table>
@@ -130,6 +149,11 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
         <Back href={CLIENTS} label="Back to the clients" />
       </>,
     );
+  });
+  r.post('/admin/clients/disable', action(consoleSessions, P.clientEdit), async (c) => {
+    const { clientId } = valid(ClientRef, await formOf(c));
+    await auth.deleteClient(c.get('principal').orgId, clientId);
+    return redirectWith(c, CLIENTS, 'The client was disabled: its tokens stop working within seconds.');
   });
   return r;
 }

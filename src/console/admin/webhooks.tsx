@@ -111,6 +111,16 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
           <dt>Added</dt>
           <dd>{when(w.dateCreated)}</dd>
         </dl>
+        <div class="actions">
+          <RowAction
+            action={`${link(w.id)}/enabled`}
+            token={token}
+            label={w.enabled ? 'Disable' : 'Enable'}
+            name={w.enabled ? 'Disable the webhook' : 'Enable the webhook'}
+            fields={{ enabled: w.enabled ? 'false' : 'true' }}
+          />
+          <RowAction action={`${link(w.id)}/remove`} token={token} label="Remove" name="Remove the webhook" />
+        </div>
         <h2 id="attempts">Delivery attempts</h2>
         <p class="muted">
           The newest {entities.length} of {total}. Sending an event again keeps its webhook-id, so a receiver can tell it from a new one.
@@ -142,6 +152,17 @@ export function webhooksRoutes({ services, render }: ConsoleDeps) {
         </form>
       </>,
     );
+  });
+
+  r.post('/admin/webhooks/:id/enabled', action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
+    const { enabled } = await formOf(c);
+    const w = await webhooks.update(c.get('principal').orgId, c.req.param('id'), { enabled: enabled === 'true' });
+    return redirectWith(c, link(w.id), w.enabled ? 'Enabled: events are sent again, from where it stopped.' : 'Disabled: events wait until it is enabled.');
+  });
+
+  r.post('/admin/webhooks/:id/remove', action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
+    await webhooks.remove(c.get('principal').orgId, c.req.param('id'));
+    return redirectWith(c, HERE, 'The webhook was removed.');
   });
 
   r.post('/admin/webhooks/:id/replay', action(consoleSessions, ...WEBHOOK_EDIT), async (c) => {
