@@ -50,9 +50,11 @@ describe('console: administration', () => {
   it('adds a sender domain, shows its records with copy buttons, and verifies it once they are published', async () => {
     const p = await adminPage();
     await p.page.getByRole('link', { name: 'Administration' }).click();
+    await p.page.waitForURL(`${svc.url}/console/admin`);
+    await screenshot(p.page, 'admin');
     await p.page.getByRole('link', { name: 'Sender domains' }).click();
     await expectAccessible(p.page);
-    await screenshot(p.page, 'admin');
+    await screenshot(p.page, 'admin-domains');
 
     // A registered domain is refused with the API's message, naming what to use instead.
     await p.page.getByLabel('Domain', { exact: true }).fill('example.org');
