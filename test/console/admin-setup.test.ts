@@ -192,8 +192,16 @@ describe('console: setting up domains, queues, users and clients', () => {
 
     const contacts = 'tocontactid,optin,locale,CustomerName,CaseName\npat@example.net,true,fi,Pat,CAS-1\nlee@example.net,false,en,Lee,CAS-2';
     await p.page.getByLabel('Contacts', { exact: true }).fill(contacts);
+    const sendForm = p.page.locator('form[action$="/invoke"]');
+    const resubmit = { _csrf: await sendForm.locator('input[name="_csrf"]').inputValue(), idempotencyKey: await sendForm.locator('input[name="idempotencyKey"]').inputValue(), contacts };
     await submit('Send now');
-    await expect(p.page.locator('tr[data-contact="pat@example.net"]').textContent()).resolves.toContain('queued');
+    const patRow = p.page.locator('tr[data-contact="pat@example.net"]');
+    await expect(patRow.textContent()).resolves.toContain('queued');
+    // The same form sent twice (a double click, a reload) sends once: the second answer is the first's.
+    const messageId = (await patRow.locator('td').nth(2).textContent())!;
+    const twice = await p.page.request.post(`${svc.url}/console/admin/outbound/${configurationId}/invoke`, { form: resubmit, headers: { origin: svc.url } });
+    expect(twice.status()).toBe(200);
+    expect(await twice.text()).toContain(messageId);
     await expect(p.page.locator('tr[data-contact="lee@example.net"]').textContent()).resolves.toContain('skipped');
     await expectAccessible(p.page);
     await screenshot(p.page, 'admin-outbound-invoked');

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
 import { BODY_LIMITS } from '../../http/body-limit.js';
+import { checkKey, requestHash } from '../../idempotency/idempotency.service.js';
 import { CONFIGURATION_EDIT, CONFIGURATION_VIEW, ConfigurationInputSchema } from '../../outbound-config/configurations.routes.js';
 import type { ContactResult } from '../../outbound-config/invoke.service.js';
 import { SCHEDULE_VIEW } from '../../schedules/schedules.routes.js';
@@ -142,6 +144,8 @@ export function outboundRoutes(deps: ConsoleDeps) {
             <h2>Send to a contact list</h2>
             <form method="post" action={`${link(cfg.id)}/invoke`} class="stack">
               <CsrfField token={c.get('session').csrfToken} />
+              {/* One key per form shown: a second submit of the same form (a double click, a reload) answers with the first one's results instead of sending again. */}
+              <input type="hidden" name="idempotencyKey" value={`console-${randomUUID()}`} />
               <label for="invoke-contacts">Contacts</label>
               <textarea id="invoke-contacts" name="contacts" rows={6} required aria-describedby="invoke-hint">
                 {contacts}
@@ -164,7 +168,10 @@ export function outboundRoutes(deps: ConsoleDeps) {
     const form = await formOf(c);
     const text = typeof form.contacts === 'string' ? form.contacts : '';
     const id = c.req.param('id');
-    const result = await invoke.invoke(c.get('principal').orgId, id, contactsFromCsv(text, id), null);
+    const contactList = contactsFromCsv(text, id);
+    const key = typeof form.idempotencyKey === 'string' ? form.idempotencyKey : undefined;
+    const idem = key === undefined ? null : { key: checkKey(key), hash: requestHash('POST', c.req.path, JSON.stringify({ contactList })) };
+    const result = await invoke.invoke(c.get('principal').orgId, id, contactList, idem);
     return detail(c, result.body.results, text);
   });
   return r;
