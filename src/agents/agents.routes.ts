@@ -23,6 +23,12 @@ export const PagingQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(500).optional(),
   pageNumber: z.coerce.number().int().min(1).optional(),
 });
+export const NewUserBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  email: z.email().max(254),
+  password: z.string().min(8).max(200),
+  permissions: z.array(z.string()).max(100).optional(),
+});
 const tags = ['Users'];
 const userId = z.object({ userId: z.string() });
 
@@ -34,14 +40,7 @@ const create = createRoute({
   tags,
   ...permit([PERMISSIONS.userAdd]),
   request: {
-    body: jsonBody(
-      z.object({
-        name: z.string().trim().min(1).max(200),
-        email: z.email().max(254),
-        password: z.string().min(8).max(200),
-        permissions: z.array(z.string()).max(100).optional(),
-      }),
-    ),
+    body: jsonBody(NewUserBody),
   },
   responses: { 200: json(UserSchema, 'The user.'), 409: json(ErrorBodySchema, 'A user with this email exists.'), ...standardErrors },
 });

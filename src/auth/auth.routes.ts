@@ -50,6 +50,11 @@ const token = createRoute({
   },
 });
 
+export const NewClientBody = z.object({
+  name: z.string().min(1).max(200),
+  authorizedGrantType: z.literal('CLIENT-CREDENTIALS').optional(),
+  permissions: z.array(z.string()).min(1),
+});
 const createClient = createRoute({
   method: 'post',
   path: '/api/v2/oauth/clients',
@@ -58,13 +63,7 @@ const createClient = createRoute({
   tags: ['Authentication'],
   ...permit([PERMISSIONS.clientEdit]),
   request: {
-    body: jsonBody(
-      z.object({
-        name: z.string().min(1).max(200),
-        authorizedGrantType: z.literal('CLIENT-CREDENTIALS').optional(),
-        permissions: z.array(z.string()).min(1),
-      }),
-    ),
+    body: jsonBody(NewClientBody),
   },
   responses: { 200: json(ClientSchema, 'The client, with its secret.'), ...standardErrors },
 });

@@ -3,6 +3,7 @@ import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Services } from '../deps.js';
 import { AppError } from '../errors.js';
+import { adminSectionRoutes } from './admin/pages.js';
 import { adminRoutes } from './admin.js';
 import { assetRoutes } from './assets.js';
 import type { ConsoleDeps, ConsoleEnv } from './env.js';
@@ -52,6 +53,7 @@ export function consoleApp(services: Services, options: { dataDir: string; shutd
   signedIn.route('/', liveRoutes(deps));
   signedIn.route('/', adminRoutes(deps));
   signedIn.route('/', interactionsRoutes(deps, options));
+  signedIn.route('/', adminSectionRoutes(deps));
   signedIn.all('*', () => {
     throw new AppError(404, 'not.found', 'There is no such page in the console.');
   });

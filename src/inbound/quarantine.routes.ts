@@ -6,11 +6,13 @@ import type { InboundService } from './inbound.service.js';
 // Replies that named a conversation but failed the organization's authentication rule
 // (src/inbound/authenticate.ts), for an administrator to release or drop.
 
-const MANAGE = [PERMISSIONS.routingEmailManage, PERMISSIONS.orgAdmin];
+export const QUARANTINE_MANAGE = [PERMISSIONS.routingEmailManage, PERMISSIONS.orgAdmin];
+const MANAGE = QUARANTINE_MANAGE;
 const BASE = '/api/v2/routing/email/quarantine';
 const tags = ['Quarantine'];
 const Entry = z.record(z.string(), z.unknown()).openapi('QuarantinedMessage');
 const Id = z.object({ quarantineId: z.string() });
+export const ReleaseBody = z.object({ into: z.enum(['conversation', 'new']) });
 
 const list = createRoute({
   method: 'get',
@@ -45,7 +47,7 @@ const release = createRoute({
   description: '`into: "conversation"` appends it to the conversation it named (its threading decision records who released it); `into: "new"` starts a new conversation linked to that one.',
   tags,
   ...permit(MANAGE),
-  request: { params: Id, body: jsonBody(z.object({ into: z.enum(['conversation', 'new']) })) },
+  request: { params: Id, body: jsonBody(ReleaseBody) },
   responses: { 200: json(Entry, 'The entry, released, with the stored message and its conversation.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
 });
 const drop = createRoute({
@@ -59,9 +61,11 @@ const drop = createRoute({
   responses: { 200: json(Entry, 'The entry, dropped.'), ...standardErrors, 409: json(Entry, 'Already released or dropped.') },
 });
 
+/** Who released or dropped a reply, as the entry records it: the user, or else the OAuth client. */
+export const resolvedBy = (p: { clientId: string; userId?: string }) => (p.userId ? `user ${p.userId}` : `client ${p.clientId}`);
+
 export function quarantineRoutes(inbound: InboundService) {
   const r = newRouter();
-  const who = (p: { clientId: string; userId?: string }) => (p.userId ? `user ${p.userId}` : `client ${p.clientId}`);
   r.openapi(list, async (c) => {
     const q = c.req.valid('query');
     return c.json(await inbound.listQuarantine(c.get('principal').orgId, { state: q.state === 'all' ? null : q.state, pageSize: q.pageSize, pageNumber: q.pageNumber }), 200);
@@ -69,11 +73,11 @@ export function quarantineRoutes(inbound: InboundService) {
   r.openapi(get, async (c) => c.json(await inbound.getQuarantine(c.get('principal').orgId, c.req.valid('param').quarantineId), 200));
   r.openapi(release, async (c) => {
     const p = c.get('principal');
-    return c.json(await inbound.release(p.orgId, c.req.valid('param').quarantineId, c.req.valid('json').into, who(p)), 200);
+    return c.json(await inbound.release(p.orgId, c.req.valid('param').quarantineId, c.req.valid('json').into, resolvedBy(p)), 200);
   });
   r.openapi(drop, async (c) => {
     const p = c.get('principal');
-    return c.json(await inbound.drop(p.orgId, c.req.valid('param').quarantineId, who(p)), 200);
+    return c.json(await inbound.drop(p.orgId, c.req.valid('param').quarantineId, resolvedBy(p)), 200);
   });
   return r;
 }

@@ -5,7 +5,7 @@ import { json, jsonBody, newRouter, permit, standardErrors } from '../http/route
 import { EmailAddressSchema } from '../send/send.schema.js';
 import type { ConfigurationsService } from './configurations.service.js';
 
-const ConfigurationInputSchema = z
+export const ConfigurationInputSchema = z
   .object({
     name: z.string().min(1).max(200),
     channelType: z.enum(['email']),
@@ -22,8 +22,8 @@ const ConfigurationSchema = ConfigurationInputSchema.extend({ id: z.string(), da
 
 export const configurationTags = ['Outbound configurations'];
 const tags = configurationTags;
-const EDIT = [PERMISSIONS.outboundConfigurationEdit];
-const VIEW = [PERMISSIONS.outboundConfigurationView, ...EDIT];
+export const CONFIGURATION_EDIT = [PERMISSIONS.outboundConfigurationEdit];
+export const CONFIGURATION_VIEW = [PERMISSIONS.outboundConfigurationView, ...CONFIGURATION_EDIT];
 const id = z.object({ configurationId: z.string().max(100) });
 const PATH = '/api/v2/outbound/configurations';
 
@@ -32,7 +32,7 @@ const list = createRoute({
   path: PATH,
   summary: 'List outbound configurations',
   tags,
-  ...permit(VIEW),
+  ...permit(CONFIGURATION_VIEW),
   responses: { 200: json(z.object({ entities: z.array(ConfigurationSchema) }), 'The configurations.'), ...standardErrors },
 });
 const create = createRoute({
@@ -40,7 +40,7 @@ const create = createRoute({
   path: PATH,
   summary: 'Create an outbound configuration',
   tags,
-  ...permit(EDIT, BODY_LIMITS.json),
+  ...permit(CONFIGURATION_EDIT, BODY_LIMITS.json),
   request: { body: jsonBody(ConfigurationInputSchema) },
   responses: { 200: json(ConfigurationSchema, 'The configuration; `id` is what invocations name.'), ...standardErrors },
 });
@@ -49,7 +49,7 @@ const get = createRoute({
   path: `${PATH}/{configurationId}`,
   summary: 'Get an outbound configuration',
   tags,
-  ...permit(VIEW),
+  ...permit(CONFIGURATION_VIEW),
   request: { params: id },
   responses: { 200: json(ConfigurationSchema, 'The configuration.'), ...standardErrors },
 });
@@ -58,7 +58,7 @@ const update = createRoute({
   path: `${PATH}/{configurationId}`,
   summary: 'Replace an outbound configuration',
   tags,
-  ...permit(EDIT, BODY_LIMITS.json),
+  ...permit(CONFIGURATION_EDIT, BODY_LIMITS.json),
   request: { params: id, body: jsonBody(ConfigurationInputSchema) },
   responses: { 200: json(ConfigurationSchema, 'The configuration.'), ...standardErrors },
 });
@@ -67,7 +67,7 @@ const remove = createRoute({
   path: `${PATH}/{configurationId}`,
   summary: 'Delete an outbound configuration',
   tags,
-  ...permit(EDIT),
+  ...permit(CONFIGURATION_EDIT),
   request: { params: id },
   responses: { 204: { description: 'Deleted; messages it sent stay.' }, ...standardErrors },
 });

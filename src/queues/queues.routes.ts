@@ -5,6 +5,7 @@ import type { QueuesService } from './queues.service.js';
 
 const QueueSchema = z.object({ id: z.string(), name: z.string(), dateCreated: z.string(), selfUri: z.string() }).openapi('Queue');
 const tags = ['Queues'];
+export const NewQueueBody = z.object({ name: z.string().min(1).max(200), description: z.string().optional() });
 const EDIT = [PERMISSIONS.queueEdit];
 const VIEW = [PERMISSIONS.queueView, ...EDIT];
 
@@ -22,7 +23,7 @@ const create = createRoute({
   summary: 'Create a queue',
   tags,
   ...permit(EDIT),
-  request: { body: jsonBody(z.object({ name: z.string().min(1).max(200), description: z.string().optional() })) },
+  request: { body: jsonBody(NewQueueBody) },
   responses: { 200: json(QueueSchema, 'The queue.'), ...standardErrors },
 });
 const get = createRoute({

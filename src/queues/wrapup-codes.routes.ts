@@ -15,8 +15,8 @@ const ListingSchema = z
   .object({ entities: z.array(WrapupCodeSchema), pageSize: z.number(), pageNumber: z.number(), total: z.number(), pageCount: z.number(), selfUri: z.string() })
   .openapi('WrapupCodeEntityListing');
 const tags = ['Wrap-up codes'];
-const EDIT = [PERMISSIONS.wrapupCodeEdit];
-const VIEW = [PERMISSIONS.wrapupCodeView, ...EDIT];
+export const WRAPUP_EDIT = [PERMISSIONS.wrapupCodeEdit];
+export const WRAPUP_VIEW = [PERMISSIONS.wrapupCodeView, ...WRAPUP_EDIT];
 const code = z.object({ codeId: z.string() });
 const queue = z.object({ queueId: z.string() });
 
@@ -25,7 +25,7 @@ const list = createRoute({
   path: '/api/v2/routing/wrapupcodes',
   summary: "List the organization's wrap-up codes, by name",
   tags,
-  ...permit(VIEW),
+  ...permit(WRAPUP_VIEW),
   request: { query: PagingQuery },
   responses: { 200: json(ListingSchema, 'A page of wrap-up codes.'), ...standardErrors },
 });
@@ -34,7 +34,7 @@ const create = createRoute({
   path: '/api/v2/routing/wrapupcodes',
   summary: 'Create a wrap-up code',
   tags,
-  ...permit(EDIT),
+  ...permit(WRAPUP_EDIT),
   request: { body: jsonBody(z.object({ name: WrapupCodeName })) },
   responses: { 200: json(WrapupCodeSchema, 'The wrap-up code.'), 409: json(ErrorBodySchema, 'A wrap-up code with this name exists.'), ...standardErrors },
 });
@@ -43,7 +43,7 @@ const get = createRoute({
   path: '/api/v2/routing/wrapupcodes/{codeId}',
   summary: 'Get a wrap-up code',
   tags,
-  ...permit(VIEW),
+  ...permit(WRAPUP_VIEW),
   request: { params: code },
   responses: { 200: json(WrapupCodeSchema, 'The wrap-up code.'), ...standardErrors },
 });
@@ -52,7 +52,7 @@ const update = createRoute({
   path: '/api/v2/routing/wrapupcodes/{codeId}',
   summary: 'Rename a wrap-up code',
   tags,
-  ...permit(EDIT),
+  ...permit(WRAPUP_EDIT),
   request: { params: code, body: jsonBody(z.object({ name: WrapupCodeName })) },
   responses: { 200: json(WrapupCodeSchema, 'The wrap-up code.'), 409: json(ErrorBodySchema, 'Another wrap-up code has this name.'), ...standardErrors },
 });
@@ -61,7 +61,7 @@ const remove = createRoute({
   path: '/api/v2/routing/wrapupcodes/{codeId}',
   summary: "Delete a wrap-up code; it leaves every queue's list (completed items keep its id)",
   tags,
-  ...permit(EDIT),
+  ...permit(WRAPUP_EDIT),
   request: { params: code },
   responses: { 204: { description: 'Deleted.' }, ...standardErrors },
 });
@@ -71,7 +71,7 @@ const listForQueue = createRoute({
   summary: 'The wrap-up codes a queue offers',
   description: 'An item of a queue that offers codes is completed with one of them; in a queue that offers none, a code is optional.',
   tags,
-  ...permit([PERMISSIONS.queueView, PERMISSIONS.queueEdit, ...VIEW]),
+  ...permit([PERMISSIONS.queueView, PERMISSIONS.queueEdit, ...WRAPUP_VIEW]),
   request: { params: queue },
   responses: { 200: json(ListingSchema, 'All of them, by name.'), ...standardErrors },
 });

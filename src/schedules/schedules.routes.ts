@@ -7,12 +7,12 @@ import { ContactSchema, MAX_CONTACTS } from '../outbound-config/contacts.js';
 import type { SchedulesService } from './schedules.service.js';
 
 const tags = ['Outbound schedules'];
-const EDIT = [PERMISSIONS.outboundScheduleEdit];
-const VIEW = [PERMISSIONS.outboundScheduleView, ...EDIT];
+export const SCHEDULE_EDIT = [PERMISSIONS.outboundScheduleEdit];
+export const SCHEDULE_VIEW = [PERMISSIONS.outboundScheduleView, ...SCHEDULE_EDIT];
 const PATH = '/api/v2/outbound/schedules';
 const id = z.object({ scheduleId: z.string().max(100) });
 
-const InputSchema = z
+export const ScheduleInputSchema = z
   .object({
     configurationId: z.string().max(100),
     contactList: z.array(ContactSchema).openapi({ description: `1 to ${MAX_CONTACTS} contacts, checked as an invocation's.` }),
@@ -48,8 +48,8 @@ const create = createRoute({
   summary: 'Schedule an invocation: once, after a delay, or recurring',
   description: 'Exactly one of runAt, delaySeconds and cron. Each due time sends once, across restarts and instances.',
   tags,
-  ...permit(EDIT, BODY_LIMITS.template),
-  request: { body: jsonBody(InputSchema) },
+  ...permit(SCHEDULE_EDIT, BODY_LIMITS.template),
+  request: { body: jsonBody(ScheduleInputSchema) },
   responses: { 200: json(z.object({ id: z.string(), nextRunAt: z.string() }).openapi('OutboundScheduleCreated'), 'The schedule and its first due time.'), ...standardErrors },
 });
 const list = createRoute({
@@ -57,7 +57,7 @@ const list = createRoute({
   path: PATH,
   summary: "The organization's schedules, newest first",
   tags,
-  ...permit(VIEW),
+  ...permit(SCHEDULE_VIEW),
   request: {
     query: z.object({
       pageSize: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'At most 100; default 25.' }),
@@ -80,7 +80,7 @@ const get = createRoute({
   path: `${PATH}/{scheduleId}`,
   summary: 'Get a schedule',
   tags,
-  ...permit(VIEW),
+  ...permit(SCHEDULE_VIEW),
   request: { params: id },
   responses: { 200: json(ScheduleSchema, 'The schedule, with its contact list.'), ...standardErrors },
 });
@@ -89,7 +89,7 @@ const remove = createRoute({
   path: `${PATH}/{scheduleId}`,
   summary: 'Cancel a schedule',
   tags,
-  ...permit(EDIT),
+  ...permit(SCHEDULE_EDIT),
   request: { params: id },
   responses: { 204: { description: 'Cancelled: nothing more is sent for it; it stays listed as cancelled.' }, ...standardErrors },
 });

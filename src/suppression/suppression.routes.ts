@@ -5,8 +5,8 @@ import { json, newRouter, permit, standardErrors } from '../http/router.js';
 import type { SuppressionService } from './suppression.service.js';
 
 const tags = ['Suppressions'];
-const EDIT = [PERMISSIONS.suppressionEdit];
-const VIEW = [PERMISSIONS.suppressionView, ...EDIT];
+export const SUPPRESSION_EDIT = [PERMISSIONS.suppressionEdit];
+export const SUPPRESSION_VIEW = [PERMISSIONS.suppressionView, ...SUPPRESSION_EDIT];
 const SuppressionSchema = z
   .object({
     email: z.string(),
@@ -18,7 +18,9 @@ const SuppressionSchema = z
     selfUri: z.string(),
   })
   .openapi('Suppression');
-const params = z.object({ email: z.string().max(320) });
+export const SuppressionParams = z.object({ email: z.string().max(320) });
+export const SuppressBody = z.object({ reason: z.string().max(500).optional() });
+const params = SuppressionParams;
 
 const list = createRoute({
   method: 'get',
@@ -27,7 +29,7 @@ const list = createRoute({
   description:
     'Addresses threadline will not mail: hard bounces, complaints, repeated soft bounces (for a while) and entries an administrator added. `email` finds the entries whose address contains it.',
   tags,
-  ...permit(VIEW),
+  ...permit(SUPPRESSION_VIEW),
   request: {
     query: z.object({
       email: z.string().max(320).optional(),
@@ -51,7 +53,7 @@ const get = createRoute({
   path: '/api/v2/suppressions/{email}',
   summary: "An address's entry",
   tags,
-  ...permit(VIEW),
+  ...permit(SUPPRESSION_VIEW),
   request: { params },
   responses: { 200: json(SuppressionSchema, 'The entry.'), ...standardErrors },
 });
@@ -61,8 +63,8 @@ const put = createRoute({
   summary: 'Suppress an address',
   description: 'Until removed; replaces any entry the address had.',
   tags,
-  ...permit(EDIT),
-  request: { params, body: { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } } },
+  ...permit(SUPPRESSION_EDIT),
+  request: { params, body: { required: false, content: { 'application/json': { schema: SuppressBody } } } },
   responses: { 200: json(SuppressionSchema, 'The entry.'), ...standardErrors },
 });
 const remove = createRoute({
@@ -70,7 +72,7 @@ const remove = createRoute({
   path: '/api/v2/suppressions/{email}',
   summary: 'Mail an address again',
   tags,
-  ...permit(EDIT),
+  ...permit(SUPPRESSION_EDIT),
   request: { params },
   responses: { 204: { description: 'Removed.' }, ...standardErrors },
 });

@@ -4,7 +4,7 @@ import { BODY_LIMITS } from '../http/body-limit.js';
 import { ErrorBodySchema, json, jsonBody, newRouter, permit, standardErrors } from '../http/router.js';
 import type { TemplatesService } from './templates.service.js';
 
-const LocalizationSchema = z
+export const LocalizationSchema = z
   .object({
     locale: z.string().max(100).openapi({ example: 'fi-FI', description: 'A BCP 47 language tag; stored in canonical form.' }),
     subject: z.string().max(2000).openapi({ example: 'Palvelupyyntö {CaseName} on vastaanotettu' }),
@@ -14,7 +14,7 @@ const LocalizationSchema = z
   .strict()
   .openapi('OutboundTemplateLocalization');
 
-const TemplateInputSchema = z
+export const TemplateInputSchema = z
   .object({
     name: z.string().min(1).max(200),
     channel: z.enum(['email']),
@@ -26,7 +26,7 @@ const TemplateInputSchema = z
 
 const TemplateSchema = TemplateInputSchema.extend({ id: z.string(), dateCreated: z.string(), dateModified: z.string(), selfUri: z.string() }).openapi('OutboundTemplate');
 
-const PreviewSchema = z
+export const PreviewSchema = z
   .object({
     locale: z.string().max(100).optional().openapi({ description: "The contact's locale; absent: the template's default." }),
     values: z.record(z.string().max(100), z.string().max(64 * 1024)).openapi({ example: { CustomerName: 'Pat', CaseName: 'CAS-01001' } }),
@@ -37,8 +37,8 @@ const PreviewSchema = z
 const RenderedSchema = z.object({ locale: z.string(), subject: z.string(), textBody: z.string().nullable(), htmlBody: z.string().nullable() }).openapi('OutboundTemplatePreview');
 
 const tags = ['Outbound templates'];
-const EDIT = [PERMISSIONS.outboundTemplateEdit];
-const VIEW = [PERMISSIONS.outboundTemplateView, ...EDIT];
+export const TEMPLATE_EDIT = [PERMISSIONS.outboundTemplateEdit];
+export const TEMPLATE_VIEW = [PERMISSIONS.outboundTemplateView, ...TEMPLATE_EDIT];
 const id = z.object({ templateId: z.string().max(100) });
 const PATH = '/api/v2/outbound/templates';
 const placeholders = 'Placeholders: `{Key}`, `{Key|default}`, the Dynamics slugs `{Field{Entity}}` such as `{FullName{Customer}}`; `{{` and `}}` are literal braces.';
@@ -48,7 +48,7 @@ const list = createRoute({
   path: PATH,
   summary: 'List message templates',
   tags,
-  ...permit(VIEW),
+  ...permit(TEMPLATE_VIEW),
   responses: { 200: json(z.object({ entities: z.array(TemplateSchema) }), 'The templates.'), ...standardErrors },
 });
 const create = createRoute({
@@ -57,7 +57,7 @@ const create = createRoute({
   summary: 'Create a localized message template',
   description: placeholders,
   tags,
-  ...permit(EDIT, BODY_LIMITS.template),
+  ...permit(TEMPLATE_EDIT, BODY_LIMITS.template),
   request: { body: jsonBody(TemplateInputSchema) },
   responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors },
 });
@@ -66,7 +66,7 @@ const get = createRoute({
   path: `${PATH}/{templateId}`,
   summary: 'Get a message template',
   tags,
-  ...permit(VIEW),
+  ...permit(TEMPLATE_VIEW),
   request: { params: id },
   responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors },
 });
@@ -76,7 +76,7 @@ const update = createRoute({
   summary: 'Replace a message template',
   description: placeholders,
   tags,
-  ...permit(EDIT, BODY_LIMITS.template),
+  ...permit(TEMPLATE_EDIT, BODY_LIMITS.template),
   request: { params: id, body: jsonBody(TemplateInputSchema) },
   responses: { 200: json(TemplateSchema, 'The template.'), ...standardErrors },
 });
@@ -85,7 +85,7 @@ const remove = createRoute({
   path: `${PATH}/{templateId}`,
   summary: 'Delete a message template no configuration uses',
   tags,
-  ...permit(EDIT),
+  ...permit(TEMPLATE_EDIT),
   request: { params: id },
   responses: { 204: { description: 'Deleted.' }, ...standardErrors, 409: json(ErrorBodySchema, 'Outbound configurations use the template; the error names them.') },
 });
@@ -95,7 +95,7 @@ const preview = createRoute({
   summary: 'Render a template for sample values',
   description: 'Answers what a contact with this locale and these values would receive. A missing value is a 400 listing every missing placeholder.',
   tags,
-  ...permit(VIEW, BODY_LIMITS.template),
+  ...permit(TEMPLATE_VIEW, BODY_LIMITS.template),
   request: { params: id, body: jsonBody(PreviewSchema) },
   responses: { 200: json(RenderedSchema, 'The rendered message.'), ...standardErrors },
 });

@@ -6,8 +6,8 @@ import { json, jsonBody, newRouter, permit, standardErrors } from '../http/route
 import type { WebhooksService } from './webhooks.service.js';
 
 const tags = ['Webhooks'];
-const EDIT = [PERMISSIONS.webhookEdit];
-const VIEW = [PERMISSIONS.webhookView, ...EDIT];
+export const WEBHOOK_EDIT = [PERMISSIONS.webhookEdit];
+export const WEBHOOK_VIEW = [PERMISSIONS.webhookView, ...WEBHOOK_EDIT];
 const params = z.object({ id: z.string().max(100) });
 const eventTypes = z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length);
 
@@ -43,6 +43,12 @@ const Attempt = z
 
 const url = z.string().min(1).max(2000).openapi({ description: 'http or https; its host must resolve to public addresses (unless THREADLINE_WEBHOOK_ALLOW_PRIVATE=true).' });
 const description = z.string().max(500);
+export const CreateWebhookBody = z.object({ url, eventTypes: eventTypes.optional(), description: description.optional() });
+export const ReplayBody = z.object({
+  eventId: z.string().max(100).optional(),
+  since: z.string().datetime({ offset: true }).optional(),
+  until: z.string().datetime({ offset: true }).optional(),
+});
 
 const create = createRoute({
   method: 'post',
@@ -51,8 +57,8 @@ const create = createRoute({
   description:
     'Each event of the chosen types (default: all) is POSTed to the URL, signed by the Standard Webhooks scheme with the `secret` in the answer, which is shown only here and on rotation.',
   tags,
-  ...permit(EDIT),
-  request: { body: jsonBody(z.object({ url, eventTypes: eventTypes.optional(), description: description.optional() })) },
+  ...permit(WEBHOOK_EDIT),
+  request: { body: jsonBody(CreateWebhookBody) },
   responses: { 201: json(WithSecret, 'The webhook and its secret.'), ...standardErrors },
 });
 const list = createRoute({
@@ -60,7 +66,7 @@ const list = createRoute({
   path: '/api/v2/webhooks',
   summary: "The organization's webhooks",
   tags,
-  ...permit(VIEW),
+  ...permit(WEBHOOK_VIEW),
   responses: { 200: json(z.object({ entities: z.array(Webhook) }).openapi('WebhookListing'), 'Every webhook, oldest first.'), ...standardErrors },
 });
 const get = createRoute({
@@ -68,7 +74,7 @@ const get = createRoute({
   path: '/api/v2/webhooks/{id}',
   summary: 'A webhook',
   tags,
-  ...permit(VIEW),
+  ...permit(WEBHOOK_VIEW),
   request: { params },
   responses: { 200: json(Webhook, 'The webhook.'), ...standardErrors },
 });
@@ -78,7 +84,7 @@ const patch = createRoute({
   summary: 'Change a webhook',
   description: 'Enabling a webhook tries the event it stopped at now.',
   tags,
-  ...permit(EDIT),
+  ...permit(WEBHOOK_EDIT),
   request: {
     params,
     body: jsonBody(z.object({ url: url.optional(), eventTypes: eventTypes.nullable().optional(), description: description.nullable().optional(), enabled: z.boolean().optional() })),
@@ -90,7 +96,7 @@ const remove = createRoute({
   path: '/api/v2/webhooks/{id}',
   summary: 'Remove a webhook',
   tags,
-  ...permit(EDIT),
+  ...permit(WEBHOOK_EDIT),
   request: { params },
   responses: { 204: { description: 'Removed.' }, ...standardErrors },
 });
@@ -100,7 +106,7 @@ const rotate = createRoute({
   summary: "Rotate a webhook's secret",
   description: 'A new secret, shown only here; for 24 hours the previous one signs beside it (`webhook-signature` carries both), so receivers can switch without losing events.',
   tags,
-  ...permit(EDIT),
+  ...permit(WEBHOOK_EDIT),
   request: { params },
   responses: { 200: json(WithSecret, 'The webhook and its new secret.'), ...standardErrors },
 });
@@ -109,7 +115,7 @@ const attempts = createRoute({
   path: '/api/v2/webhooks/{id}/attempts',
   summary: "A webhook's delivery attempts, newest first",
   tags,
-  ...permit(VIEW),
+  ...permit(WEBHOOK_VIEW),
   request: {
     params,
     query: z.object({
@@ -134,10 +140,10 @@ const replay = createRoute({
   summary: 'Send events again',
   description: 'One event (`eventId`) or those of a time range (`since`, `until`, ISO 8601; at most 10,000), with their original `webhook-id`, before the webhook’s next new event.',
   tags,
-  ...permit(EDIT),
+  ...permit(WEBHOOK_EDIT),
   request: {
     params,
-    body: jsonBody(z.object({ eventId: z.string().max(100).optional(), since: z.string().datetime({ offset: true }).optional(), until: z.string().datetime({ offset: true }).optional() })),
+    body: jsonBody(ReplayBody),
   },
   responses: { 202: json(z.object({ queued: z.number().int() }).openapi('WebhookReplay'), 'How many events will be sent again.'), ...standardErrors },
 });
