@@ -48,7 +48,12 @@ export async function openPage(browser: Browser, svc: TestService): Promise<Cons
   });
   const scripts = new Map<string, number>();
   page.on('response', (r) => {
-    if (r.request().resourceType() === 'script') void r.body().then((b) => scripts.set(r.url(), b.length));
+    // A page left before its script's body was read has no body to give: that page is not the one measured.
+    if (r.request().resourceType() === 'script')
+      r.body().then(
+        (b) => scripts.set(r.url(), b.length),
+        () => {},
+      );
   });
   const own = new URL(svc.url).host;
   return {
