@@ -20,6 +20,8 @@ export function requireSession(sessions: ConsoleSessionsService): MiddlewareHand
     c.set('session', found.session);
     c.set('principal', found.principal);
     await next();
+    // Every answer to a signed-in request shows that user's data (htmx fragments too): never kept by a cache.
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
 }
 

@@ -44,7 +44,7 @@ export function itemActionRoutes({ services }: ConsoleDeps) {
   }
 
   // Sent threaded by the same service as POST /api/v2/conversations/emails/{id}/messages, and only by the agent holding the item.
-  r.post('/items/:id/answer', actionTaking(BODY_LIMITS.json, sessions, PERMISSIONS.emailReply, PERMISSIONS.emailCreate), async (c) => {
+  r.post('/items/:id/answer', actionTaking(BODY_LIMITS.message, sessions, PERMISSIONS.emailReply, PERMISSIONS.emailCreate), async (c) => {
     const { orgId, userId } = who(c);
     const id = c.req.param('id');
     const back = `/console/items/${id}`;

@@ -14,6 +14,8 @@ export const LIVE = {
   heartbeatMs: 15_000,
   /** Streams open at once in this process: past it a new one is refused (EventSource retries). */
   maxStreams: 500,
+  /** Streams of one session (its tabs): a newer one past it ends the oldest, which is told so and does not reconnect. */
+  perSession: 4,
   /** Events read per poll. */
   batch: 200,
 };
@@ -22,30 +24,40 @@ export const LIVE = {
  * GET /console/live: server-sent events fed by the event log. Each batch of events that concerns
  * the user (their queues' items, the items they hold, replies to those) becomes one `change`
  * event naming only the event types and their number: the page then re-reads its live parts, through the same
- * permission checks as any request. One stream per session (a new one ends the older), a
- * heartbeat, a `ready` event once it follows the log, and an `end` event when the session is signed out or expires.
+ * permission checks as any request. A few streams per session, one per tab (past them the
+ * oldest ends), and at most 10 sessions a user (sessions.service.ts): one user cannot take the
+ * process's streams. A heartbeat, a `ready` event once it follows the log, and an `end` event when the session is signed out or expires.
  */
 export function liveRoutes({ services, shutdown }: ConsoleDeps) {
   const r = new Hono<ConsoleEnv>();
-  const open = new Map<string, () => void>();
+  /** Each session's open streams, oldest first: their stop functions. */
+  const open = new Map<string, Array<(why?: string) => void>>();
+  let total = 0;
   shutdown?.addEventListener('abort', () => {
-    for (const stop of open.values()) stop();
+    for (const stops of open.values()) for (const stop of stops) stop();
   });
 
   r.get('/live', page(), (c) => {
     const session = c.get('session');
     const principal = c.get('principal');
-    open.get(session.tokenHash)?.();
-    if (open.size >= LIVE.maxStreams || shutdown?.aborted)
+    let mine = open.get(session.tokenHash) ?? [];
+    if (mine.length >= LIVE.perSession) {
+      mine[0]!('replaced');
+      mine = mine.slice(1);
+    }
+    if (total >= LIVE.maxStreams || shutdown?.aborted)
       throw new AppError(503, 'service.unavailable', 'Too many live streams are open; the page retries shortly.', [], { retryAfterSeconds: 5 });
     const viewer = { userId: principal.userId!, supervisor: hasAnyPermission(principal.permissions, [PERMISSIONS.workItemView]) };
     let stopped = false;
+    let endedBecause: string | undefined;
     let wake: () => void = () => {};
-    const stop = () => {
+    const stop = (why?: string) => {
       stopped = true;
+      endedBecause ??= why;
       wake();
     };
-    open.set(session.tokenHash, stop);
+    open.set(session.tokenHash, [...mine, stop]);
+    total++;
     c.header('Cache-Control', 'no-store');
     // The connection ends with the stream: a shutdown then finds it gone, not idle in keep-alive.
     c.header('Connection', 'close');
@@ -87,8 +99,13 @@ export function liveRoutes({ services, shutdown }: ConsoleDeps) {
             };
           });
         }
+        // Told why, so that its page does not open it again (EventSource reconnects otherwise).
+        if (endedBecause) await stream.writeSSE({ event: 'end', data: endedBecause });
       } finally {
-        if (open.get(session.tokenHash) === stop) open.delete(session.tokenHash);
+        total--;
+        const left = (open.get(session.tokenHash) ?? []).filter((s) => s !== stop);
+        if (left.length > 0) open.set(session.tokenHash, left);
+        else open.delete(session.tokenHash);
       }
     });
   });

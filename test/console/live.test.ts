@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIVE } from '../../src/console/live.js';
 import { type Agent, createQueue, enqueue, newConversation, PASSWORD, pull } from '../helpers/acd.js';
 import { consoleUser, postWithCookie } from '../helpers/console.js';
 import { startService, type TestService, waitFor } from '../helpers/service.js';
@@ -78,17 +79,34 @@ describe('the live stream', () => {
     expect(sa.events.map((e) => e.data).join()).not.toContain(first.conversationId);
   });
 
-  it('ends when the session signs out, and a second stream of a session ends the first', async () => {
+  it("answers the live parts (htmx fragments) no-store, as its pages: they show the agent's queues", async () => {
     const cookie = await signIn(a);
-    const older = follow(svc, cookie);
-    await waitFor(() => (ready(older) ? true : undefined), 10_000, 'the older stream ready');
+    const res = await fetch(`${svc.url}/console/inbox/queues`, { headers: { cookie, 'hx-request': 'true' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it(`keeps ${LIVE.perSession} streams of a session (its tabs), ends the oldest past them saying so, and ends them all at sign-out`, async () => {
+    const cookie = await signIn(a);
+    const tabs = [];
+    for (let i = 0; i < LIVE.perSession; i++) {
+      const tab = follow(svc, cookie);
+      await waitFor(() => (ready(tab) ? true : undefined), 10_000, `tab ${i} ready`);
+      tabs.push(tab);
+    }
+    const older = tabs[0]!;
     const newer = follow(svc, cookie);
-    await waitFor(() => (older.ended ? true : undefined), 10_000, 'the older stream to end');
+    await waitFor(() => (older.ended ? true : undefined), 10_000, 'the oldest stream to end');
+    expect(older.events.at(-1)).toEqual({ event: 'end', data: 'replaced' });
+    await waitFor(() => (ready(newer) ? true : undefined), 10_000, 'the newer stream ready');
+    for (const tab of tabs.slice(1)) expect(tab.ended, 'the other tabs keep theirs').toBeFalsy();
     const page = await (await fetch(`${svc.url}/console`, { headers: { cookie } })).text();
     const token = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
     expect((await postWithCookie(svc, '/console/sign-out', cookie, { _csrf: token })).status).toBe(303);
-    await waitFor(() => (newer.ended ? true : undefined), 10_000, 'the stream to end at sign-out');
-    expect(newer.events.at(-1)).toEqual({ event: 'end', data: 'signed-out' });
+    for (const tab of [newer, ...tabs.slice(1)]) {
+      await waitFor(() => (tab.ended ? true : undefined), 10_000, 'every stream to end at sign-out');
+      expect(tab.events.at(-1)).toEqual({ event: 'end', data: 'signed-out' });
+    }
     const after = await fetch(`${svc.url}/console/live`, { headers: { cookie }, redirect: 'manual' });
     expect(after.status).toBe(303);
   });
