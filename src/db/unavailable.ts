@@ -30,6 +30,15 @@ export function databaseUnavailable(err: unknown): Unavailable | null {
   return null;
 }
 
+// Our own handle, closed at shutdown: Kysely's, pg's pool, better-sqlite3's. Nothing written
+// through it again will succeed, so waiting for it to come back would wait forever.
+const CLOSED_TEXTS = /driver has already been destroyed|Cannot use a pool after calling end on the pool|The database connection is not open/;
+
+/** Whether `err` says the database handle was closed by this process (at shutdown). */
+export function databaseClosed(err: unknown): boolean {
+  return err instanceof Error && CLOSED_TEXTS.test(err.message);
+}
+
 /**
  * How a background loop reports that its database work failed: an outage once when it starts
  * (and again if its cause changes), not on every tick; anything else each time it happens.

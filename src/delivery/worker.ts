@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, MessageThreadingTable } from '../db/schema.js';
-import { databaseUnavailable, outageLog } from '../db/unavailable.js';
+import { databaseClosed, databaseUnavailable, outageLog } from '../db/unavailable.js';
 import type { Worker } from '../jobs/workers.js';
 import type { Logger } from '../log.js';
 import { domainOf } from '../mail/address.js';
@@ -262,7 +262,17 @@ export class DeliveryWorker implements Worker {
         (err: unknown) => {
           // The transaction can fail before the work ran (no connection): nothing was taken.
           if (taken === null) this.writeQueued = false;
-          if (databaseUnavailable(err)) {
+          if (databaseClosed(err)) {
+            // Stopped with outcomes unwritten (shutdown ran out of time): their leases run out
+            // and those messages may be sent again. Nothing can be written through a closed handle.
+            const lost = [...(taken ?? []), ...this.unwritten.splice(0)];
+            this.o.log.error({ outcomes: lost.length }, 'delivery outcomes not written: the database was closed first; those messages may be sent again');
+            for (const t of lost) t.reject(err);
+            return;
+          }
+          // A transaction that failed before its work ran failed for none of these outcomes: kept
+          // and tried again after a pause, like an outage (again at once, it could fail at once, forever).
+          if (databaseUnavailable(err) || taken === null) {
             this.unwritten.unshift(...(taken ?? []));
             if (this.outcomeRetryMs === 0)
               this.o.log.warn({ err: { message: (err as Error).message }, outcomes: this.unwritten.length }, 'delivery outcomes kept until the database answers');
@@ -276,7 +286,7 @@ export class DeliveryWorker implements Worker {
             return;
           }
           // Anything else is about these outcomes: their leases run out and they are tried again.
-          for (const t of taken ?? []) t.reject(err);
+          for (const t of taken) t.reject(err);
           this.writeOutcomesSoon();
         },
       );
