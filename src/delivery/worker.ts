@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { TxBatcher } from '../db/batcher.js';
 import type { Db, Executor, MessageThreadingTable } from '../db/schema.js';
-import { databaseClosed, databaseUnavailable, outageLog } from '../db/unavailable.js';
+import { outageLog } from '../db/unavailable.js';
 import type { Worker } from '../jobs/workers.js';
 import type { Logger } from '../log.js';
 import { domainOf } from '../mail/address.js';
@@ -14,7 +14,7 @@ import { bodiesWithinBudget, outgoingMail, UNBUDGETED_CHARS } from './bodies.js'
 import { classifyError, type Outcome } from './classify.js';
 import type { Deliverer } from './deliverer.js';
 import * as outbox from './outbox.repo.js';
-import { type PendingOutcome, writeOutcomes } from './outcomes.js';
+import { OutcomeWriter } from './outcome-writer.js';
 import { RelayWatch } from './relay-watch.js';
 
 export interface DeliveryWorkerOptions {
@@ -75,12 +75,7 @@ export class DeliveryWorker implements Worker {
   private timer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
-  /** Outcomes waiting for the write that queueOutcome() has queued. */
-  private unwritten: PendingOutcome[] = [];
-  private writeQueued = false;
-  /** Set while outcomes wait to be written again after the database failed. */
-  private outcomeRetry: NodeJS.Timeout | null = null;
-  private outcomeRetryMs = 0;
+  private readonly outcomes: OutcomeWriter;
   /** A database outage is logged once, not per tick. */
   private readonly claimLog: ReturnType<typeof outageLog>;
 
@@ -92,6 +87,7 @@ export class DeliveryWorker implements Worker {
     this.withBodies = bodiesWithinBudget((id) => o.conversations.findMessageBodies(o.db, id));
     const probe = o.probe;
     this.relays = probe ? new RelayWatch({ probe, onBack: (t) => this.targetBack(t), log: o.log, intervalMs: o.probeIntervalMs }) : null;
+    this.outcomes = new OutcomeWriter({ ...o, onWaiting: (target) => this.relays?.watch(target), onRetried: () => this.wake() });
   }
 
   start(): void {
@@ -132,7 +128,7 @@ export class DeliveryWorker implements Worker {
     try {
       // While outcomes wait for the database, claim nothing: once it is back their writes go
       // first, or a lease that ran out meanwhile would hand this worker a message it has sent.
-      while (!this.stopped && !this.outcomeRetry) {
+      while (!this.stopped && !this.outcomes.retrying) {
         const room = this.o.concurrency * 2 - this.inFlight;
         // Refill in chunks, not one message per finished delivery: a claim is a transaction of
         // five statements whatever its size, and `concurrency` messages still wait for the pool.
@@ -212,14 +208,10 @@ export class DeliveryWorker implements Worker {
     }
   }
 
-  /**
-   * Outcomes go through the batcher like every other write, and those that arrive while one is
-   * waiting to be written join it: one piece of work, a few statements for all of them, and
-   * one fsync (group commit) for them and whatever else shares the transaction.
-   */
+  /** Writes a delivery's outcome (outcome-writer.ts: group commits, kept through outages) and logs it. */
   private async record(m: { id: string; org_id: string; conversation_id: string; from_email: string; to_email: string }, attempts: number, outcome: Outcome): Promise<void> {
     const { id } = m;
-    const status = await new Promise<string>((resolve, reject) => this.queueOutcome({ id, orgId: m.org_id, to: m.to_email, attempts, outcome, resolve, reject }));
+    const status = await this.outcomes.write({ id, orgId: m.org_id, to: m.to_email, attempts, outcome });
     this.o.metrics.deliveriesTotal.inc({ outcome: status });
     // One line per outcome an operator can follow: ids and domains, never addresses or bodies.
     const level = status === 'sent' ? 'info' : 'warn';
@@ -229,67 +221,6 @@ export class DeliveryWorker implements Worker {
         `delivery ${status}`,
       );
     }
-  }
-
-  private queueOutcome(item: PendingOutcome): void {
-    this.unwritten.push(item);
-    this.writeOutcomesSoon();
-  }
-
-  /**
-   * Queues one write for everything in `unwritten`, including what arrives until the batcher
-   * gets to it. While the database cannot be reached, the outcomes are kept and written once it
-   * answers: each of those messages was sent, and an outcome never written would have it sent
-   * again when its lease runs out.
-   */
-  private writeOutcomesSoon(): void {
-    if (this.writeQueued || this.outcomeRetry || this.unwritten.length === 0) return;
-    this.writeQueued = true;
-    let taken: PendingOutcome[] | null = null;
-    this.o.batcher
-      .runSoon((trx) => {
-        this.writeQueued = false;
-        taken = this.unwritten.splice(0);
-        return writeOutcomes(trx, taken, this.o);
-      })
-      .then(
-        ({ statuses, waitingFor }) => {
-          if (this.outcomeRetryMs > 0) this.o.log.info({ outcomes: taken!.length }, 'delivery outcomes written after the database came back');
-          this.outcomeRetryMs = 0;
-          for (const [i, t] of taken!.entries()) t.resolve(statuses[i]!);
-          for (const target of waitingFor) this.relays?.watch(target);
-        },
-        (err: unknown) => {
-          // The transaction can fail before the work ran (no connection): nothing was taken.
-          if (taken === null) this.writeQueued = false;
-          if (databaseClosed(err)) {
-            // Stopped with outcomes unwritten (shutdown ran out of time): their leases run out
-            // and those messages may be sent again. Nothing can be written through a closed handle.
-            const lost = [...(taken ?? []), ...this.unwritten.splice(0)];
-            this.o.log.error({ outcomes: lost.length }, 'delivery outcomes not written: the database was closed first; those messages may be sent again');
-            for (const t of lost) t.reject(err);
-            return;
-          }
-          // A transaction that failed before its work ran failed for none of these outcomes: kept
-          // and tried again after a pause, like an outage (again at once, it could fail at once, forever).
-          if (databaseUnavailable(err) || taken === null) {
-            this.unwritten.unshift(...(taken ?? []));
-            if (this.outcomeRetryMs === 0)
-              this.o.log.warn({ err: { message: (err as Error).message }, outcomes: this.unwritten.length }, 'delivery outcomes kept until the database answers');
-            this.outcomeRetryMs = Math.min(Math.max(this.outcomeRetryMs * 2, 100), 2_000);
-            // Not unref()'d: these writes are owed; a stop() waits for them (main.ts bounds it).
-            this.outcomeRetry = setTimeout(() => {
-              this.outcomeRetry = null;
-              this.writeOutcomesSoon();
-              this.wake();
-            }, this.outcomeRetryMs);
-            return;
-          }
-          // Anything else is about these outcomes: their leases run out and they are tried again.
-          for (const t of taken) t.reject(err);
-          this.writeOutcomesSoon();
-        },
-      );
   }
 
   /** A target answers again: what waits for it is due now, across instances (outbox.wakeWaiting). */

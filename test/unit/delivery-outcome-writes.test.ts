@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PendingOutcome } from '../../src/delivery/outcomes.js';
-import { DeliveryWorker, type DeliveryWorkerOptions } from '../../src/delivery/worker.js';
+import { OutcomeWriter, type OutcomeWriterOptions } from '../../src/delivery/outcome-writer.js';
 import { createLogger } from '../../src/log.js';
 
-// The delivery worker writes each message's outcome through the batcher. A write that fails
+// The delivery worker writes each message's outcome through the batcher (outcome-writer.ts). A write that fails
 // before its transaction ran (no connection) must not be queued again at once: a handle that
 // fails at once would then fail forever without the event loop ever turning (a worker process
 // spinning at full CPU, holding whatever else it had open).
@@ -15,22 +14,11 @@ function workerWith(fail: () => Error) {
       writes++;
       return Promise.reject(fail());
     },
-    run: () => Promise.reject(fail()),
   };
-  const worker = new DeliveryWorker({ batcher, log: createLogger('silent'), conversations: { findMessageBodies: async () => [] } } as unknown as DeliveryWorkerOptions);
-  const outcome = (id: string) =>
-    new Promise<string>((resolve, reject) =>
-      (worker as unknown as { queueOutcome(o: PendingOutcome): void }).queueOutcome({
-        id,
-        orgId: 'org',
-        to: 'pat@example.com',
-        attempts: 1,
-        outcome: { kind: 'sent', response: '250 ok' },
-        resolve,
-        reject,
-      } as unknown as PendingOutcome),
-    );
-  return { outcome, writes: () => writes };
+  let retried = 0;
+  const writer = new OutcomeWriter({ batcher, log: createLogger('silent'), onWaiting: () => {}, onRetried: () => retried++ } as unknown as OutcomeWriterOptions);
+  const outcome = (id: string) => writer.write({ id, orgId: 'org', to: 'pat@example.com', attempts: 1, outcome: { kind: 'sent', response: '250 ok' } as never });
+  return { outcome, writes: () => writes, retried: () => retried, writer };
 }
 
 const turns = (n: number) => new Promise((r) => setTimeout(r, n));
@@ -49,9 +37,11 @@ describe('delivery outcomes whose write fails before it runs', () => {
     const written = w.outcome('m2');
     await turns(50);
     expect(w.writes()).toBe(1);
+    expect(w.writer.retrying, 'the worker claims nothing while outcomes wait').toBe(true);
     // Kept: the next try (after its pause) is the one that finds the handle closed.
     failure = new Error('driver has already been destroyed');
     await expect(written).rejects.toThrow('destroyed');
     expect(w.writes()).toBe(2);
+    expect(w.retried(), 'the worker was woken to claim again').toBe(1);
   });
 });
