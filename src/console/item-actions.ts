@@ -1,27 +1,12 @@
 import { Hono } from 'hono';
-import type { z } from 'zod';
 import { CompleteBody, TransferBody } from '../acd/acd.routes.js';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { AppError, conflict } from '../errors.js';
 import { BODY_LIMITS } from '../http/body-limit.js';
-import { fromZodError } from '../http/errors.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from './env.js';
+import { formOf, valid } from './form.js';
 import { action, actionTaking } from './guard.js';
 import { redirectWith } from './render.js';
-
-/** A form's text fields; an empty field counts as left out, as a browser sends an unchosen one. */
-async function fields(c: ConsoleContext): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(await c.req.parseBody())) if (typeof v === 'string' && v !== '' && k !== '_csrf') out[k] = v;
-  return out;
-}
-
-/** Checks a form against the API's own schema for the same action: the same field names in its errors. */
-function parsed<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (!r.success) throw fromZodError(r.error, input);
-  return r.data;
-}
 
 /**
  * The holder's actions on an item, each the ACD or agent-reply service call the API makes. A
@@ -48,12 +33,12 @@ export function itemActionRoutes({ services }: ConsoleDeps) {
     const { orgId, userId } = who(c);
     const id = c.req.param('id');
     const back = `/console/items/${id}`;
-    const form = await fields(c);
+    const form = await formOf(c);
     return attempt(
       c,
       back,
       async () => {
-        if (!form.textBody?.trim()) throw new AppError(400, 'bad.request', 'Write an answer before sending it.');
+        if (typeof form.textBody !== 'string') throw new AppError(400, 'bad.request', 'Write an answer before sending it.');
         const item = await services.acd.get(orgId, id, { userId, supervisor: false });
         if (item.state !== 'leased' || item.agentId !== userId) throw conflict('workitem.lease.not.held', 'You no longer hold this item: its lease ran out, or it was passed on.');
         await services.agentReplies.reply(orgId, item.conversationId, { textBody: form.textBody });
@@ -84,12 +69,12 @@ export function itemActionRoutes({ services }: ConsoleDeps) {
 
   r.post('/items/:id/transfer', pull, async (c) => {
     const id = c.req.param('id');
-    const form = await fields(c);
+    const form = await formOf(c);
     return attempt(
       c,
       `/console/items/${id}`,
       async () => {
-        const body = parsed(TransferBody, form);
+        const body = valid(TransferBody, form);
         await services.acd.transfer(who(c).orgId, who(c).userId, id, body.queueId);
         return '/console';
       },
@@ -99,12 +84,12 @@ export function itemActionRoutes({ services }: ConsoleDeps) {
 
   r.post('/items/:id/complete', pull, async (c) => {
     const id = c.req.param('id');
-    const form = await fields(c);
+    const form = await formOf(c);
     return attempt(
       c,
       `/console/items/${id}`,
       async () => {
-        await services.acd.complete(who(c).orgId, who(c).userId, id, parsed(CompleteBody, form));
+        await services.acd.complete(who(c).orgId, who(c).userId, id, valid(CompleteBody, form));
         return '/console';
       },
       'Completed.',

@@ -3,7 +3,7 @@ import { hasAnyPermission, PERMISSIONS } from '../auth/permissions.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from './env.js';
 import { page } from './guard.js';
 import { CsrfField } from './layout.js';
-import { Thread } from './thread.js';
+import { decisionOf, Thread } from './thread.js';
 
 /** What an item's page shows, read through the same services as the API (acd.get checks who may see it). */
 async function loadItem({ services }: ConsoleDeps, c: ConsoleContext, id: string) {
@@ -12,7 +12,7 @@ async function loadItem({ services }: ConsoleDeps, c: ConsoleContext, id: string
   const conversation = await services.conversations.getConversation(p.orgId, item.conversationId);
   const messages = (await services.conversations.listMessages(p.orgId, item.conversationId, { includeStitched: true, pageSize: 100, pageNumber: 1 })).entities;
   const newest = [...messages].reverse().find((m) => m.direction === 'inbound');
-  const decision = newest ? await services.threading.explain(p.orgId, newest.id).catch(() => null) : null;
+  const decision = newest ? await decisionOf(services, p.orgId, newest.id) : null;
   return { item, conversation, messages, decision, mine: item.state === 'leased' && item.agentId === p.userId };
 }
 

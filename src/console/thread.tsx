@@ -1,7 +1,19 @@
 import type { MessageView } from '../conversations/conversations.views.js';
+import type { Services } from '../deps.js';
+import { AppError } from '../errors.js';
 import type { AuthSummary } from '../inbound/authenticate.js';
 
 type Decision = Record<string, unknown> | null;
+
+/** The threading decision of a received message, or null when none was recorded (a send's message); any other failure is the page's. */
+export async function decisionOf(services: Pick<Services, 'threading'>, orgId: string, messageId: string) {
+  try {
+    return await services.threading.explain(orgId, messageId);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 404) return null;
+    throw err;
+  }
+}
 
 const when = (iso: string) => <time datetime={iso}>{iso.replace('T', ' ').slice(0, 16)} UTC</time>;
 const who = (m: MessageView) => (m.senderType === 'Customer' ? 'Customer' : m.senderType === 'Agent' ? 'Agent' : 'Notification');

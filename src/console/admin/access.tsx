@@ -4,10 +4,10 @@ import { NewUserBody } from '../../agents/agents.routes.js';
 import { NewClientBody } from '../../auth/auth.routes.js';
 import { ADMIN_PERMISSIONS, AGENT_PERMISSIONS, hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid, when } from './form.js';
 import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Who may sign in and call the API: users (agents and administrators) and OAuth clients, whose

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { PERMISSIONS } from '../../auth/permissions.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, when } from './form.js';
 import { Back, Copyable, Table } from './parts.js';
 
 // Sender domains: the DNS records to publish, each with a copy button, and the state of their

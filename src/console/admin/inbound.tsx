@@ -2,10 +2,10 @@ import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { PERMISSIONS } from '../../auth/permissions.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid, when } from './form.js';
 import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Inbound domains (replies are received for them once their TXT record proves control) and

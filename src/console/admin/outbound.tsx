@@ -7,11 +7,11 @@ import { CONFIGURATION_EDIT, CONFIGURATION_VIEW, ConfigurationInputSchema } from
 import type { ContactResult } from '../../outbound-config/invoke.service.js';
 import { SCHEDULE_VIEW } from '../../schedules/schedules.routes.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid } from '../form.js';
 import { action, actionTaking, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
-import { formOf, valid } from './form.js';
 import { Back, Table } from './parts.js';
 import { schedulesSection } from './schedules.js';
 

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { QUARANTINE_MANAGE, ReleaseBody, resolvedBy } from '../../inbound/quarantine.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid, when } from './form.js';
 import { Back, Table } from './parts.js';
 
 // The quarantine: replies that named a conversation but failed the authentication rule, for an

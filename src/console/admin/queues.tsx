@@ -3,10 +3,10 @@ import { Hono } from 'hono';
 import { PERMISSIONS as P } from '../../auth/permissions.js';
 import { NewQueueBody } from '../../queues/queues.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid } from './form.js';
 import { Back, RowAction, Table } from './parts.js';
 import { queueCodesSection } from './wrapup-codes.js';
 

@@ -3,11 +3,11 @@ import { hasAnyPermission } from '../../auth/permissions.js';
 import { BODY_LIMITS } from '../../http/body-limit.js';
 import { SCHEDULE_EDIT, ScheduleInputSchema } from '../../schedules/schedules.routes.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, actionTaking } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
 import { contactsFromCsv } from './contacts.js';
-import { formOf, valid, when } from './form.js';
 import { RowAction, Table } from './parts.js';
 
 // A configuration's schedules: sends at a later time or on a cron, listed, created and

@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import { hasAnyPermission } from '../../auth/permissions.js';
 import { SUPPRESSION_EDIT, SUPPRESSION_VIEW, SuppressBody, SuppressionParams } from '../../suppression/suppression.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid, when } from './form.js';
 import { RowAction, Table } from './parts.js';
 
 // The suppression list: addresses threadline will not mail, found by part of the address, added

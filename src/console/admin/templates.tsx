@@ -4,10 +4,10 @@ import { BODY_LIMITS } from '../../http/body-limit.js';
 import type { Rendered } from '../../templates/template.model.js';
 import { PreviewSchema, TEMPLATE_EDIT, TEMPLATE_VIEW, TemplateInputSchema } from '../../templates/templates.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid } from '../form.js';
 import { actionTaking, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid } from './form.js';
 import { Back } from './parts.js';
 
 // Message templates: each localization with a preview rendered for sample values (the same

@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import { EVENT_TYPES } from '../../events/events.views.js';
 import { CreateWebhookBody, ReplayBody, WEBHOOK_EDIT, WEBHOOK_VIEW } from '../../webhooks/webhooks.routes.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid, when } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid, when } from './form.js';
 import { Back, Copyable, RowAction, Table } from './parts.js';
 
 // Webhooks: subscribe a URL (its secret shown once, on the answer to the form), read the

@@ -3,10 +3,10 @@ import { Hono } from 'hono';
 import { hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
 import { WRAPUP_EDIT, WRAPUP_VIEW, WrapupCodeName } from '../../queues/wrapup-codes.routes.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleEnv } from '../env.js';
+import { formOf, valid } from '../form.js';
 import { action, page } from '../guard.js';
 import { CsrfField } from '../layout.js';
 import { redirectWith } from '../render.js';
-import { formOf, valid } from './form.js';
 import { RowAction, Table } from './parts.js';
 
 // Wrap-up codes: the organization's list, and the codes each queue offers its agents when they

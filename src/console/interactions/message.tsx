@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { PERMISSIONS } from '../../auth/permissions.js';
 import { rawHead } from '../../delivery/raw-source.js';
-import { AppError } from '../../errors.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
 import { page } from '../guard.js';
+import { decisionOf } from '../thread.js';
 import { encodeKey, PAGE_SIZE, parseSearch } from './search-params.js';
 import { InteractionsNav, STYLES } from './section.js';
 import { conversationPath, MessagesTable, Pager, when } from './views.js';
@@ -19,16 +19,6 @@ const Fact = (props: { term: string; children?: unknown }) => (
   </>
 );
 
-/** The threading decision of a received message, or null when none was recorded (a send's message). */
-async function decisionOf(deps: ConsoleDeps, orgId: string, messageId: string) {
-  try {
-    return await deps.services.threading.explain(orgId, messageId);
-  } catch (err) {
-    if (err instanceof AppError && err.status === 404) return null;
-    throw err;
-  }
-}
-
 /** A message's page (status history, SMTP responses, bounce, threading, source) and a conversation's. */
 export function messageRoutes(deps: ConsoleDeps, options: { dataDir: string }) {
   const { services, render } = deps;
@@ -38,7 +28,7 @@ export function messageRoutes(deps: ConsoleDeps, options: { dataDir: string }) {
     const p = c.get('principal');
     const { conversationId, messageId } = c.req.param();
     const m = await services.conversations.getMessage(p.orgId, conversationId, messageId);
-    const decision = m.direction === 'inbound' ? await decisionOf(deps, p.orgId, m.id) : null;
+    const decision = m.direction === 'inbound' ? await decisionOf(deps.services, p.orgId, m.id) : null;
     const raw = await rawHead({ inbound: services.inbound, dataDir: options.dataDir }, m, RAW_SHOWN);
     const history = 'statusHistory' in m ? (m.statusHistory ?? []) : [];
     const bounce = 'bounce' in m ? m.bounce : undefined;

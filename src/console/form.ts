@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { fromZodError } from '../../http/errors.js';
-import type { ConsoleContext } from '../env.js';
-import { CSRF_FIELD } from '../guard.js';
+import { fromZodError } from '../http/errors.js';
+import type { ConsoleContext } from './env.js';
+import { CSRF_FIELD } from './guard.js';
 
 /**
  * A form's fields (the body is already bounded and CSRF-checked by `action()`): single values
