@@ -128,7 +128,7 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   const jobs = new JobRunner({ batcher: services.batcher, clock, log: log.child({ module: 'jobs' }), metrics, skipLocked: dialect === 'postgres', pollMs: opts.pollMs })
     .register(leaseExpiryJob({ acd: services.acd, log: log.child({ module: 'acd' }), metrics }))
     .register(domainChecksJob({ domains: services.domains, checkIntervalMs: config.dns.checkIntervalSeconds * 1000 }))
-    .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit, services.consoleSessions] }))
+    .register(maintenanceJob({ batcher: services.batcher, prune: [services.idempotency, services.rateLimit, services.consoleSessions, services.webhooks] }))
     .register(scheduleJob(services.schedules));
   for (const k of webhookJobs({
     ...services,

@@ -2,7 +2,7 @@ import type { TxBatcher } from '../db/batcher.js';
 import type { Executor } from '../db/schema.js';
 import type { JobKind } from './runner.js';
 
-/** Removes idempotency keys and rate-limit counters past their time, once a minute. */
+/** Removes what is past its time (idempotency keys, rate-limit counters, console sessions, webhook attempts), once a minute. */
 export function maintenanceJob(o: { batcher: TxBatcher; prune: Array<{ prune(ex: Executor): Promise<unknown> }> }): JobKind {
   return {
     kind: 'maintenance.prune',

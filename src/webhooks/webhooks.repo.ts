@@ -130,6 +130,22 @@ export const insertAttempt = compiledInsert('webhook_attempts', {
   outcome: true,
 });
 
+/**
+ * The smallest UUIDv7 (src/ids.ts) made at or after `at`: ids are time-ordered, so "made before
+ * `at`" is a range of the primary key, with no index on `at` to keep up on every attempt.
+ */
+const firstIdAt = (at: number) => {
+  const h = Math.max(0, Math.floor(at)).toString(16).padStart(12, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-0000-0000-000000000000`;
+};
+
+/** Removes at most `limit` attempts made before `before`; answers how many it removed. */
+export async function pruneAttempts(ex: Executor, before: number, limit: number): Promise<number> {
+  const old = ex.selectFrom('webhook_attempts').select('id').where('id', '<', firstIdAt(before)).limit(limit);
+  const r = await ex.deleteFrom('webhook_attempts').where('id', 'in', old).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
 export async function listAttempts(ex: Executor, subscriptionId: string, o: { pageSize: number; pageNumber: number }) {
   const rows = await ex
     .selectFrom('webhook_attempts')

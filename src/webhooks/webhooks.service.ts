@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Sealer } from '../crypto/sealed.js';
 import type { Dialect } from '../db/open.js';
-import type { Db } from '../db/schema.js';
+import type { Db, Executor } from '../db/schema.js';
 import { badRequest, notFound } from '../errors.js';
 import type { EventType } from '../events/events.views.js';
 import { newId } from '../ids.js';
@@ -15,6 +15,13 @@ import * as repo from './webhooks.repo.js';
 export const ROTATION_GRACE_MS = 24 * 3_600_000;
 /** Events one time-range replay queues at most. */
 export const REPLAY_LIMIT = 10_000;
+/**
+ * How long the attempt log keeps a try: well past the last retry (about three days) and the
+ * 30 days in which a reply still threads, so a support question about a delivery can be answered.
+ */
+export const ATTEMPTS_KEPT_MS = 30 * 86_400_000;
+/** Attempts one maintenance run removes at most: a backlog goes over several runs, none holds the database long. */
+const PRUNE_BATCH = 5_000;
 
 export interface WebhookDeps {
   db: Db;
@@ -197,5 +204,8 @@ export function createWebhooksService(d: WebhookDeps) {
       d.jobs.wake();
       return { queued: events.length };
     },
+
+    /** For the maintenance job: forgets attempts older than ATTEMPTS_KEPT_MS. */
+    prune: (ex: Executor) => repo.pruneAttempts(ex, clock.now() - ATTEMPTS_KEPT_MS, PRUNE_BATCH),
   };
 }
