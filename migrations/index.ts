@@ -46,6 +46,7 @@ import * as m20261201172000 from './2026_12_01_172000_create_webhook_deliveries.
 import * as m20261201180000 from './2026_12_01_180000_create_console_sessions.js';
 import * as m20261201190000 from './2026_12_01_190000_add_event_log_type_time_index.js';
 import * as m20261201190100 from './2026_12_01_190100_create_wrapup_codes.js';
+import * as m20261201200000 from './2026_12_01_200000_add_user_credentials_version.js';
 // A static list rather than Kysely's FileMigrationProvider: the same import graph then works
 // compiled (dist/) and from TypeScript sources under vitest. Add new files here, in order.
 export const migrations: Record<string, Migration> = {
@@ -95,4 +96,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_180000_create_console_sessions': m20261201180000,
   '2026_12_01_190000_add_event_log_type_time_index': m20261201190000,
   '2026_12_01_190100_create_wrapup_codes': m20261201190100,
+  '2026_12_01_200000_add_user_credentials_version': m20261201200000,
 };

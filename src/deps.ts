@@ -60,9 +60,9 @@ export function createServices(deps: {
   const events = createEventsService({ db, clock, dialect: deps.dialect });
   const keys = deriveTokenKeys(secret);
   const queues = createQueuesService({ db, clock });
-  const agents = createAgentsService({ db, clock, queues });
   const rateLimit = createRateLimitService({ clock });
   const loginThrottle = createLoginThrottle({ db, rateLimit });
+  const agents = createAgentsService({ db, clock, queues, loginThrottle });
   const auth = createAuthService({
     db,
     clock,

@@ -34,6 +34,19 @@ export const countUsers = async (db: Executor, orgId: string) =>
 export const markDeleted = (db: Executor, orgId: string, id: string, at: number) =>
   db.updateTable('users').set({ deleted_at: at }).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
 
+export const updateUser = (db: Executor, orgId: string, id: string, set: Partial<Pick<UserRow, 'name' | 'permissions'>>) =>
+  db.updateTable('users').set(set).where('org_id', '=', orgId).where('id', '=', id).where('deleted_at', 'is', null).execute();
+
+/** The new hash, and the credentials version raised in the same statement, so two changes at once both count. */
+export const replacePassword = (db: Executor, orgId: string, id: string, passwordHash: string) =>
+  db
+    .updateTable('users')
+    .set((eb) => ({ password_hash: passwordHash, credentials_version: eb('credentials_version', '+', 1) }))
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .execute();
+
 export const insertMembers = (db: Executor, rows: QueueMembersTable[]) =>
   rows.length === 0
     ? Promise.resolve()

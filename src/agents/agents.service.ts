@@ -1,9 +1,11 @@
 import type { UserDirectory } from '../auth/auth.service.js';
-import { AGENT_PERMISSIONS, checkGrantable, isPermissionString } from '../auth/permissions.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { AGENT_PERMISSIONS, checkGrantable, isPermissionString, notHeld } from '../auth/permissions.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
+import { keepNewestSessions } from '../console/sessions.repo.js';
 import type { Db, Executor } from '../db/schema.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { normalizeEmail } from '../mail/address.js';
 import type { QueuesService } from '../queues/queues.service.js';
@@ -22,8 +24,30 @@ export interface NewUser {
 // One person may be a user of a few organizations under one email; the console tries each.
 const MAX_ORGS_PER_EMAIL = 10;
 
+export interface UserChanges {
+  name?: string;
+  permissions?: string[];
+}
+
+const checkPermissionStrings = (permissions: readonly string[]) => {
+  const bad = permissions.find((p) => !isPermissionString(p));
+  if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like acd:workitem:pull.`);
+};
+
+/**
+ * A caller may change only a user whose permissions it holds itself: otherwise whoever may edit
+ * users could narrow an administrator, or set their password and log in as them.
+ */
+function checkOutranks(grantor: readonly string[], row: repo.UserRow) {
+  const missing = notHeld(grantor, JSON.parse(row.permissions) as string[]);
+  if (missing.length === 0) return;
+  throw new AppError(403, 'missing.any.permissions', `The caller cannot change this user: the user holds ${missing.join(', ')}, which the caller does not.`, [
+    { errorCode: 'permission.not.held', fieldName: 'userId', entityName: missing[0]! },
+  ]);
+}
+
 /** Users (agents) of an organization and their queue memberships. */
-export function createAgentsService({ db, clock, queues }: { db: Db; clock: Clock; queues: QueuesService }) {
+export function createAgentsService({ db, clock, queues, loginThrottle }: { db: Db; clock: Clock; queues: QueuesService; loginThrottle?: LoginThrottle }) {
   // Verifying against a throwaway hash when the user is unknown keeps the time of a failed
   // login the same whether or not the username exists.
   let decoy: Promise<string> | null = null;
@@ -32,6 +56,14 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
     const row = await repo.findUser(db, orgId, id);
     if (!row || row.deleted_at !== null) throw notFound(`User ${id}`);
     return row;
+  }
+
+  async function replacePassword(orgId: string, id: string, password: string) {
+    const hash = await hashSecret(password);
+    await db.transaction().execute(async (trx) => {
+      await repo.replacePassword(trx, orgId, id, hash);
+      await keepNewestSessions(trx, id, 0);
+    });
   }
 
   const directory: UserDirectory = {
@@ -43,12 +75,12 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
         return null;
       }
       if (!(await verifySecret(password, row.password_hash))) return null;
-      return { id: row.id, permissions: JSON.parse(row.permissions) as string[] };
+      return { id: row.id, permissions: JSON.parse(row.permissions) as string[], credentialsVersion: row.credentials_version };
     },
     orgsOf: (username) => repo.orgsWithActiveEmail(db, normalizeEmail(username), MAX_ORGS_PER_EMAIL),
     async findActive(orgId, userId) {
       const row = await repo.findUser(db, orgId, userId);
-      return row && row.deleted_at === null ? { id: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;
+      return row && row.deleted_at === null ? { id: row.id, permissions: JSON.parse(row.permissions) as string[], credentialsVersion: row.credentials_version } : null;
     },
   };
 
@@ -58,8 +90,7 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
     /** `grantor`: the creating caller's permissions, which must cover the user's (the agent set too). */
     async createUser(orgId: string, input: NewUser, grantor: readonly string[]) {
       const permissions = input.permissions ?? AGENT_PERMISSIONS;
-      const bad = permissions.find((p) => !isPermissionString(p));
-      if (bad !== undefined) throw badRequest('permissions', `"${bad}" is not a permission string like acd:workitem:pull.`);
+      checkPermissionStrings(permissions);
       checkGrantable(grantor, permissions);
       const email = normalizeEmail(input.email);
       const exists = () => conflict('user.email.exists', `A user with the email ${email} already exists.`);
@@ -72,6 +103,7 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
         email,
         password_hash: await hashSecret(input.password),
         permissions: JSON.stringify(permissions),
+        credentials_version: 0,
         created_at: now,
         deleted_at: null,
       };
@@ -92,6 +124,40 @@ export function createAgentsService({ db, clock, queues }: { db: Db; clock: Cloc
     async listUsers(orgId: string, paging: Paging) {
       const rows = await repo.listUsers(db, orgId, paging.pageSize, (paging.pageNumber - 1) * paging.pageSize);
       return listing(rows.map(userView), await repo.countUsers(db, orgId), paging, '/api/v2/users');
+    },
+
+    /** Renames a user or replaces their permissions; their tokens and console sessions act with the new ones within seconds. */
+    async updateUser(orgId: string, id: string, changes: UserChanges, grantor: readonly string[]) {
+      const row = await requireUser(orgId, id);
+      checkOutranks(grantor, row);
+      if (changes.permissions !== undefined) {
+        checkPermissionStrings(changes.permissions);
+        checkGrantable(grantor, changes.permissions);
+      }
+      const set = {
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.permissions !== undefined ? { permissions: JSON.stringify(changes.permissions) } : {}),
+      };
+      if (Object.keys(set).length > 0) await repo.updateUser(db, orgId, id, set);
+      return userView({ ...row, ...set });
+    },
+
+    /**
+     * Sets a user's password (an administrator's reset): the tokens issued before stop working
+     * (their credentials version is raised) and the user's console sessions end.
+     */
+    async setPassword(orgId: string, id: string, password: string, grantor: readonly string[]) {
+      checkOutranks(grantor, await requireUser(orgId, id));
+      await replacePassword(orgId, id, password);
+    },
+
+    /** A user's own change, which needs the current password: guesses count as failed logins (login-throttle.ts). */
+    async changeOwnPassword(orgId: string, id: string, o: { oldPassword: string; newPassword: string; clientAddress: string }) {
+      const row = await requireUser(orgId, id);
+      const attempt = await loginThrottle?.begin(orgId, row.email, o.clientAddress);
+      if (!(await verifySecret(o.oldPassword, row.password_hash))) throw badRequest('oldPassword', 'oldPassword: this is not the current password.');
+      await attempt?.succeeded();
+      await replacePassword(orgId, id, o.newPassword);
     },
 
     /** Soft delete: the user can no longer log in, their tokens stop working, and they leave every queue. */

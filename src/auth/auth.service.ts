@@ -19,8 +19,8 @@ export interface Principal {
 /** The users (agents) the password grant logs in; the agents area provides it. */
 export interface UserDirectory {
   /** The active user of the organization with this username, when the password is right. */
-  verifyPassword(orgId: string, username: string, password: string): Promise<{ id: string; permissions: string[] } | null>;
-  findActive(orgId: string, userId: string): Promise<{ id: string; permissions: string[] } | null>;
+  verifyPassword(orgId: string, username: string, password: string): Promise<{ id: string; permissions: string[]; credentialsVersion: number } | null>;
+  findActive(orgId: string, userId: string): Promise<{ id: string; permissions: string[]; credentialsVersion: number } | null>;
   /** The organizations with an active user of this username (the console's sign-in names none). */
   orgsOf(username: string): Promise<string[]>;
 }
@@ -30,6 +30,7 @@ export interface SignedInUser {
   orgId: string;
   userId: string;
   permissions: string[];
+  credentialsVersion: number;
 }
 
 /** The principal of the console's client-less sessions. */
@@ -62,7 +63,8 @@ export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer; defaultRateLimitPerMinute: number; users?: UserDirectory; loginThrottle?: LoginThrottle }) {
   const { db, clock, tokenKey } = deps;
-  const cache = new TtlCache<string, Principal | null>({ max: 10_000, ttlMs: CLIENT_CACHE_MS, clock });
+  // With a user's principal, the version of their credentials its tokens must carry.
+  const cache = new TtlCache<string, { principal: Principal; credentialsVersion?: number } | null>({ max: 10_000, ttlMs: CLIENT_CACHE_MS, clock });
   // A client sends the same token for a day: check its signature once, its expiry every time.
   const verified = new TtlCache<string, AccessTokenClaims>({ max: MAX_VERIFIED_TOKENS, ttlMs: 0 });
   function claimsOf(token: string, now: number): AccessTokenClaims | null {
@@ -98,7 +100,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     return row;
   }
 
-  function tokenResponse(claims: { clientId: string; orgId: string; userId?: string }) {
+  function tokenResponse(claims: { clientId: string; orgId: string; userId?: string; credentialsVersion?: number }) {
     const expiresAt = clock.now() + TOKEN_TTL_SECONDS * 1000;
     return {
       access_token: signAccessToken(tokenKey, { ...claims, expiresAt }),
@@ -138,7 +140,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       const user = deps.users ? await deps.users.verifyPassword(orgId, username, password) : null;
       if (user) {
         await attempt?.succeeded();
-        return { orgId, userId: user.id, permissions: user.permissions };
+        return { orgId, userId: user.id, permissions: user.permissions, credentialsVersion: user.credentialsVersion };
       }
     }
     // §5.2: invalid_grant, one message for an unknown user and a wrong password.
@@ -206,7 +208,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
     async issuePasswordToken(clientId: string, secret: string, username: string, password: string, clientAddress = 'unknown') {
       const row = await verifyClient(clientId, secret);
       const user = await checkPassword([row.org_id], username, password, clientAddress);
-      return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.userId });
+      return tokenResponse({ clientId: row.id, orgId: row.org_id, userId: user.userId, credentialsVersion: user.credentialsVersion });
     },
 
     /** The console's sign-in: a user's email and password, the same check as the password grant, in whichever organization they match. */
@@ -227,18 +229,23 @@ export function createAuthService(deps: { db: Db; clock: Clock; tokenKey: Buffer
       const claims = claimsOf(token, now);
       if (!claims) throw unauthorized('The bearer token is invalid or has expired; request a new one from POST /oauth/token.');
       const key = claims.userId === undefined ? claims.clientId : `${claims.clientId}/${claims.userId}`;
-      let principal = cache.get(key);
-      if (principal === undefined) {
+      let known = cache.get(key);
+      if (known === undefined) {
         const row = await repo.findClient(db, claims.clientId);
-        principal = row && row.disabled_at === null ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;
-        if (principal && claims.userId !== undefined) {
-          const user = await deps.users?.findActive(principal.orgId, claims.userId);
-          principal = user ? { ...principal, userId: user.id, permissions: intersectPermissions(user.permissions, principal.permissions) } : null;
+        const client = row && row.disabled_at === null ? { orgId: row.org_id, clientId: row.id, permissions: JSON.parse(row.permissions) as string[] } : null;
+        known = client && { principal: client };
+        if (client && claims.userId !== undefined) {
+          const user = await deps.users?.findActive(client.orgId, claims.userId);
+          known = user
+            ? { principal: { ...client, userId: user.id, permissions: intersectPermissions(user.permissions, client.permissions) }, credentialsVersion: user.credentialsVersion }
+            : null;
         }
-        cache.set(key, principal);
+        cache.set(key, known);
       }
-      if (!principal || principal.orgId !== claims.orgId) throw unauthorized('The client or user behind this token is disabled or deleted.');
-      return principal;
+      if (!known || known.principal.orgId !== claims.orgId) throw unauthorized('The client or user behind this token is disabled or deleted.');
+      if (claims.userId !== undefined && claims.credentialsVersion !== known.credentialsVersion)
+        throw unauthorized("The bearer token was issued before the user's password changed; request a new one from POST /oauth/token.");
+      return known.principal;
     },
   };
 }

@@ -19,6 +19,10 @@ export const PERMISSIONS = {
   userAdd: 'directory:user:add',
   userView: 'directory:user:view',
   userDelete: 'directory:user:delete',
+  /** Rename a user or replace their permissions (only a user whose permissions the caller holds). */
+  userEdit: 'directory:user:edit',
+  /** Set another user's password (an administrator's reset; only a user whose permissions the caller holds). */
+  userSetPassword: 'directory:user:setPassword',
   queueMemberManage: 'routing:queueMember:manage',
   /** Read the organization's wrap-up codes. */
   wrapupCodeView: 'routing:wrapupCode:view',

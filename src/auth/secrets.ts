@@ -30,11 +30,13 @@ export interface AccessTokenClaims {
   expiresAt: number;
   /** Set for tokens of the password grant: the user (agent) the client acts for. */
   userId?: string;
+  /** With userId: the user's credentials version when it was issued (0 in tokens from before versions). */
+  credentialsVersion?: number;
 }
 
 export function signAccessToken(key: Buffer, claims: AccessTokenClaims): string {
   const fields: unknown[] = [claims.clientId, claims.orgId, claims.expiresAt];
-  if (claims.userId !== undefined) fields.push(claims.userId);
+  if (claims.userId !== undefined) fields.push(claims.userId, claims.credentialsVersion ?? 0);
   const body = Buffer.from(JSON.stringify(fields)).toString('base64url');
   const sig = createHmac('sha256', key).update(body).digest('base64url');
   return `tl1.${body}.${sig}`;
@@ -47,9 +49,10 @@ export function verifyAccessToken(key: Buffer, token: string, now: number): Acce
   const given = Buffer.from(parts[2]!, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
-    const [clientId, orgId, expiresAt, userId] = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as [string, string, number, string?];
+    const [clientId, orgId, expiresAt, userId, version] = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as [string, string, number, string?, number?];
     if (typeof expiresAt !== 'number' || expiresAt <= now) return null;
-    return typeof userId === 'string' ? { clientId, orgId, expiresAt, userId } : { clientId, orgId, expiresAt };
+    if (typeof userId !== 'string') return { clientId, orgId, expiresAt };
+    return { clientId, orgId, expiresAt, userId, credentialsVersion: typeof version === 'number' ? version : 0 };
   } catch {
     return null;
   }

@@ -175,6 +175,8 @@ export interface UsersTable {
   password_hash: string;
   /** JSON array of permission strings. */
   permissions: string;
+  /** Raised by each password change: access tokens issued under an older one stop working. */
+  credentials_version: number;
   created_at: number;
   deleted_at: number | null;
 }

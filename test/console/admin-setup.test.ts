@@ -96,19 +96,19 @@ describe('console: setting up domains, queues, users and clients', () => {
 
   it('adds an agent who can then sign in (until removed), and says which field is wrong', async () => {
     await p.page.goto(`${svc.url}/console/admin/users`);
-    await p.page.getByLabel('Name').fill('Robin Agent');
-    await p.page.getByLabel('Email').fill('robin@example.com');
-    await p.page.getByLabel('Password (at least 8 characters)').fill('short');
+    await p.page.getByLabel('Name', { exact: true }).fill('Robin Agent');
+    await p.page.getByLabel('Email', { exact: true }).fill('robin@example.com');
+    await p.page.getByLabel('Password (at least 8 characters)', { exact: true }).fill('short');
     // The browser's own check would stop a too short password; the server's is what is tested.
     await p.page.locator('#user-password').evaluate((el) => el.removeAttribute('minlength'));
     await submit('Add the user');
     await expect(p.page.getByRole('alert').textContent()).resolves.toMatch(/^password: /);
 
     await p.page.goto(`${svc.url}/console/admin/users`);
-    await p.page.getByLabel('Name').fill('Robin Agent');
-    await p.page.getByLabel('Email').fill('robin@example.com');
-    await p.page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
-    await p.page.getByLabel('Role').selectOption('agent');
+    await p.page.getByLabel('Name', { exact: true }).fill('Robin Agent');
+    await p.page.getByLabel('Email', { exact: true }).fill('robin@example.com');
+    await p.page.getByLabel('Password (at least 8 characters)', { exact: true }).fill('a long enough password');
+    await p.page.getByLabel('Role', { exact: true }).selectOption('agent');
     await submit('Add the user');
     await expect(flash()).resolves.toContain('robin@example.com was added');
     await expect(p.page.getByRole('table').textContent()).resolves.toContain('robin@example.com');
@@ -119,13 +119,34 @@ describe('console: setting up domains, queues, users and clients', () => {
     await signIn(robin.page, svc, 'robin@example.com', 'a long enough password');
     await expect(robin.page.locator('header .who').textContent()).resolves.toContain('Robin Agent');
     expect(await robin.page.getByRole('link', { name: 'Administration' }).count()).toBe(0);
+
+    // Made an administrator: Robin's next page has Administration.
+    const robinOption = { label: `Robin Agent <robin@example.com>` };
+    await p.page.locator('#role-user').selectOption(robinOption);
+    await p.page.getByLabel('New role').selectOption('administrator');
+    await submit('Change the role');
+    await expect(flash()).resolves.toContain('robin@example.com is now an administrator');
+    await robin.page.reload();
+    expect(await robin.page.getByRole('link', { name: 'Administration' }).count()).toBe(1);
+
+    // A password set by an administrator ends Robin's session; the new one signs in.
+    await p.page.locator('#reset-user').selectOption(robinOption);
+    await p.page.getByLabel('New password (at least 8 characters)').fill('a brand new password');
+    await submit('Set the password');
+    await expect(flash()).resolves.toContain('The password was set');
+    await robin.page.reload();
+    expect(new URL(robin.page.url()).pathname).toBe('/console/sign-in');
+    await signIn(robin.page, svc, 'robin@example.com', 'a long enough password');
+    expect(new URL(robin.page.url()).pathname).toBe('/console/sign-in');
+    await signIn(robin.page, svc, 'robin@example.com', 'a brand new password');
+    await expect(robin.page.locator('header .who').textContent()).resolves.toContain('Robin Agent');
     await robin.close();
 
     await p.page.getByRole('button', { name: 'Remove robin@example.com' }).click();
     await p.page.waitForLoadState('load');
     await expect(flash()).resolves.toContain('The user was removed');
     const again = await openPage(browser, svc);
-    await signIn(again.page, svc, 'robin@example.com', 'a long enough password');
+    await signIn(again.page, svc, 'robin@example.com', 'a brand new password');
     expect(new URL(again.page.url()).pathname).toBe('/console/sign-in');
     await again.close();
   });

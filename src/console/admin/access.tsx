@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { NewUserBody } from '../../agents/agents.routes.js';
+import { NewUserBody, SetPasswordBody, UserChangesBody } from '../../agents/agents.routes.js';
 import { NewClientBody } from '../../auth/auth.routes.js';
 import { ADMIN_PERMISSIONS, AGENT_PERMISSIONS, hasAnyPermission, PERMISSIONS as P } from '../../auth/permissions.js';
 import type { ConsoleDeps, ConsoleEnv } from '../env.js';
@@ -17,6 +17,8 @@ const USERS = '/console/admin/users';
 const CLIENTS = '/console/admin/clients';
 const USERS_LISTED = 500;
 const UserRef = z.object({ userId: z.string().min(1).max(100) });
+const RoleChange = UserRef.extend({ role: z.enum(['agent', 'administrator']) });
+const PasswordReset = UserRef.extend(SetPasswordBody.shape);
 const ClientRef = z.object({ clientId: z.string().min(1).max(100) });
 /** The console's roles: the API's agent set (its default) or every permission. */
 const ROLES = { agent: undefined, administrator: ADMIN_PERMISSIONS } as const;
@@ -38,6 +40,15 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
     const p = c.get('principal');
     const users = await agents.listUsers(p.orgId, { pageSize: USERS_LISTED, pageNumber: 1 });
     const canRemove = hasAnyPermission(p.permissions, [P.userDelete]);
+    const canEdit = hasAnyPermission(p.permissions, [P.userEdit]);
+    const canReset = hasAnyPermission(p.permissions, [P.userSetPassword]);
+    const UserChoice = ({ id }: { id: string }) => (
+      <select id={id} name="userId" required>
+        {users.entities.map((u) => (
+          <option value={u.id}>{`${u.name} <${u.email}>`}</option>
+        ))}
+      </select>
+    );
     const token = c.get('session').csrfToken;
     return render(
       c,
@@ -71,6 +82,36 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
           </select>
           <button type="submit">Add the user</button>
         </form>
+        {canEdit && (
+          <>
+            <h2>Change a role</h2>
+            <form method="post" action={`${USERS}/role`} class="stack">
+              <CsrfField token={token} />
+              <label for="role-user">User</label>
+              <UserChoice id="role-user" />
+              <label for="role-new">New role</label>
+              <select id="role-new" name="role">
+                <option value="agent">Agent</option>
+                <option value="administrator">Administrator</option>
+              </select>
+              <button type="submit">Change the role</button>
+            </form>
+          </>
+        )}
+        {canReset && (
+          <>
+            <h2>Set a password</h2>
+            <p>The user's tokens stop working and their console sessions end; they sign in with the new password.</p>
+            <form method="post" action={`${USERS}/password`} class="stack">
+              <CsrfField token={token} />
+              <label for="reset-user">User</label>
+              <UserChoice id="reset-user" />
+              <label for="reset-password">New password (at least 8 characters)</label>
+              <input id="reset-password" name="newPassword" type="password" required minlength={8} maxlength={200} autocomplete="new-password" />
+              <button type="submit">Set the password</button>
+            </form>
+          </>
+        )}
       </>,
     );
   });
@@ -82,6 +123,21 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
     const p = c.get('principal');
     const u = await agents.createUser(p.orgId, body, p.permissions);
     return redirectWith(c, USERS, `${u.email} was added; they sign in with the password given.`);
+  });
+
+  r.post('/admin/users/role', action(consoleSessions, P.userEdit), async (c) => {
+    const { userId, role } = valid(RoleChange, await formOf(c));
+    const p = c.get('principal');
+    const changes = valid(UserChangesBody, { permissions: ROLES[role] ?? AGENT_PERMISSIONS });
+    const u = await agents.updateUser(p.orgId, userId, changes, p.permissions);
+    return redirectWith(c, USERS, `${u.email} is now ${role === 'administrator' ? 'an administrator' : 'an agent'}.`);
+  });
+
+  r.post('/admin/users/password', action(consoleSessions, P.userSetPassword), async (c) => {
+    const { userId, newPassword } = valid(PasswordReset, await formOf(c));
+    const p = c.get('principal');
+    await agents.setPassword(p.orgId, userId, newPassword, p.permissions);
+    return redirectWith(c, USERS, 'The password was set: the user signs in with it, and their other sessions and tokens have ended.');
   });
 
   r.post('/admin/users/remove', action(consoleSessions, P.userDelete), async (c) => {
