@@ -150,7 +150,8 @@ export function agentsRoutes(agents: AgentsService) {
     return c.body(null, 204);
   });
   r.openapi(remove, async (c) => {
-    await agents.deleteUser(c.get('principal').orgId, c.req.valid('param').userId);
+    const p = c.get('principal');
+    await agents.deleteUser(p.orgId, c.req.valid('param').userId, p.permissions);
     return c.body(null, 204);
   });
   return r;

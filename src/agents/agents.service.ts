@@ -160,9 +160,9 @@ export function createAgentsService({ db, clock, queues, loginThrottle }: { db: 
       await replacePassword(orgId, id, o.newPassword);
     },
 
-    /** Soft delete: the user can no longer log in, their tokens stop working, and they leave every queue. */
-    async deleteUser(orgId: string, id: string) {
-      await requireUser(orgId, id);
+    /** Soft delete: the user can no longer log in, their tokens stop working, and they leave every queue. Only a user the caller outranks. */
+    async deleteUser(orgId: string, id: string, grantor: readonly string[]) {
+      checkOutranks(grantor, await requireUser(orgId, id));
       await db.transaction().execute(async (trx) => {
         await repo.markDeleted(trx, orgId, id, clock.now());
         await repo.deleteMembershipsOf(trx, id);

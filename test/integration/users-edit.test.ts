@@ -45,7 +45,7 @@ describe('changing users', () => {
     expect((await svc.api('PATCH', '/api/v2/users/00000000-0000-7000-8000-000000000000', { body: { name: 'Nobody' } })).status).toBe(404);
   });
 
-  it('lets a user editor change only users whose permissions it holds, and give only what it holds', async () => {
+  it('lets a user editor change or delete only users whose permissions it holds, and give only what it holds', async () => {
     const editor = await createAgent(svc, { permissions: [PERMISSIONS.userEdit, PERMISSIONS.userSetPassword, PERMISSIONS.userView, PERMISSIONS.emailView] });
     const admin = await createAgent(svc, { permissions: ['*:*:*'] });
     const agent = await createAgent(svc, { permissions: [PERMISSIONS.emailView] });
@@ -61,6 +61,10 @@ describe('changing users', () => {
     expect((await svc.api('PATCH', `/api/v2/users/${agent.id}`, { token: editor.token, body: { name: 'Changed by the editor' } })).status).toBe(200);
     // Without the permission: 403.
     expect((await svc.api('PATCH', `/api/v2/users/${editor.id}`, { token: agent.token, body: { name: 'x' } })).status).toBe(403);
+
+    const editorWhoDeletes = await createAgent(svc, { permissions: [PERMISSIONS.userDelete, PERMISSIONS.emailView] });
+    expect((await svc.api('DELETE', `/api/v2/users/${admin.id}`, { token: editorWhoDeletes.token })).status).toBe(403);
+    expect((await svc.api('DELETE', `/api/v2/users/${agent.id}`, { token: editorWhoDeletes.token })).status).toBe(204);
   });
 
   it("an administrator's reset: the old password and the old tokens stop working, the console sessions end", async () => {

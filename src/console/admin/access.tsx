@@ -142,7 +142,8 @@ export function accessRoutes({ services, render }: ConsoleDeps) {
 
   r.post('/admin/users/remove', action(consoleSessions, P.userDelete), async (c) => {
     const { userId } = valid(UserRef, await formOf(c));
-    await agents.deleteUser(c.get('principal').orgId, userId);
+    const p = c.get('principal');
+    await agents.deleteUser(p.orgId, userId, p.permissions);
     return redirectWith(c, USERS, 'The user was removed: they can no longer sign in.');
   });
 
