@@ -63,9 +63,13 @@ class OneWrite extends EventEmitter {
   pipe(data: Writable): Writable {
     // Read now: after STARTTLS the session writes through the TLS socket.
     const socket = this.smtp._socket;
-    if (socket) socket.cork();
-    data.end(this.raw);
-    if (socket) socket.uncork();
+    if (!socket) return data.end(this.raw);
+    socket.cork();
+    try {
+      data.end(this.raw);
+    } finally {
+      socket.uncork();
+    }
     return data;
   }
 
