@@ -75,8 +75,12 @@ export function relaxedBody(body: string): string {
   return s.length === 0 ? '' : `${s}\r\n`;
 }
 
-/** The line-local part of relaxed canonicalization, for whole lines (or the body's end). */
-const relaxedLines = (lines: string) => lines.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/[ \t]+/g, ' ');
+/**
+ * The line-local part of relaxed canonicalization, for whole lines (or the body's end). The
+ * second pattern leaves single spaces alone: replacing every space with itself rebuilt the
+ * whole text, and a body without runs of whitespace comes back as the same string.
+ */
+const relaxedLines = (lines: string) => lines.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/\t[ \t]*| [ \t]+/g, ' ');
 
 /** Characters canonicalized at once: a large body is hashed in pieces, not copied whole. */
 const SLICE_CHARS = 64 * 1024;

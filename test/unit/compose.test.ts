@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dkimVerify } from 'mailauth';
 import bodyRelaxed from 'mailauth/lib/dkim/body/relaxed.js';
 import { simpleParser } from 'mailparser';
+import { hasLongerLines } from 'nodemailer/lib/mime-funcs';
 import { describe, expect, it } from 'vitest';
 import { composeParts, type OutgoingMail, renderMessage } from '../../src/mail/compose.js';
 import { relaxedBody, relaxedBodyHash } from '../../src/mail/dkim.js';
@@ -117,6 +118,29 @@ describe('renderMessage', () => {
     const { headers } = composeParts({ ...base, subject: 'hi\r\nBcc: victim@example.com', from: { email: base.from.email, name: 'x\r\nBcc: v@example.com' }, inReplyTo: 'a@b\r\nX-Evil: 1' });
     const text = headers.map((h) => h.line).join('\r\n');
     expect(text).not.toMatch(/^(Bcc|X-Evil):/im);
+  });
+});
+
+describe('a text part', () => {
+  it('goes 7bit or quoted-printable as nodemailer decides: lines up to 76 characters, at most 128 KiB', () => {
+    const texts = [
+      'x'.repeat(76),
+      'x'.repeat(77),
+      `${'x'.repeat(76)}\n${'y'.repeat(76)}`,
+      `short\n${'y'.repeat(77)}`,
+      `${'x'.repeat(77)}\nshort\n`,
+      `a\r\n${'z'.repeat(76)}\r\n\r\n`,
+      `a\r${'z'.repeat(77)}\r`,
+      '',
+      '\n\n',
+      'line\n'.repeat(21_845),
+      'line\n'.repeat(21_846),
+    ];
+    for (const text of texts) {
+      const encoding = hasLongerLines(text.replace(/\r?\n|\r/g, '\r\n'), 76) ? 'quoted-printable' : '7bit';
+      const headers = composeParts({ ...base, text }).headers;
+      expect(headers.find((h) => h.name === 'content-transfer-encoding')?.line, JSON.stringify(text.slice(0, 90))).toBe(`Content-Transfer-Encoding: ${encoding}`);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -87,6 +87,31 @@ describe('SmtpPool', { timeout: 30_000 }, () => {
     expect(s.connections).toBeLessThanOrEqual(3);
     await p.send(envelope, message(61));
     expect(s.connections).toBeLessThanOrEqual(3);
+  });
+
+  it('hands each message and its final dot to the socket as one write', async () => {
+    // SMTPConnection writes them apart when given a Buffer: two system calls and two segments.
+    const s = await server();
+    const p = pool(s.port);
+    const writes: string[] = [];
+    const { _writev, _write } = Socket.prototype;
+    const writev = vi.spyOn(Socket.prototype, '_writev').mockImplementation(function (this: Socket, chunks, cb) {
+      writes.push(chunks.map((c) => c.chunk.toString()).join(''));
+      return _writev!.call(this, chunks, cb);
+    });
+    const write = vi.spyOn(Socket.prototype, '_write').mockImplementation(function (this: Socket, chunk, encoding, cb) {
+      writes.push(String(chunk));
+      return _write.call(this, chunk, encoding, cb);
+    });
+    onTestFinished(() => {
+      writev.mockRestore();
+      write.mockRestore();
+    });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => p.send(envelope, message(i))));
+    const messages = writes.filter((w) => w.includes('Subject: '));
+    expect(messages).toHaveLength(10);
+    for (const m of messages) expect(m).toMatch(/^From: a@example\.com\r\n[\s\S]*\r\n\.\.leading dot\r\n\.\r\n$/);
+    expect(s.received).toHaveLength(10);
   });
 
   it('hands every session its own envelope: SMTPConnection writes its transaction state onto it', async () => {
