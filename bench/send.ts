@@ -3,14 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSink, stopChild, trackDir } from './children.js';
 import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { BODY_BYTES, cpuSeconds, sendLoad, waitForDeliveries } from './deliveries.js';
+import { BODY_BYTES, sendLoad, waitForDeliveries } from './deliveries.js';
 import { measureParts, partLine, partsSum, SIGNATURE_LABEL } from './floors-parts.js';
 import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
 import { bareRoute, nodemailerPeer, smtpSourcePeer } from './send-peers.js';
+import { counts } from './sends.js';
 import { startThreadlines } from './threadline.js';
 
-// npm run bench:send [-- --messages N] [--concurrency C] [--database-url URL | --postgres] [--instances N] [--profile DIR]
+// npm run bench:send [-- --messages N] [--concurrency C] [--warmup N] [--database-url URL | --postgres] [--instances N] [--profile DIR]
+//   --warmup N      sends and delivers N messages first, measuring only the ones after (as the
+//                   parts are measured: past the JIT's tiers); default 0, from a fresh process
 //   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
@@ -31,6 +34,7 @@ interface Options {
   postgres: boolean;
   instances: number;
   profileDir?: string;
+  warmup: number;
 }
 
 function readOptions(argv: string[]): Options {
@@ -38,13 +42,14 @@ function readOptions(argv: string[]): Options {
   const postgres = argv.includes('--postgres');
   const o = parseOptions(
     argv.filter((a) => a !== '--postgres'),
-    ['messages', 'concurrency', 'database-url', 'instances', 'profile'],
+    ['messages', 'concurrency', 'database-url', 'instances', 'profile', 'warmup'],
   );
   return {
     messages: positiveInt('messages', o.messages, 20_000),
     concurrency: positiveInt('concurrency', o.concurrency, 20),
     ...checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: positiveInt('instances', o.instances, 1) }),
     profileDir: o.profile,
+    warmup: o.warmup === undefined || o.warmup === '0' ? 0 : positiveInt('warmup', o.warmup, 0),
   };
 }
 
@@ -73,11 +78,19 @@ async function run(o: Options): Promise<void> {
   const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
   console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
 
-  const cpuBefore = await cpuSeconds(tls);
+  if (o.warmup > 0) {
+    // V8 compiles the hot code on background threads during the first thousands of messages:
+    // CPU a long-running process pays once.
+    const warm = sendLoad(tls, { messages: o.warmup, concurrency: o.concurrency });
+    await Promise.all([warm.load, waitForDeliveries(tls, o.warmup, warm.failed)]);
+    console.log(`warmed up: ${o.warmup} messages sent and delivered before the measured ones`);
+  }
+  const start = await counts(tls);
+  const cpuBefore = start.cpuSeconds;
   const clientCpuBefore = process.cpuUsage();
   const { load, failed } = sendLoad(tls, o);
   // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.messages, failed)]);
+  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.warmup + o.messages, failed)]);
   const threadlineSunk = sink.count();
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;
@@ -96,7 +109,8 @@ async function run(o: Options): Promise<void> {
   const sorted = Array.from(accepted.latencies).sort((a, b) => a - b);
   const acceptedPerS = o.messages / acceptSeconds;
   const deliveredPerS = o.messages / deliverSeconds;
-  const signedPerS = delivered.signed / deliverSeconds;
+  const signed = delivered.signed - start.signed;
+  const signedPerS = signed / deliverSeconds;
   const database = databaseKind(o.databaseUrl);
   const ratios = {
     cpu_vs_parts: round((cpuMsPerMessage * 1000) / partsUs, 2),
@@ -117,7 +131,7 @@ machine    RSA-2048 signature ${signatureUs.toFixed(0)} µs; ${os.availableParal
 
 accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
 delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
-signed     ${delivered.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
+signed     ${signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
 peers      smtp-source and nodemailer, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} each (smtp-sink counted ${peerSunk} of ${2 * o.messages})
 threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${clientMsPerRequest.toFixed(2)} ms per request
 database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (the parts and the bare route: SQLite)
@@ -126,6 +140,7 @@ database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (th
     jsonLine({
       bench: 'send',
       messages: o.messages,
+      warmup: o.warmup,
       concurrency: o.concurrency,
       database,
       instances: o.instances,
@@ -149,4 +164,4 @@ database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (th
   );
 }
 
-await runBench({ name: 'send', usage: `options: --messages N --concurrency C --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });
+await runBench({ name: 'send', usage: `options: --messages N --concurrency C --warmup N --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });

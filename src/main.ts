@@ -148,7 +148,14 @@ export async function start(config: Config, log: Logger, opts: StartOptions = {}
   // Every background worker: started once HTTP listens, stopped after the listeners closed and before the database.
   const workers = new Workers(log).add('delivery', worker).add('jobs', jobs);
 
-  const ready = async () => health.condition ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
+  // Ready means ready at full speed: the inbound threads load their libraries after the
+  // listeners start, and mail sent to an instance before that waits behind the loading.
+  let warming = preparer?.ready !== undefined;
+  const warmed = () => {
+    warming = false;
+  };
+  void preparer?.ready?.().then(warmed, warmed);
+  const ready = async () => health.condition ?? (warming ? 'inbound threads warming up' : null) ?? ((await migrationsApplied(db)) ? null : 'migrations pending');
   // Aborted at stop: long-lived responses (the console's live streams) end, so that HTTP can close.
   const shutdown = new AbortController();
   const app = createApp({

@@ -20,6 +20,34 @@ const DELIVERY_EVENTS: Record<string, EventType | undefined> = {
   complained: 'message.complained',
 };
 
+/**
+ * A new message's row, written out field by field: spreading `m` into a row with five more
+ * fields made V8 miss its inline caches on every message (the hottest object of a send).
+ */
+const messageRow = (m: NewMessage, status: string, now: number): repo.MessageRow => ({
+  id: m.id,
+  org_id: m.org_id,
+  conversation_id: m.conversation_id,
+  direction: m.direction,
+  sender_type: m.sender_type,
+  stitched: m.stitched,
+  from_email: m.from_email,
+  from_name: m.from_name,
+  to_email: m.to_email,
+  to_name: m.to_name,
+  reply_to_email: m.reply_to_email,
+  reply_to_name: m.reply_to_name,
+  subject: m.subject,
+  text_body: m.text_body,
+  html_body: m.html_body,
+  message_id_header: m.message_id_header,
+  status,
+  status_at: now,
+  last_response: null,
+  attempts: 0,
+  created_at: now,
+});
+
 export function createConversationsService({ db, clock, events }: { db: Db; clock: Clock; events: EventsService }) {
   async function requireConversation(ex: Executor, orgId: string, id: string) {
     const row = await repo.findConversation(ex, orgId, id);
@@ -52,7 +80,7 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     async recordOutbound(ex: Executor, message: NewMessage, as: { status: 'suppressed'; detail: string } | undefined = undefined) {
       const now = clock.now();
       const status = as?.status ?? 'queued';
-      await repo.insertMessage(ex, { ...message, status, status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertMessage(ex, messageRow(message, status, now));
       await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status, at: now, smtp_response: null, detail: as?.detail ?? null }]);
       await events.record(ex, message.org_id, `message.${status}`, { messageId: message.id, conversationId: message.conversation_id, ...(as ? { detail: as.detail } : {}) });
       return now;
@@ -111,7 +139,7 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     /** Stores a received message as `received`, with its first history entry and its event. */
     async recordInbound(ex: Executor, message: NewMessage) {
       const now = clock.now();
-      await repo.insertMessage(ex, { ...message, status: 'received', status_at: now, last_response: null, attempts: 0, created_at: now });
+      await repo.insertMessage(ex, messageRow(message, 'received', now));
       await repo.insertEvents(ex, [{ id: newId(now), message_id: message.id, status: 'received', at: now, smtp_response: null, detail: null }]);
       await events.record(ex, message.org_id, 'inbound.received', { messageId: message.id, conversationId: message.conversation_id });
       await repo.touchConversation(ex, message.conversation_id, now);

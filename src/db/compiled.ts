@@ -4,8 +4,6 @@ import type { Database, Executor } from './schema.js';
 
 const MARK = '\u0000tl-value:';
 
-type Slot = { name: string } | { value: unknown };
-
 /** The dialect of each database and transaction seen, found once per object. */
 const dialects = new WeakMap<Executor, Dialect>();
 const PROBE = sql<number>`${0}`.as('probe');
@@ -37,7 +35,7 @@ function dialectOf(ex: Executor): Dialect {
  */
 export function compiled<V extends object, R = unknown>(build: (ex: Executor, v: V) => Compilable<R>) {
   // The SQL depends only on the dialect's compiler (threadline's databases use no plugins).
-  const byDialect: Partial<Record<Dialect, { query: CompiledQuery<R>; slots: Slot[] }>> = {};
+  const byDialect: Partial<Record<Dialect, { query: CompiledQuery<R>; names: Array<string | null> }>> = {};
 
   function compile(ex: Executor) {
     const used = new Set<string>();
@@ -48,13 +46,25 @@ export function compiled<V extends object, R = unknown>(build: (ex: Executor, v:
       },
     });
     const query = build(ex, stand).compile();
-    const slots: Slot[] = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? { name: p.slice(MARK.length) } : { value: p }));
-    const bound = new Set(slots.flatMap((s) => ('name' in s ? [s.name] : [])));
+    // Each parameter: the name of the value it takes, or null for a constant the query holds.
+    const names = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(MARK) ? p.slice(MARK.length) : null));
+    const bound = new Set(names);
     const lost = [...used].filter((name) => !bound.has(name));
     if (query.sql.includes(MARK) || lost.length > 0) {
       throw new Error(`compiled(): ${lost.join(', ') || 'a value'} did not become a parameter in: ${query.sql.replaceAll(MARK, ':')}`);
     }
-    return { query, slots };
+    return { query, names };
+  }
+
+  // Run for every statement of every message: a plain loop, and the query written out rather
+  // than spread.
+  function bind(c: { query: CompiledQuery<R>; names: Array<string | null> }, values: V): CompiledQuery<R> {
+    const parameters: unknown[] = [];
+    for (let i = 0; i < c.names.length; i++) {
+      const name = c.names[i];
+      parameters.push(name === null || name === undefined ? c.query.parameters[i] : values[name as keyof V]);
+    }
+    return { query: c.query.query, queryId: c.query.queryId, sql: c.query.sql, parameters };
   }
 
   return (ex: Executor, values: V): Promise<QueryResult<R>> => {
@@ -68,7 +78,7 @@ export function compiled<V extends object, R = unknown>(build: (ex: Executor, v:
       }
       byDialect[dialect] = c;
     }
-    return ex.executeQuery<R>({ ...c.query, parameters: c.slots.map((s) => ('name' in s ? values[s.name as keyof V] : s.value)) });
+    return ex.executeQuery<R>(bind(c, values));
   };
 }
 

@@ -139,6 +139,8 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
     w.on('error', fail);
     w.on('exit', (code) => {
       fail(`exit ${code}`);
+      // Not warm, but not warming any more either: the next request starts a fresh thread.
+      readiness.get(w)?.resolve();
       // Only a thread we ended is replaced at once: one that failed by itself could fail again.
       if (warm && !closing && worker === null && aborted.has(w)) worker = start();
     });
