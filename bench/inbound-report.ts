@@ -55,6 +55,7 @@ export function report(r: InboundReport): void {
     queued: d.workItemsCreated + d.workItemsJoined,
     work_items_created: d.workItemsCreated,
     cpu_ms_per_message: round(m.cpuMsPerMessage, 2),
+    main_thread_cpu_ms_per_message: round(m.mainThreadCpuMsPerMessage, 2),
     haraka_per_s: round(harakaRate),
     peer_per_s: round(rate(peerSeconds)),
     ratio: round(rate(m.seconds) / rate(peerSeconds), 3),
@@ -64,7 +65,7 @@ export function report(r: InboundReport): void {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}); ` +
     `queued ${d.workItemsCreated + d.workItemsJoined} (${d.workItemsCreated} new work items, ${d.workItemsJoined} joined; stats waiting +${m.waitingAdded}); ` +
-    `threadline CPU ${m.cpuMsPerMessage.toFixed(2)} ms/message\n${''.padEnd(15)} smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(m.seconds) / rate(peerSeconds)).toFixed(3)}`;
+    `threadline CPU ${m.cpuMsPerMessage.toFixed(2)} ms/message (main thread ${m.mainThreadCpuMsPerMessage.toFixed(2)}, other threads ${(m.cpuMsPerMessage - m.mainThreadCpuMsPerMessage).toFixed(2)})\n${''.padEnd(15)} smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(m.seconds) / rate(peerSeconds)).toFixed(3)}`;
   const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
   const h = `Haraka ${r.haraka.version}`;
   console.log(`

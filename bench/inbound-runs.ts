@@ -2,6 +2,7 @@ import { stopChild } from './children.js';
 import { HARAKA_VERSION, installHaraka, startHaraka } from './haraka.js';
 import { api, createConversations, runSources, scrape, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
 import { counterValue } from './lib.js';
+import { mainThreadCpuSeconds } from './proc.js';
 import { startThreadlines, type ThreadlineOptions, type ThreadlineUnderTest } from './threadline.js';
 
 // The runs bench:inbound makes: replies into threadline in one mode (one message per connection
@@ -18,6 +19,8 @@ export interface ModeResult {
   duplicates: number;
   waitingAdded: number;
   cpuMsPerMessage: number;
+  /** Of cpuMsPerMessage, what the main threads took (SMTP, the database); the rest ran in other threads. */
+  mainThreadCpuMsPerMessage: number;
 }
 
 export interface RunShape {
@@ -28,12 +31,15 @@ export interface RunShape {
 
 export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: string; count: number }>, o: RunShape, reuse: boolean, rcpt: string, queueId: string): Promise<ModeResult> {
   const tl = tls[0]!;
+  const mainCpu = () => tls.reduce((sum, t) => sum + mainThreadCpuSeconds(t.child.proc.pid!), 0);
+  const mainBefore = mainCpu();
   const before = await scrape(tls);
   const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const stored = async () => counterValue(await scrape(tls), STORED);
   const work = runSources({ ports: tls.map((t) => t.smtpPort), files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
   const seconds = await watchdog(work, stored, o.stallMs, `threadline (${reuse ? 'reused' : 'per-connection'})`);
   const after = await scrape(tls);
+  const mainAfter = mainCpu();
   const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const delta = (name: string, labels: Record<string, string> = {}) => counterValue(after, name, labels) - counterValue(before, name, labels);
   const r = {
@@ -43,6 +49,7 @@ export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: s
     duplicates: delta('threadline_inbound_duplicates_total'),
     waitingAdded: waitingAfter - waitingBefore,
     cpuMsPerMessage: (delta(CPU) * 1000) / o.messages,
+    mainThreadCpuMsPerMessage: ((mainAfter - mainBefore) * 1000) / o.messages,
   };
   if (r.stored !== o.messages || r.duplicates !== 0)
     throw new Error(`${reuse ? 'reused' : 'per-connection'}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);

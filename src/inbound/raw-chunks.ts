@@ -18,6 +18,15 @@ const insertChunk = compiledInsert('raw_message_chunks', { owner_id: true, seq: 
  * rest as chunk rows numbered from 1.
  */
 export async function writeRaw(db: Executor, ownerId: string, raw: RawSource, first: (bytes: Buffer) => Promise<unknown>): Promise<void> {
+  // Bytes in memory (most mail) are cut in place: a stream and its async iterator per message
+  // cost the main thread more than the insert itself.
+  if (raw.bytes) {
+    await first(raw.bytes.subarray(0, RAW_CHUNK_BYTES));
+    for (let seq = 1; seq * RAW_CHUNK_BYTES < raw.bytes.length; seq++) {
+      await insertChunk(db, { owner_id: ownerId, seq, chunk: raw.bytes.subarray(seq * RAW_CHUNK_BYTES, (seq + 1) * RAW_CHUNK_BYTES) });
+    }
+    return;
+  }
   let seq = 0;
   for await (const piece of raw.stream(RAW_CHUNK_BYTES)) {
     const bytes = piece as Buffer;

@@ -18,6 +18,8 @@ export interface RawSource {
   head(bytes: number): Promise<Buffer>;
   /** The whole message, `chunkBytes` at a time. */
   stream(chunkBytes?: number): Readable;
+  /** The whole message when it is held in memory: read without a stream (raw-chunks.ts). */
+  readonly bytes?: Buffer;
 }
 
 const DEFAULT_CHUNK = 64 * 1024;
@@ -29,6 +31,7 @@ export function bufferSource(raw: Uint8Array): RawSource {
   }
   return {
     size: buf.length,
+    bytes: buf,
     head: async (bytes) => buf.subarray(0, bytes),
     stream: (chunkBytes = DEFAULT_CHUNK) => Readable.from(pieces(chunkBytes), { objectMode: false }),
   };

@@ -31,6 +31,8 @@ export interface PoolOptions {
   warm?: boolean;
   /** How long a thread may stay stuck in synchronous work before it is ended. */
   stuckLimitMs?: number;
+  /** The threads' young generation, when their requests allocate more than THREAD_LIMITS allows for. */
+  youngGenerationMb?: number;
 }
 
 /**
@@ -80,7 +82,8 @@ type Pending<R> = { worker: Worker; resolve(v: R): void; reject(e: unknown): voi
 
 const failure = (code: string | undefined, message: string, more: object = {}) => Object.assign(new Error(message), { ...(code === undefined ? {} : { code }), ...more });
 
-function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimitMs }: PoolOptions) {
+function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimitMs, youngGenerationMb }: PoolOptions) {
+  const resourceLimits = youngGenerationMb === undefined ? THREAD_LIMITS : { ...THREAD_LIMITS, maxYoungGenerationSizeMb: youngGenerationMb };
   const pending = new Map<number, Pending<R>>();
   let worker: Worker | null = null;
   let nextId = 0;
@@ -110,7 +113,7 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
   };
 
   const start = () => {
-    const w = new Worker(file, { workerData, resourceLimits: THREAD_LIMITS });
+    const w = new Worker(file, { workerData, resourceLimits });
     // An idle thread never keeps the process alive (run() refs it while requests are in flight).
     w.unref();
     let resolve!: () => void;
