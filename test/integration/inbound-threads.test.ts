@@ -66,19 +66,22 @@ async function ordinaryBesideHostile(svc: TestService, preparer: Preparer, start
   const sent = await svc.api('POST', '/api/v2/conversations/emails/agentless', { body: sendBody(svc, { subject: 'Order 7' }) });
   const token = sent.body.replyToAddress.email as string;
   const port = svc.running.smtpPort;
-  const hostileReply = deliver(port, { from: 'customer@example.com', to: [token], raw: hostile(token) });
+  let hostileAnswered = false;
+  const hostileReply = deliver(port, { from: 'customer@example.com', to: [token], raw: hostile(token) }).finally(() => {
+    hostileAnswered = true;
+  });
   await started;
   const gmail = fs.readFileSync(path.join(ROOT, 'fixtures', 'replies', 'talon__gmail.eml'));
-  const t0 = performance.now();
   const ordinary = await deliver(port, { from: 'xxx@gmail.com', to: [token], raw: withHeaders(gmail, { To: token, 'Message-Id': '<ordinary@mail.gmail.com>' }) });
-  const ordinaryMs = performance.now() - t0;
   expect(ordinary).toMatch(/^250 /);
+  // Answered while the hostile one is still being examined: it did not wait behind it.
+  const answeredFirst = !hostileAnswered;
   const messages = async () => (await svc.api('GET', `/api/v2/conversations/emails/${sent.body.conversationId}/messages`)).body.entities as Array<Record<string, any>>;
   // Threaded into the conversation while the hostile one is still in the works.
   expect((await messages()).find((m) => m.messageId === '<ordinary@mail.gmail.com>')).toMatchObject({ inbound: { kind: 'reply', replyText: 'Hello' } });
   expect(await hostileReply).toMatch(/^250 /);
   const stored = (await messages()).find((m) => m.messageId === '<hostile@example.com>');
-  return { ordinaryMs, stored };
+  return { answeredFirst, stored };
 }
 
 const hostileHeaders = (token: string, extra: Record<string, string> = {}) => ({
@@ -147,12 +150,12 @@ describe('inbound threads', () => {
     expect(await stored()).toHaveLength(1);
   });
 
-  it('answers an ordinary reply within a second while an 11 MB reply of nested <div>s is examined', async () => {
+  it('answers an ordinary reply while an 11 MB reply of nested <div>s is still being examined', async () => {
     const dns = await startDnsServer();
     const { spy, started } = watched(threadPreparer({ mta: MTA, dnsServers: [dns.address] }, { threads: 1, timeLimitMs: 10_000 }, BUILT_THREAD)!, 'hostile@example.com');
     const svc = await startService({}, { dns, preparer: spy });
-    const { ordinaryMs, stored } = await ordinaryBesideHostile(svc, spy, started, (token) => nestedDivs(hostileHeaders(token)));
-    expect(ordinaryMs).toBeLessThan(1000);
+    const { answeredFirst, stored } = await ordinaryBesideHostile(svc, spy, started, (token) => nestedDivs(hostileHeaders(token)));
+    expect(answeredFirst).toBe(true);
     // Only its start is parsed (and its HTML, too long, not converted).
     expect(stored).toMatchObject({
       subject: 'Re: Order 7',
@@ -174,8 +177,8 @@ describe('inbound threads', () => {
       `${Object.entries(hostileHeaders(token, { [SPIN_HEADER]: 'yes' }))
         .map(([k, v]) => `${k}: ${v}`)
         .join('\r\n')}\r\n\r\nWhere is my order?\r\n`;
-    const { ordinaryMs, stored } = await ordinaryBesideHostile(svc, spy, started, hostile);
-    expect(ordinaryMs).toBeLessThan(1000);
+    const { answeredFirst, stored } = await ordinaryBesideHostile(svc, spy, started, hostile);
+    expect(answeredFirst).toBe(true);
     // Kept as it is (its bytes), threaded by its headers, with what was not done and why.
     expect(stored).toMatchObject({
       subject: 'Re: Order 7',
