@@ -2,6 +2,7 @@ import type { MessagesTable, MessageThreadingTable } from '../db/schema.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { DkimKey } from '../mail/dkim.js';
 import { byteBudget } from '../threads/byte-budget.js';
+import { leftGarbage } from '../threads/large-garbage.js';
 
 // A large message is held several times while it is sent: its bodies as read, their copy in the
 // delivery thread, the encoded and canonicalized text DKIM hashes, and the bytes on the wire.
@@ -34,9 +35,13 @@ export function bodiesWithinBudget(read: (id: string) => Promise<Bodies | undefi
   return <T>(m: ClaimedBodies, send: (bodies: Bodies) => Promise<T>): Promise<T> => {
     if (m.body_chars <= UNBUDGETED_CHARS) return send(m);
     return budget.run(m.body_chars, async () => {
-      const bodies = await read(m.id);
-      if (!bodies) throw new Error(`message ${m.id} is gone`);
-      return send(bodies);
+      try {
+        const bodies = await read(m.id);
+        if (!bodies) throw new Error(`message ${m.id} is gone`);
+        return await send(bodies);
+      } finally {
+        leftGarbage(m.body_chars);
+      }
     });
   };
 }

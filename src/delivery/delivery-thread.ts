@@ -2,6 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { type OutgoingMail, renderMessage } from '../mail/compose.js';
+import { leftGarbage } from '../threads/large-garbage.js';
 import { serveRequests } from '../threads/pool.js';
 import { DeliveryError } from './classify.js';
 import { createTransport, type Envelope, type TransportOptions } from './transport.js';
@@ -42,6 +43,7 @@ if (!isMainThread) {
     (req: DeliverRequest): Promise<DeliverResponse> =>
       Promise.resolve()
         .then(() => transport.send(req.envelope, renderMessage(req.mail), req.id))
+        .finally(() => leftGarbage((req.mail.text?.length ?? 0) + (req.mail.html?.length ?? 0)))
         .then(
           (response): DeliverResponse => ({ ok: true, response }),
           (err: unknown): DeliverResponse => {

@@ -3,6 +3,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError, badRequest } from '../errors.js';
 import { byteBudget } from '../threads/byte-budget.js';
+import { leftGarbage } from '../threads/large-garbage.js';
 import type { HttpEnv } from './env.js';
 import { jsonNestsDeeperThan } from './json-depth.js';
 
@@ -43,8 +44,13 @@ export function limitBody(maxBytes: number): MiddlewareHandler<HttpEnv> {
     if (!hasBody(c, incoming, length, chunked)) return next();
     // A chunked body may grow to the limit: it is budgeted at the limit.
     const bytes = !chunked && length !== undefined ? Number(length) : maxBytes;
-    const handle = () => readThenNext(c, next, incoming, maxBytes);
-    return bytes <= UNBUDGETED_BYTES ? handle() : budget.run(bytes, handle);
+    if (bytes <= UNBUDGETED_BYTES) return readThenNext(c, next, incoming, maxBytes);
+    let read = 0;
+    try {
+      return await budget.run(bytes, () => readThenNext(c, next, incoming, maxBytes, (n) => (read = n)));
+    } finally {
+      leftGarbage(read);
+    }
   };
 }
 
@@ -58,8 +64,9 @@ const UNBUDGETED_BYTES = 256 * 1024;
 /** One budget for every route: memory follows the bodies read at once, whichever routes take them. */
 const budget = byteBudget(BODY_BUDGET_BYTES);
 
-async function readThenNext(c: Context<HttpEnv>, next: () => Promise<void>, incoming: IncomingMessage | undefined, maxBytes: number): Promise<void> {
+async function readThenNext(c: Context<HttpEnv>, next: () => Promise<void>, incoming: IncomingMessage | undefined, maxBytes: number, onRead?: (bytes: number) => void): Promise<void> {
   const body = await (incoming ? readIncoming(incoming, maxBytes) : readStream(c.req.raw.body, maxBytes));
+  onRead?.(body.byteLength);
   const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
   // Hono's body cache holds promises (typed as the Body methods they replace); `c.req.json()`
   // parses the cached text, the form validator takes the cached bytes.

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Lookup } from '../dns/resolver.js';
 import { byteBudget } from '../threads/byte-budget.js';
+import { leftGarbage } from '../threads/large-garbage.js';
 import { builtModule, threadPool } from '../threads/pool.js';
 import { type AuthResult, authenticateMessage, skippedAuth } from './authenticate.js';
 import { settleAuthor } from './author.js';
@@ -42,6 +43,15 @@ export const sourceOf = (a: Pick<Arrival, 'raw' | 'spool'>): RawSource => (a.spo
  * stage held it up. A stage that fails is recorded as skipped; the message is still kept.
  */
 export async function examine(a: Arrival, mta: string, lookup: Lookup, stage: (s: Stage) => void = () => {}): Promise<Examined> {
+  try {
+    return await examineSource(a, mta, lookup, stage);
+  } finally {
+    // Whatever its outcome, the copies this thread made of a large message are now garbage.
+    leftGarbage(a.spool?.size ?? a.raw?.byteLength ?? 0);
+  }
+}
+
+async function examineSource(a: Arrival, mta: string, lookup: Lookup, stage: (s: Stage) => void): Promise<Examined> {
   const raw = sourceOf(a);
   const p = await prepare(raw, a.envelopeFrom, stage);
   stage('authentication');
