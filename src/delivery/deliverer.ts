@@ -27,14 +27,17 @@ function toError(e: Extract<DeliverResponse, { ok: false }>['error']): Error {
  * DKIM signing (an RSA-2048 signature), composing the message and the SMTP
  * exchange cost more CPU than accepting the send; in threads of their own (at a lower priority,
  * delivery-thread.ts) they use whatever the main thread leaves of every core. Each thread has its
- * own SMTP pool, a share of `connections`. Only the compiled build has the thread's file; from
- * TypeScript sources (tests) this returns null and the caller delivers in-line.
+ * own SMTP pool, a share of `connections`, and starts only once the threads before it are busy.
+ * Only the compiled build has the thread's file; from TypeScript sources (tests) this returns
+ * null and the caller delivers in-line.
  */
 export function threadDeliverer(opts: TransportOptions, threads: number): Deliverer | null {
   const file = builtModule(fileURLToPath(new URL('./delivery-thread.js', import.meta.url)));
   if (!file) return null;
   const perThread: TransportOptions = { ...opts, connections: Math.max(1, Math.ceil(opts.connections / threads)) };
-  const pool = threadPool<DeliverRequest, DeliverResponse>(file, threads, perThread);
+  // A second thread starts once the first has all its connections busy: a trickle of mail, or
+  // large messages sent a few at a time within their budget, keep to one thread's memory.
+  const pool = threadPool<DeliverRequest, DeliverResponse>(file, threads, perThread, { growAt: perThread.connections });
   return {
     // Large messages reach this within the worker's budget (bodies.ts).
     async deliver(mail, envelope, id) {

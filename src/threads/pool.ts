@@ -33,6 +33,11 @@ export interface PoolOptions {
   stuckLimitMs?: number;
   /** The threads' young generation, when their requests allocate more than THREAD_LIMITS allows for. */
   youngGenerationMb?: number;
+  /**
+   * Another thread starts only once every running one has this many requests in flight (or is
+   * stuck): a light load keeps to fewer threads, each a V8 heap of tens of MB. Default 1.
+   */
+  growAt?: number;
 }
 
 /**
@@ -65,10 +70,15 @@ export function threadPool<Q, R>(file: string, threads: number, workerData: unkn
     run(request, options = {}) {
       if (closing) return Promise.reject(Object.assign(new Error('threads are stopping'), { code: 'ESTOPPING' }));
       const now = performance.now();
-      const free = slots.filter((s) => !s.stuck(now));
-      let best = (free.length ? free : slots)[0]!;
-      for (const s of free.length ? free : slots) if (s.pending.size < best.pending.size) best = s;
-      return best.run(request, options);
+      const running = slots.filter((s) => s.running());
+      const free = running.filter((s) => !s.stuck(now));
+      let best = free[0];
+      for (const s of free) if (s.pending.size < best!.pending.size) best = s;
+      const idle = slots.find((s) => !s.running());
+      if (idle && (!best || best.pending.size >= (opts.growAt ?? 1))) best = idle;
+      // Every thread stuck: the one with the fewest requests still gets this one.
+      if (!best) for (const s of running) if (!best || s.pending.size < best.pending.size) best = s;
+      return best!.run(request, options);
     },
     ready: () => Promise.all(slots.map((s) => s.ready())).then(() => {}),
     async close() {
@@ -168,6 +178,8 @@ function slot<Q, R>(file: string, workerData: unknown, { warm = false, stuckLimi
 
   return {
     pending,
+    /** Its thread started (and not ended since). */
+    running: () => worker !== null,
     /** Busy, and silent for longer than a thread that is only waiting ever is. */
     stuck: (now: number) => pending.size > 0 && worker !== null && heard.has(worker) && now - lastHeard > STUCK_MS,
     ready: () => {
