@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import { databaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
+import { leftGarbage } from '../threads/large-garbage.js';
 import { setGreetingDelay } from './greeting-delay.js';
 import type { InboundService } from './inbound.service.js';
 import { createSmtpGuard, type GuardOptions } from './smtp-guard.js';
@@ -133,7 +134,12 @@ export async function startSmtp(opts: SmtpOptions, inbound: InboundService, log:
             helo: session.hostNameAppearsAs || null,
           });
         })
-        .finally(() => spooled && unspool(spooled))
+        .finally(() => {
+          if (!spooled) return;
+          // The pieces this thread read and stored of a large message are garbage now.
+          leftGarbage(spooled.size);
+          return unspool(spooled);
+        })
         .then(
           (stored) => {
             // 552, not 452: a message this size will never fit, so retrying is pointless (RFC 5321 §4.5.3.1.10).

@@ -12,8 +12,8 @@ import { runInNewContext } from 'node:vm';
 // large messages, against resident memory that would otherwise follow the size of the burst.
 // Small messages are not counted, so they never pay for it.
 
-/** Inputs finished between two collections: a few large messages, each held several times. */
-export const LARGE_GARBAGE_BYTES = 12 * 1024 * 1024;
+/** Inputs finished between two collections: two of the largest messages, each held several times. */
+export const LARGE_GARBAGE_BYTES = 6 * 1024 * 1024;
 /** Smaller inputs are not counted: their copies die young, in the young generation. */
 const SMALL_INPUT_BYTES = 256 * 1024;
 
