@@ -1,4 +1,5 @@
 import { stopChild } from './children.js';
+import { databaseCpuSeconds } from './database.js';
 import { HARAKA_VERSION, installHaraka, startHaraka } from './haraka.js';
 import { api, createConversations, runSources, scrape, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
 import { counterValue } from './lib.js';
@@ -18,6 +19,8 @@ export interface ModeResult {
   duplicates: number;
   waitingAdded: number;
   cpuMsPerMessage: number;
+  /** The --postgres server's own CPU per message; null on SQLite (inside threadline) or --database-url. */
+  databaseCpuMsPerMessage: number | null;
 }
 
 export interface RunShape {
@@ -31,8 +34,10 @@ export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: s
   const before = await scrape(tls);
   const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const stored = async () => counterValue(await scrape(tls), STORED);
+  const dbBefore = databaseCpuSeconds();
   const work = runSources({ ports: tls.map((t) => t.smtpPort), files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
   const seconds = await watchdog(work, stored, o.stallMs, `threadline (${reuse ? 'reused' : 'per-connection'})`);
+  const dbAfter = databaseCpuSeconds();
   const after = await scrape(tls);
   const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const delta = (name: string, labels: Record<string, string> = {}) => counterValue(after, name, labels) - counterValue(before, name, labels);
@@ -43,6 +48,7 @@ export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: s
     duplicates: delta('threadline_inbound_duplicates_total'),
     waitingAdded: waitingAfter - waitingBefore,
     cpuMsPerMessage: (delta(CPU) * 1000) / o.messages,
+    databaseCpuMsPerMessage: dbBefore === null || dbAfter === null ? null : ((dbAfter - dbBefore) * 1000) / o.messages,
   };
   if (r.stored !== o.messages || r.duplicates !== 0)
     throw new Error(`${reuse ? 'reused' : 'per-connection'}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);
