@@ -82,9 +82,13 @@ export function openPostgres(url: string, onConnectionError?: (err: Error) => vo
   // 'error' on itself too, and its query then fails on its own: both must be heard, or the
   // process ends with an unhandled 'error' event. pg then drops the broken client.
   pool.on('error', onError);
+  // A pooler that hands each transaction to any server connection (PgBouncer's transaction mode
+  // before 1.21) loses a connection's prepared statements: `?prepared_statements=off` keeps them
+  // all unnamed. pg ignores the parameter itself.
+  const prepared = !/[?&]prepared_statements=off(&|$)/.test(url);
   pool.on('connect', (client) => {
     client.on('error', onError);
-    nameQueries(client, names);
+    if (prepared) nameQueries(client, names);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, close: () => db.destroy() };
