@@ -1,4 +1,5 @@
 import { type Cluster, createDatabase, startCluster } from '../support/postgres.js';
+import { treeCpuSeconds } from './proc.js';
 
 // The database a benchmark runs threadline on, chosen the same way by bench:send and
 // bench:inbound: a SQLite file in threadline's data folder (the default), a given
@@ -7,6 +8,7 @@ import { type Cluster, createDatabase, startCluster } from '../support/postgres.
 export interface DatabaseOptions {
   databaseUrl?: string;
   postgres: boolean;
+  /** The first count: bench:send runs once per count given (--instances 1,2), the others use the first. */
   instances: number;
 }
 
@@ -42,6 +44,13 @@ export async function benchDatabaseUrl(o: DatabaseOptions, name: string): Promis
   console.log(`PostgreSQL cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${url}`);
   return url;
 }
+
+/**
+ * CPU seconds the --postgres cluster's server has used so far (every process of it: sessions,
+ * background workers, ended or running), or null without one (SQLite; --database-url names a
+ * server this machine may not even run). Taken around a run: what the database costs.
+ */
+export const databaseCpuSeconds = (): number | null => (cluster ? treeCpuSeconds(cluster.pid()) : null);
 
 /** Stops the --postgres cluster, if one was started. Call after cleanup(), so no instance is connected. */
 export const stopCluster = async () => cluster?.stop();

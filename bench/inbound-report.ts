@@ -56,6 +56,7 @@ export function report(r: InboundReport): void {
     work_items_created: d.workItemsCreated,
     cpu_ms_per_message: round(m.cpuMsPerMessage, 2),
     main_thread_cpu_ms_per_message: round(m.mainThreadCpuMsPerMessage, 2),
+    database_cpu_ms_per_message: m.databaseCpuMsPerMessage === null ? null : round(m.databaseCpuMsPerMessage, 2),
     haraka_per_s: round(harakaRate),
     peer_per_s: round(rate(peerSeconds)),
     ratio: round(rate(m.seconds) / rate(peerSeconds), 3),
@@ -65,7 +66,7 @@ export function report(r: InboundReport): void {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}); ` +
     `queued ${d.workItemsCreated + d.workItemsJoined} (${d.workItemsCreated} new work items, ${d.workItemsJoined} joined; stats waiting +${m.waitingAdded}); ` +
-    `threadline CPU ${m.cpuMsPerMessage.toFixed(2)} ms/message (main thread ${m.mainThreadCpuMsPerMessage.toFixed(2)}, other threads ${(m.cpuMsPerMessage - m.mainThreadCpuMsPerMessage).toFixed(2)})\n${''.padEnd(15)} smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(m.seconds) / rate(peerSeconds)).toFixed(3)}`;
+    `threadline CPU ${m.cpuMsPerMessage.toFixed(2)} ms/message (main thread ${m.mainThreadCpuMsPerMessage.toFixed(2)}, other threads ${(m.cpuMsPerMessage - m.mainThreadCpuMsPerMessage).toFixed(2)})${dbCpu(m)}\n${''.padEnd(15)} smtp-source → smtp-sink ${peerSeconds.toFixed(2)} s = ${round(rate(peerSeconds))}/s; ratio ${(rate(m.seconds) / rate(peerSeconds)).toFixed(3)}`;
   const label = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
   const h = `Haraka ${r.haraka.version}`;
   console.log(`
@@ -102,5 +103,8 @@ ${r.lookup.length ? `lookup p99 ≤ 2 ms: ${verdict(r.lookup.every((l) => l.p99 
     }),
   );
 }
+
+/** The database server's own CPU, when bench:inbound started it (--postgres). */
+const dbCpu = (m: ModeResult) => (m.databaseCpuMsPerMessage === null ? '' : `, the database server's ${m.databaseCpuMsPerMessage.toFixed(2)} ms/message`);
 
 const PEER_RUNS_TEXT = (h: HarakaRuns) => `${h.reused.length} run${h.reused.length === 1 ? '' : 's'} of each mode`;

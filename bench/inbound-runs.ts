@@ -1,4 +1,5 @@
 import { stopChild } from './children.js';
+import { databaseCpuSeconds } from './database.js';
 import { HARAKA_VERSION, installHaraka, startHaraka } from './haraka.js';
 import { api, createConversations, runSources, scrape, waitOutboxEmpty, watchdog, writeReplyFiles } from './inbound-lib.js';
 import { counterValue } from './lib.js';
@@ -21,6 +22,8 @@ export interface ModeResult {
   cpuMsPerMessage: number;
   /** Of cpuMsPerMessage, what the main threads took (SMTP, the database); the rest ran in other threads. */
   mainThreadCpuMsPerMessage: number;
+  /** The --postgres server's own CPU per message; null on SQLite (inside threadline) or --database-url. */
+  databaseCpuMsPerMessage: number | null;
 }
 
 export interface RunShape {
@@ -36,8 +39,10 @@ export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: s
   const before = await scrape(tls);
   const waitingBefore = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
   const stored = async () => counterValue(await scrape(tls), STORED);
+  const dbBefore = databaseCpuSeconds();
   const work = runSources({ ports: tls.map((t) => t.smtpPort), files, sessions: o.sessions, reuse, from: 'customer@example.com', rcpt });
   const seconds = await watchdog(work, stored, o.stallMs, `threadline (${reuse ? 'reused' : 'per-connection'})`);
+  const dbAfter = databaseCpuSeconds();
   const after = await scrape(tls);
   const mainAfter = mainCpu();
   const waitingAfter = (await api<{ waiting: number }>(tl, 'GET', `/api/v2/routing/queues/${queueId}/stats`)).waiting;
@@ -50,6 +55,7 @@ export async function runMode(tls: ThreadlineUnderTest[], files: Array<{ file: s
     waitingAdded: waitingAfter - waitingBefore,
     cpuMsPerMessage: (delta(CPU) * 1000) / o.messages,
     mainThreadCpuMsPerMessage: ((mainAfter - mainBefore) * 1000) / o.messages,
+    databaseCpuMsPerMessage: dbBefore === null || dbAfter === null ? null : ((dbAfter - dbBefore) * 1000) / o.messages,
   };
   if (r.stored !== o.messages || r.duplicates !== 0)
     throw new Error(`${reuse ? 'reused' : 'per-connection'}: smtp-source had ${o.messages} answered 250, threadline counted ${r.stored} stored and ${r.duplicates} duplicates`);

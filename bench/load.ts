@@ -33,9 +33,18 @@ interface Answer {
   close: boolean;
 }
 
+/**
+ * Node's HTTP server closes a kept-alive connection idle for 5 s (keepAliveTimeout). A request
+ * written as it does is lost with the connection; a connection idle nearly that long is replaced
+ * first. Idle that long happens with several targets on a loaded machine: a caller's connection
+ * to one waits while its request to another is slow.
+ */
+const IDLE_REUSE_MS = 4_000;
+
 /** One kept-alive connection; request() may be called again once the previous answer came. */
 class Connection {
   private socket: net.Socket | null = null;
+  private answeredAt = 0;
   private buf: Buffer = Buffer.alloc(0);
   private waiting: { resolve(a: Answer): void; reject(e: Error): void } | null = null;
 
@@ -48,6 +57,7 @@ class Connection {
   send(): Promise<Answer> {
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
+      if (this.socket && performance.now() - this.answeredAt > IDLE_REUSE_MS) this.close();
       this.socket ??= this.connect();
       const s = this.socket;
       s.setTimeout(this.timeoutMs);
@@ -107,6 +117,7 @@ class Connection {
       rest = this.buf.subarray(end + 4);
     }
     this.buf = rest;
+    this.answeredAt = performance.now();
     const w = this.waiting;
     this.waiting = null;
     w.resolve({ status, body, close: /\r\nconnection: *close/i.test(head) });

@@ -4,7 +4,14 @@ import { stopCluster } from './database.js';
 // How every benchmark runs: options read (a bad one prints the usage and exits 2), a time limit,
 // and on any end (success, failure, Ctrl-C) its children, folders and PostgreSQL cluster gone.
 
-export async function runBench<O>(o: { name: string; usage: string; limitMs: number; readOptions(argv: string[]): O; main(options: O): Promise<void> }): Promise<void> {
+export async function runBench<O>(o: {
+  name: string;
+  usage: string;
+  /** The time limit, or how to work it out from the options (a run of several phases takes longer). */
+  limitMs: number | ((options: O) => number);
+  readOptions(argv: string[]): O;
+  main(options: O): Promise<void>;
+}): Promise<void> {
   cleanupOnSignals();
   let options: O;
   try {
@@ -13,10 +20,11 @@ export async function runBench<O>(o: { name: string; usage: string; limitMs: num
     console.error(`bench:${o.name}: ${(err as Error).message}\n${o.usage}`);
     process.exit(2);
   }
+  const limitMs = typeof o.limitMs === 'number' ? o.limitMs : o.limitMs(options);
   const limit = setTimeout(() => {
-    console.error(`bench:${o.name}: aborted, the run took longer than ${o.limitMs / 60_000} minutes`);
+    console.error(`bench:${o.name}: aborted, the run took longer than ${limitMs / 60_000} minutes`);
     void cleanup().finally(() => process.exit(1));
-  }, o.limitMs);
+  }, limitMs);
   try {
     await o.main(options);
   } catch (err) {

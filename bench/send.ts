@@ -1,21 +1,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSink, stopChild, trackDir } from './children.js';
-import { benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
-import { BODY_BYTES, sendLoad, waitForDeliveries } from './deliveries.js';
+import { startSink, trackDir } from './children.js';
+import { anotherDatabase, benchDatabaseUrl, checkDatabaseOptions, DATABASE_USAGE, databaseKind } from './database.js';
+import { BODY_BYTES } from './deliveries.js';
 import { measureParts, partLine, partsSum, SIGNATURE_LABEL } from './floors-parts.js';
 import { jsonLine, parseOptions, percentile, positiveInt, round } from './lib.js';
 import { runBench } from './run.js';
 import { bareRoute, nodemailerPeer, smtpSourcePeer } from './send-peers.js';
-import { counts } from './sends.js';
-import { startThreadlines } from './threadline.js';
+import { phaseRates, phaseTable, type SendPhase, sendPhase } from './send-phase.js';
 
-// npm run bench:send [-- --messages N] [--concurrency C] [--warmup N] [--database-url URL | --postgres] [--instances N] [--profile DIR]
+// npm run bench:send [-- --messages N] [--concurrency C] [--warmup N] [--database-url URL | --postgres] [--instances N[,M…]] [--profile DIR]
 //   --warmup N      sends and delivers N messages first, measuring only the ones after (as the
 //                   parts are measured: past the JIT's tiers); default 5000. Their CPU per message
 //                   (a fresh process's, V8 compiling the hot code) is printed beside; 0 measures from start.
 //   (--database-url, --postgres, --instances: see DATABASE_USAGE in bench/database.ts)
+//   --instances 1,2 with --postgres: one phase per count, each on an empty database of the same
+//                   cluster, after the same load on SQLite: the sizing table comes from one run
 //   --profile DIR   runs threadline under `node --cpu-prof`, writing its profile into DIR
 //
 // Agentless sends over HTTP into threadline, delivered by threadline over SMTP into Postfix's
@@ -24,6 +25,7 @@ import { startThreadlines } from './threadline.js';
 // smtp-source into the same sink (the wire's limit) and nodemailer's pooled transport with its
 // own DKIM (the peer), with the same message size, concurrency and connection reuse. Ratios first.
 
+/** For one threadline phase (with the parts and the peers); each further phase adds as much. */
 const RUN_LIMIT_MS = 5 * 60_000;
 /** Messages sent before the measured ones by default: well past V8's compilation of the hot code. */
 const DEFAULT_WARMUP = 5000;
@@ -36,6 +38,8 @@ interface Options {
   databaseUrl?: string;
   postgres: boolean;
   instances: number;
+  /** Every count of --instances, in order (the first is `instances`). */
+  counts: number[];
   profileDir?: string;
   warmup: number;
 }
@@ -47,10 +51,16 @@ function readOptions(argv: string[]): Options {
     argv.filter((a) => a !== '--postgres'),
     ['messages', 'concurrency', 'database-url', 'instances', 'profile', 'warmup'],
   );
+  const counts = (o.instances ?? '1').split(',').map((n) => positiveInt('instances', n.trim(), 1));
+  if (counts.length > 1 && !postgres) throw new Error('--instances with several counts needs --postgres (an empty database for each)');
+  for (const n of counts) checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: n });
   return {
     messages: positiveInt('messages', o.messages, 20_000),
     concurrency: positiveInt('concurrency', o.concurrency, 20),
-    ...checkDatabaseOptions({ databaseUrl: o['database-url'], postgres, instances: positiveInt('instances', o.instances, 1) }),
+    databaseUrl: o['database-url'],
+    postgres,
+    instances: counts[0]!,
+    counts,
     profileDir: o.profile,
     warmup: o.warmup === '0' ? 0 : positiveInt('warmup', o.warmup, DEFAULT_WARMUP),
   };
@@ -78,45 +88,24 @@ async function run(o: Options): Promise<void> {
     console.log(`bare hono route inserting one SQLite row, ${name}: ${round(r.perS)} accepted/s, ${r.cpuUs.toFixed(0)} µs of CPU per request`);
 
   const sink = await startSink();
-  const tls = await startThreadlines({ outboundUrl: `smtp://127.0.0.1:${sink.port}`, databaseUrl: o.databaseUrl, profileDir: o.profileDir }, o.instances);
-  console.log(`threadline ${tls.map((t) => t.url).join(', ')}, smtp-sink 127.0.0.1:${sink.port}; sending ${o.messages} messages, ${o.concurrency} at a time`);
-
-  let coldMsPerMessage: number | null = null;
-  if (o.warmup > 0) {
-    // V8 compiles the hot code on background threads during the first thousands of messages:
-    // CPU a long-running process pays once.
-    const coldBefore = (await counts(tls)).cpuSeconds;
-    const warm = sendLoad(tls, { messages: o.warmup, concurrency: o.concurrency });
-    const [, warmed] = await Promise.all([warm.load, waitForDeliveries(tls, o.warmup, warm.failed)]);
-    coldMsPerMessage = ((warmed.cpuSeconds - coldBefore) * 1000) / o.warmup;
-    console.log(`warmed up: ${o.warmup} messages sent and delivered before the measured ones, ${coldMsPerMessage.toFixed(2)} ms of CPU each (a fresh process)`);
+  const log = (line: string) => console.log(line);
+  const phases: SendPhase[] = [];
+  // On --postgres, the same load on SQLite first: what PostgreSQL costs against it, in one run.
+  if (o.postgres) phases.push(await sendPhase(o, sink, undefined, 1, log));
+  for (const [i, n] of o.counts.entries()) {
+    const url = i === 0 ? o.databaseUrl : await anotherDatabase(o, `bench_send_${n}`, path.join(dir, `send-${n}.db`));
+    phases.push(await sendPhase(o, sink, url ?? undefined, n, log));
   }
-  const start = await counts(tls);
-  const cpuBefore = start.cpuSeconds;
-  const clientCpuBefore = process.cpuUsage();
-  const { load, failed } = sendLoad(tls, o);
-  // Both run at once: deliveries begin while sends are still being accepted.
-  const [accepted, delivered] = await Promise.all([load, waitForDeliveries(tls, o.warmup + o.messages, failed)]);
-  const threadlineSunk = sink.count();
-  const clientCpu = process.cpuUsage(clientCpuBefore);
-  const clientMsPerRequest = (clientCpu.user + clientCpu.system) / 1000 / o.messages;
-  // Stopped before the peers run, so that each has the machine to itself as threadline had.
-  await Promise.all(tls.map((t) => stopChild(t.child)));
-
+  const main = phases.find((p) => p.database === databaseKind(o.databaseUrl))!;
   const before = sink.count();
   const wire = await smtpSourcePeer(sink.port, o.messages, o.concurrency, BODY_BYTES);
   const mailer = await nodemailerPeer(sink.port, o.messages, o.concurrency);
   await new Promise((r) => setTimeout(r, 100)); // smtp-sink's counter line trails the last QUIT
   const peerSunk = sink.count() - before;
 
-  const acceptSeconds = (accepted.finishedAt - accepted.startedAt) / 1000;
-  const deliverSeconds = (delivered.at - accepted.startedAt) / 1000;
-  const cpuMsPerMessage = ((delivered.cpuSeconds - cpuBefore) * 1000) / o.messages;
-  const sorted = Array.from(accepted.latencies).sort((a, b) => a - b);
-  const acceptedPerS = o.messages / acceptSeconds;
-  const deliveredPerS = o.messages / deliverSeconds;
-  const signed = delivered.signed - start.signed;
-  const signedPerS = signed / deliverSeconds;
+  const { acceptedPerS, deliveredPerS, signedPerS } = phaseRates(main, o.messages);
+  const cpuMsPerMessage = main.cpuMsPerMessage;
+  const sorted = main.latencies;
   const database = databaseKind(o.databaseUrl);
   const ratios = {
     cpu_vs_parts: round((cpuMsPerMessage * 1000) / partsUs, 2),
@@ -124,7 +113,11 @@ async function run(o: Options): Promise<void> {
     accepted_vs_bare_route_unsynced: round(acceptedPerS / unsynced.perS, 2),
     delivered_vs_nodemailer: round(deliveredPerS / mailer.perS, 2),
     delivered_vs_smtp_sink: round(deliveredPerS / wire.perS, 3),
+    // threadline's CPU per message on PostgreSQL against SQLite's, one instance each (--postgres).
+    cpu_vs_sqlite: o.postgres ? round(cpuMsPerMessage / phases[0]!.cpuMsPerMessage, 2) : null,
   };
+  const table = phaseTable(phases, o.messages);
+  const dbCpu = main.databaseCpuMsPerMessage;
   const verdict = (met: boolean) => (met ? 'met' : 'not met');
 
   console.log(`
@@ -133,15 +126,20 @@ ratios     CPU per message ÷ parts' sum         ${ratios.cpu_vs_parts.toFixed(2
            accepted/s ÷ bare route, unsynced     ${ratios.accepted_vs_bare_route_unsynced.toFixed(2)}   (${round(acceptedPerS)} ÷ ${round(unsynced.perS)}: against the route's CPU alone)
            delivered/s ÷ nodemailer pool + DKIM  ${ratios.delivered_vs_nodemailer.toFixed(2)}   (${round(deliveredPerS)} ÷ ${round(mailer.perS)}; nodemailer ${(mailer.cpuUs / 1000).toFixed(2)} ms of CPU per message)
            delivered/s ÷ smtp-source → smtp-sink ${ratios.delivered_vs_smtp_sink.toFixed(3)}  (${round(deliveredPerS)} ÷ ${round(wire.perS)}: the wire's limit)
-machine    RSA-2048 signature ${signatureUs.toFixed(0)} µs; ${os.availableParallelism()} cores; load average now ${os.loadavg()[0]!.toFixed(2)}
+${
+  ratios.cpu_vs_sqlite === null
+    ? ''
+    : `           CPU per message ÷ SQLite's           ${ratios.cpu_vs_sqlite.toFixed(2)}   (${cpuMsPerMessage.toFixed(2)} ÷ ${phases[0]!.cpuMsPerMessage.toFixed(2)} ms, threadline alone; goal ≤ 1.5: ${verdict(ratios.cpu_vs_sqlite <= 1.5)})
+`
+}machine    RSA-2048 signature ${signatureUs.toFixed(0)} µs; ${os.availableParallelism()} cores; load average now ${os.loadavg()[0]!.toFixed(2)}
 
-accepted   ${o.messages} × 202 in ${acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
-delivered  ${o.messages} in ${deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${threadlineSunk})
-signed     ${signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
+accepted   ${o.messages} × 202 in ${main.acceptSeconds.toFixed(2)} s   ${round(acceptedPerS)} /s   latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${sorted[sorted.length - 1]!.toFixed(2)} ms
+delivered  ${o.messages} in ${main.deliverSeconds.toFixed(2)} s from the first send   ${round(deliveredPerS)} /s   (smtp-sink counted ${main.sunk})
+signed     ${main.signed} of them DKIM-signed with the sender domain's key   ${round(signedPerS)} signed /s delivered
 peers      smtp-source and nodemailer, ${BODY_BYTES} B, ${o.concurrency} sessions, reused: ${o.messages} each (smtp-sink counted ${peerSunk} of ${2 * o.messages})
-threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered${coldMsPerMessage === null ? '' : ` (the first ${o.warmup}, from a fresh process: ${coldMsPerMessage.toFixed(2)} ms)`} (${((100 * (delivered.cpuSeconds - cpuBefore)) / deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${clientMsPerRequest.toFixed(2)} ms per request
-database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (the parts and the bare route: SQLite)
-`);
+threadline ${cpuMsPerMessage.toFixed(2)} ms of CPU per message, accepted and delivered${main.coldCpuMsPerMessage === null ? '' : ` (the first ${o.warmup}, from a fresh process: ${main.coldCpuMsPerMessage.toFixed(2)} ms)`} (${((100 * cpuMsPerMessage * o.messages) / 1000 / main.deliverSeconds).toFixed(0)}% of one core${o.instances > 1 ? `, ${o.instances} instances together` : ''}); this load generator ${main.clientMsPerRequest.toFixed(2)} ms per request
+database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''}${dbCpu === null ? '' : `; the server's own CPU ${dbCpu.toFixed(2)} ms per message`} (the parts and the bare route: SQLite)
+${phases.length > 1 ? `\n${table.text}\n` : ''}`);
   console.log(
     jsonLine({
       bench: 'send',
@@ -154,7 +152,9 @@ database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (th
       rsa2048_sign_us: round(signatureUs),
       parts_us: round(partsUs),
       cpu_ms_per_message: round(cpuMsPerMessage, 3),
-      cold_cpu_ms_per_message: coldMsPerMessage === null ? null : round(coldMsPerMessage, 3),
+      cold_cpu_ms_per_message: main.coldCpuMsPerMessage === null ? null : round(main.coldCpuMsPerMessage, 3),
+      database_cpu_ms_per_message: dbCpu === null ? null : round(dbCpu, 3),
+      phases: table.json,
       accepted_per_s: round(acceptedPerS),
       delivered_per_s: round(deliveredPerS),
       signed_delivered_per_s: round(signedPerS),
@@ -171,4 +171,10 @@ database   ${database}${o.instances > 1 ? `, ${o.instances} instances` : ''} (th
   );
 }
 
-await runBench({ name: 'send', usage: `options: --messages N --concurrency C --warmup N --profile DIR\n${DATABASE_USAGE}`, limitMs: RUN_LIMIT_MS, readOptions, main });
+await runBench({
+  name: 'send',
+  usage: `options: --messages N --concurrency C --warmup N --profile DIR\n${DATABASE_USAGE}`,
+  limitMs: (o: Options) => RUN_LIMIT_MS * (o.counts.length + (o.postgres ? 1 : 0)),
+  readOptions,
+  main,
+});

@@ -21,6 +21,8 @@ export interface Cluster {
   halt(mode: 'fast' | 'immediate'): void;
   /** Starts the halted server again on the same port; returns once it accepts connections. */
   resume(): void;
+  /** The server's main process (its sessions are its children), while it runs. */
+  pid(): number;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,8 @@ export async function startCluster(opts: { durableCommits?: boolean } = {}): Pro
     adminUrl: adminUrl(port),
     halt: (mode) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']),
     resume: () => startServer(),
+    // The first line of postmaster.pid, which the server writes at start.
+    pid: () => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     async stop() {
       if (stopped) return;
       stopped = true;

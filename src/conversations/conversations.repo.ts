@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { compiled, compiledInsert, compiledInsertRows } from '../db/compiled.js';
+import { compiled, compiledInsert, compiledInsertRows, dialectOf } from '../db/compiled.js';
 import type { ConversationsTable, Executor, MessageBouncesTable, MessageEventsTable, MessagesTable } from '../db/schema.js';
 
 export type ConversationRow = ConversationsTable;
@@ -134,7 +134,35 @@ const setOutcomeOnce = compiled((ex: Executor, v: Pick<MessageRow, 'id' | 'statu
     .where('id', '=', v.id)
     .returning(['org_id', 'conversation_id']),
 );
-export const setOutcome = async (db: Executor, row: Pick<MessageRow, 'id' | 'status' | 'status_at' | 'last_response' | 'attempts'>) => (await setOutcomeOnce(db, row)).rows[0];
+
+type Outcome = Pick<MessageRow, 'id' | 'status' | 'last_response' | 'attempts'>;
+type Owner = Pick<MessageRow, 'org_id' | 'conversation_id'>;
+
+/**
+ * Delivery outcomes on their message rows, all at `statusAt`; returns whose message each is, by
+ * id (a message that no longer exists is absent). On PostgreSQL one statement takes them all,
+ * one round trip for the worker's whole batch instead of one per message; on SQLite, where a
+ * statement costs no round trip, the update compiled once runs for each.
+ */
+export async function setOutcomes(db: Executor, statusAt: number, rows: Outcome[]): Promise<Map<string, Owner>> {
+  const owners = new Map<string, Owner>();
+  if (dialectOf(db) === 'postgres' && rows.length > 1) {
+    const column = <K extends keyof Outcome>(k: K) => rows.map((r) => r[k]);
+    const updated = await sql<Owner & { id: string }>`update messages as m
+      set status = u.status, status_at = ${statusAt}, last_response = u.last_response, attempts = u.attempts
+      from unnest(${column('id')}::text[], ${column('status')}::text[], ${column('last_response')}::text[], ${column('attempts')}::integer[])
+        as u(id, status, last_response, attempts)
+      where m.id = u.id
+      returning m.id, m.org_id, m.conversation_id`.execute(db);
+    for (const { id, ...owner } of updated.rows) owners.set(id, owner);
+    return owners;
+  }
+  for (const row of rows) {
+    const owner = (await setOutcomeOnce(db, { ...row, status_at: statusAt })).rows[0];
+    if (owner) owners.set(row.id, owner);
+  }
+  return owners;
+}
 
 export const setConversationQueue = (db: Executor, id: string, queueId: string) => db.updateTable('conversations').set({ queue_id: queueId }).where('id', '=', id).execute();
 

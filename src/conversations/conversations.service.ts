@@ -90,9 +90,14 @@ export function createConversationsService({ db, clock, events }: { db: Db; cloc
     async setDeliveryStatus(ex: Executor, changes: Array<{ id: string; status: string; response: string; detail: string | null; attempts: number }>) {
       const now = clock.now();
       const announced = [];
+      // The rows' organizations and conversations come back from the update itself: no read for the events.
+      const owners = await repo.setOutcomes(
+        ex,
+        now,
+        changes.map((c) => ({ id: c.id, status: c.status, last_response: c.response, attempts: c.attempts })),
+      );
       for (const c of changes) {
-        // The row's organization and conversation come back from the update itself: no read for the event.
-        const m = await repo.setOutcome(ex, { id: c.id, status: c.status, status_at: now, last_response: c.response, attempts: c.attempts });
+        const m = owners.get(c.id);
         const type = DELIVERY_EVENTS[c.status];
         if (m && type)
           announced.push({

@@ -1,10 +1,19 @@
 import { CompiledQuery, type Transaction } from 'kysely';
+import { dialectOf } from './compiled.js';
 import type { Database, Db } from './schema.js';
 
-// Compiled once: these run twice per piece of work, on the hottest path there is.
+// Compiled once: these run once per piece of work, on the hottest path there is.
 const SAVEPOINT = CompiledQuery.raw('savepoint tl_item');
-const RELEASE = CompiledQuery.raw('release savepoint tl_item');
 const ROLLBACK = CompiledQuery.raw('rollback to savepoint tl_item');
+/**
+ * Between two pieces: keep the first one's writes and open the next one's savepoint. PostgreSQL
+ * takes both in one message (the simple protocol runs several statements), one round trip
+ * instead of two; SQLite prepares one statement at a time, and runs them in-process anyway.
+ */
+const NEXT = {
+  postgres: [CompiledQuery.raw('release savepoint tl_item; savepoint tl_item')],
+  sqlite: [CompiledQuery.raw('release savepoint tl_item'), SAVEPOINT],
+};
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 interface Pending {
@@ -24,10 +33,14 @@ export class TxBatcher {
   private soon: NodeJS.Timeout | null = null;
   private drained: Array<() => void> = [];
 
+  private readonly next: CompiledQuery[];
+
   constructor(
     private readonly db: Db,
     private readonly maxBatch = 256,
-  ) {}
+  ) {
+    this.next = NEXT[dialectOf(db)];
+  }
 
   run<T>(work: Work<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -80,23 +93,27 @@ export class TxBatcher {
       const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
       try {
         await this.db.transaction().execute(async (trx) => {
+          await trx.executeQuery(SAVEPOINT);
+          // After a piece that was rolled back, its savepoint stands, empty: the next piece uses it.
+          let kept = false;
           for (const item of batch) {
-            await trx.executeQuery(SAVEPOINT);
+            if (kept) for (const q of this.next) await trx.executeQuery(q);
             try {
               outcomes.push({ ok: true, value: await item.work(trx) });
-              await trx.executeQuery(RELEASE);
+              kept = true;
             } catch (error) {
               try {
                 await trx.executeQuery(ROLLBACK);
-                await trx.executeQuery(RELEASE);
               } catch {
                 // The database ended the whole transaction itself (SQLite does on a full disk):
                 // nothing in the batch is written, and `error` says why, not "no such savepoint".
                 throw error;
               }
               outcomes.push({ ok: false, error });
+              kept = false;
             }
           }
+          // COMMIT releases the last savepoint with the rest.
         });
       } catch (error) {
         // The commit itself failed: nothing in this batch is durable.

@@ -14,7 +14,7 @@ const PROBE = sql<number>`${0}`.as('probe');
  * compiler itself: PostgreSQL numbers its parameters ($1), SQLite writes `?`. Once for each
  * database or transaction object, which then serves every statement run on it.
  */
-function dialectOf(ex: Executor): Dialect {
+export function dialectOf(ex: Executor): Dialect {
   let dialect = dialects.get(ex);
   if (!dialect) {
     dialect = ex.selectNoFrom(PROBE).compile().sql.includes('$1') ? 'postgres' : 'sqlite';

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { Kysely, SqliteDialect } from 'kysely';
 import { TtlCache } from '../cache.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from '../private-files.js';
 import type { DatabaseHealth } from './health.js';
+import { openPostgres } from './postgres.js';
 import type { Database, Db } from './schema.js';
 import { databaseUnavailable } from './unavailable.js';
 
@@ -30,7 +30,7 @@ export interface OpenOptions {
 /** Opens the database named by THREADLINE_DATABASE_URL: sqlite://PATH or postgres://… */
 export function openDatabase(url: string, options: OpenOptions = {}): OpenedDb {
   if (url.startsWith('sqlite://')) return openSqlite(url.slice('sqlite://'.length), options.health);
-  return openPostgres(url, options);
+  return { ...openPostgres(url, options.onConnectionError), dialect: 'postgres' };
 }
 
 function openSqlite(file: string, health?: DatabaseHealth): OpenedDb {
@@ -132,21 +132,4 @@ function watcher(sqlite: SQLite.Database, health?: DatabaseHealth) {
       }) as SQLite.Statement['run'],
     };
   };
-}
-
-// BIGINT (int8) and COUNT(*) come back from pg as strings; every time we store fits in a double.
-pg.types.setTypeParser(20, (v) => Number(v));
-
-function openPostgres(url: string, options: OpenOptions): OpenedDb {
-  // connectionTimeoutMillis: while the server is down a request fails fast (503) instead of
-  // waiting for a connection forever; keepAlive notices a vanished server on idle connections.
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, keepAlive: true });
-  const onError = (err: Error) => options.onConnectionError?.(err);
-  // The pool listens on idle clients only; a client that breaks while Kysely holds it emits
-  // 'error' on itself too, and its query then fails on its own: both must be heard, or the
-  // process ends with an unhandled 'error' event. pg then drops the broken client.
-  pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
 }

@@ -12,8 +12,22 @@ describe('TxBatcher', () => {
     const later = batcher.runSoon((trx) => sql`select 'later'`.execute(trx), 60_000);
     const now = batcher.run((trx) => sql`select 'now'`.execute(trx));
     await Promise.all([later, now]);
-    // Two pieces in one transaction: each in its own savepoint.
-    expect(statements(ran)).toEqual(['savepoint tl_item', "select 'later'", 'release savepoint tl_item', 'savepoint tl_item', "select 'now'", 'release savepoint tl_item']);
+    // Two pieces in one transaction: each in its own savepoint; the commit releases the last.
+    expect(statements(ran)).toEqual(['savepoint tl_item', "select 'later'", 'release savepoint tl_item', 'savepoint tl_item', "select 'now'"]);
+  });
+
+  it('on PostgreSQL, moves from one piece to the next in one round trip', async () => {
+    const { db, ran } = recording('postgres');
+    const batcher = new TxBatcher(db);
+    await Promise.all(['a', 'b', 'c'].map((name) => batcher.run((trx) => sql`select ${sql.lit(name)}`.execute(trx))));
+    expect(statements(ran)).toEqual([
+      'savepoint tl_item',
+      "select 'a'",
+      'release savepoint tl_item; savepoint tl_item',
+      "select 'b'",
+      'release savepoint tl_item; savepoint tl_item',
+      "select 'c'",
+    ]);
   });
 
   it('runs work queued with runSoon() by itself when nothing else comes', async () => {
