@@ -20,7 +20,7 @@ interface Operation {
 }
 
 // Routes any valid token may call: the user a password-grant token acts for.
-const ANY_TOKEN = ['GET /api/v2/users/me'];
+const ANY_TOKEN = ['GET /api/v2/users/me', 'POST /api/v2/users/me/password'];
 // Routes called without a token: the token endpoint, the front page, health and metrics.
 const PUBLIC = ['POST /oauth/token', 'GET /', 'GET /healthz', 'GET /readyz', 'GET /metrics'];
 const SOME_ID = '01a20000-0000-7000-8000-000000000000';
