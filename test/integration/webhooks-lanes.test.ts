@@ -33,8 +33,16 @@ function happen(type: EventType, data: EventData) {
 }
 
 type Ev = { id: string; type: string; data: Record<string, unknown> };
-const logOf = async (conversationId: string): Promise<string[]> =>
-  (await svc.api('GET', '/api/v2/events?limit=1000')).body.entities.filter((e: Ev) => e.data.conversationId === conversationId).map((e: Ev) => e.id);
+/**
+ * The log's events of a conversation, once all `count` of them are listed: on PostgreSQL the log
+ * shows an event only when every transaction older than its own has ended (events.repo.ts), and
+ * other tests' transactions on the shared cluster can hold it back for a moment.
+ */
+const logOf = (conversationId: string, count: number): Promise<string[]> =>
+  waitFor(async () => {
+    const ids = (await svc.api('GET', '/api/v2/events?limit=1000')).body.entities.filter((e: Ev) => e.data.conversationId === conversationId).map((e: Ev) => e.id);
+    return ids.length >= count ? ids : undefined;
+  });
 
 describe('lanes', () => {
   it('a conversation whose receiver fails holds back its own events only; they follow in order once it recovers', async () => {
@@ -46,8 +54,8 @@ describe('lanes', () => {
     const sub = await subscribe(rx.url, ['message.queued', 'message.sent', 'workitem.created']);
     // Interleaved, as two conversations' changes come.
     for (const type of ['message.queued', 'message.sent', 'workitem.created'] as const) for (const c of [a, b]) await happen(type, { conversationId: c, messageId: randomUUID() });
-    const logA = await logOf(a);
-    const logB = await logOf(b);
+    const logA = await logOf(a, 3);
+    const logB = await logOf(b, 3);
     expect(logA).toHaveLength(3);
 
     // No time passes: B's events go while A's first waits for its retry.
@@ -133,7 +141,7 @@ describe('lanes', () => {
     await happen('message.queued', { conversationId: a, messageId: randomUUID() });
     await happen('message.queued', { conversationId: b, messageId: randomUUID() });
     await happen('message.sent', { conversationId: a, messageId: randomUUID() });
-    const logA = await logOf(a);
+    const logA = await logOf(a, 2);
     await waitFor(() => (rx.delivered().some(of(b)) && rx.requests.length >= 2 ? true : undefined));
 
     const config = svc.running.config;
