@@ -3,7 +3,7 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import { AGENT_PERMISSIONS, checkGrantable, isPermissionString, notHeld } from '../auth/permissions.js';
 import { hashSecret, verifySecret } from '../auth/secrets.js';
 import type { Clock } from '../clock.js';
-import { keepNewestSessions } from '../console/sessions.repo.js';
+import { deleteSessionsOf } from '../console/sessions.repo.js';
 import type { Db, Executor } from '../db/schema.js';
 import { AppError, badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -62,7 +62,7 @@ export function createAgentsService({ db, clock, queues, loginThrottle }: { db: 
     const hash = await hashSecret(password);
     await db.transaction().execute(async (trx) => {
       await repo.replacePassword(trx, orgId, id, hash);
-      await keepNewestSessions(trx, id, 0);
+      await deleteSessionsOf(trx, id);
     });
   }
 
@@ -160,12 +160,13 @@ export function createAgentsService({ db, clock, queues, loginThrottle }: { db: 
       await replacePassword(orgId, id, o.newPassword);
     },
 
-    /** Soft delete: the user can no longer log in, their tokens stop working, and they leave every queue. Only a user the caller outranks. */
+    /** Soft delete: the user can no longer log in, their tokens stop working, their console sessions end, and they leave every queue. Only a user the caller outranks. */
     async deleteUser(orgId: string, id: string, grantor: readonly string[]) {
       checkOutranks(grantor, await requireUser(orgId, id));
       await db.transaction().execute(async (trx) => {
         await repo.markDeleted(trx, orgId, id, clock.now());
         await repo.deleteMembershipsOf(trx, id);
+        await deleteSessionsOf(trx, id);
       });
     },
 

@@ -10,6 +10,9 @@ export const touchSession = (db: Executor, tokenHash: string, at: number) => db.
 
 export const deleteSession = (db: Executor, tokenHash: string) => db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
 
+/** Ends every session of a user (a new password, a deleted user). */
+export const deleteSessionsOf = (db: Executor, userId: string) => db.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
+
 /** Ends a user's sessions but the newest `keep`. */
 export const keepNewestSessions = (db: Executor, userId: string, keep: number) =>
   db

@@ -64,7 +64,12 @@ describe('changing users', () => {
 
     const editorWhoDeletes = await createAgent(svc, { permissions: [PERMISSIONS.userDelete, PERMISSIONS.emailView] });
     expect((await svc.api('DELETE', `/api/v2/users/${admin.id}`, { token: editorWhoDeletes.token })).status).toBe(403);
+    const session = await svc.running.services.consoleSessions.create(svc.init.orgId, agent.id);
     expect((await svc.api('DELETE', `/api/v2/users/${agent.id}`, { token: editorWhoDeletes.token })).status).toBe(204);
+    // The deleted user's console sessions end with them, not when they are next looked up.
+    const sessionsLeft = await svc.running.services.batcher.run((trx) => trx.selectFrom('console_sessions').select('token_hash').where('user_id', '=', agent.id).execute());
+    expect(sessionsLeft).toEqual([]);
+    expect(await svc.running.services.consoleSessions.resolve(session.token)).toBeNull();
   });
 
   it("an administrator's reset: the old password and the old tokens stop working, the console sessions end", async () => {
